@@ -1,0 +1,46 @@
+"""convanim: convolution arithmetic animations and receptive-field diagrams.
+
+Names are loaded on first use, so that ``convanim --help`` starts without numpy or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ConvSpec": "convanim.geometry",
+    "ConvSpecError": "convanim.geometry",
+    "Cell": "convanim.geometry",
+    "DrawnGrid": "convanim.geometry",
+    "Frame": "convanim.geometry",
+    "RenderOptions": "convanim.render",
+    "render_frames": "convanim.render",
+    "THEMES": "convanim.theme",
+    "Theme": "convanim.theme",
+    "write": "convanim.writers",
+    "WRITERS": "convanim.writers",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
+    from convanim.render import RenderOptions, render_frames
+    from convanim.theme import THEMES, Theme
+    from convanim.writers import WRITERS, write
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'convanim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

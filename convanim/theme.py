@@ -1,0 +1,57 @@
+"""Colour themes. The default is conv_arithmetic's Solarized look."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["THEMES", "Theme"]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours as '#rrggbb'; ``shade`` is laid over cells at ``shade_alpha`` opacity."""
+
+    name: str
+    background: str
+    input: str
+    output: str
+    line: str
+    shade: str
+    shade_alpha: float
+    padding: str  # fill of padding and inserted-zero cells
+    text: str
+    highlight: str  # receptive-field and dependency highlights
+    pale: str  # units a diagram leaves out
+
+
+THEMES: dict[str, Theme] = {
+    theme.name: theme
+    for theme in (
+        Theme(
+            name="solarized",
+            background="#ffffff",
+            input="#268bd2",
+            output="#2aa198",
+            line="#002b36",
+            shade="#073642",
+            shade_alpha=0.4,
+            padding="#ffffff",
+            text="#002b36",
+            highlight="#cb4b16",
+            pale="#93a1a1",
+        ),
+        Theme(
+            name="dark",
+            background="#0d1117",
+            input="#268bd2",
+            output="#2aa198",
+            line="#c9d1d9",
+            shade="#fdf6e3",
+            shade_alpha=0.35,
+            padding="#0d1117",
+            text="#c9d1d9",
+            highlight="#cb4b16",
+            pale="#484f58",
+        ),
+    )
+}
