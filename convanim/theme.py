@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["THEMES", "Theme"]
+__all__ = ["THEMES", "Theme", "hex_rgb"]
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    """'#rrggbb' as (r, g, b), 0-255."""
+    value = colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
 @dataclass(frozen=True)

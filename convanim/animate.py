@@ -1,0 +1,109 @@
+"""Spec to file: checks every request up front, then renders and writes in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from convanim.geometry import ConvSpec, ConvSpecError
+
+if TYPE_CHECKING:
+    from convanim.render import RenderOptions
+
+__all__ = ["MAX_FRAMES", "MAX_GRID", "Output", "check_limits", "save"]
+
+MAX_FRAMES = 1024  # a 32x32 output; --max-frames raises it
+MAX_GRID = 256  # drawn cells per axis
+GIF_TICK_MS = 10  # GIF delays are whole hundredths of a second
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how to write: ``frame_ms`` per GIF frame, strip ``columns``, one ``frame``."""
+
+    path: Path
+    frame_ms: int = 1000
+    columns: int | None = None  # default: one row of frames per output row
+    frame: int | None = None  # a single frame (0-based) as a PNG
+    max_frames: int = MAX_FRAMES
+
+
+def check_limits(spec: ConvSpec, max_frames: int = MAX_FRAMES) -> None:
+    """Refuse, without building anything, a spec too large to render in reasonable time."""
+    if spec.frame_count > max_frames:
+        rows, cols = spec.output_size
+        raise ConvSpecError(
+            "max_frames",
+            f"the output is {rows}x{cols}, {spec.frame_count:,} frames, over the limit of "
+            f"{max_frames:,}; use a smaller input or larger stride, or raise --max-frames",
+        )
+    rows, cols = spec.drawn_size
+    if max(rows, cols) > MAX_GRID:
+        raise ConvSpecError(
+            "input_size",
+            f"the drawn grid is {rows}x{cols} cells, over the limit of {MAX_GRID} per side; "
+            "use a smaller input, padding or stride",
+        )
+
+
+def _check_output(spec: ConvSpec, output: Output) -> str:
+    from convanim.writers import check_output
+
+    suffix = check_output(output.path)
+    if not GIF_TICK_MS * 2 <= output.frame_ms <= 655_350 or output.frame_ms % GIF_TICK_MS:
+        raise ConvSpecError(
+            "frame_ms",
+            f"got {output.frame_ms}; expected a multiple of 10 from 20 to 655350 "
+            "(GIF stores hundredths of a second)",
+        )
+    if output.frame is not None:
+        if suffix != ".png":
+            raise ConvSpecError(
+                "frame", f"got {output.frame}; a single frame is written as .png, not {suffix}"
+            )
+        if not 0 <= output.frame < spec.frame_count:
+            raise ConvSpecError(
+                "frame",
+                f"got {output.frame}; expected 0 to {spec.frame_count - 1} "
+                f"(the frame of output cell (row, col) is row * {spec.output_size[1]} + col)",
+            )
+    if output.columns is not None and output.columns < 1:
+        raise ConvSpecError("columns", f"got {output.columns}; expected an integer >= 1")
+    if output.frame is None:
+        check_limits(spec, output.max_frames)
+    return suffix
+
+
+def save(spec: ConvSpec, output: Output, options: RenderOptions | None = None) -> Path:
+    """Render ``spec`` to ``output.path`` (.gif animation, .png strip or frame)."""
+    from convanim.render import Animation
+    from convanim.writers import MAX_STRIP_PIXELS, strip_size, write_gif, write_png, write_strip
+
+    suffix = _check_output(spec, output)
+    animation = Animation(spec, options)
+    if output.frame is not None:
+        frame = next(f for f in spec.frames() if f.index == output.frame)
+        write_png(output.path, animation.render(frame))
+        return output.path
+    pixels = (animation.render(frame) for frame in spec.frames())
+    if suffix == ".gif":
+        write_gif(output.path, pixels, animation.colours(), output.frame_ms)
+        return output.path
+    columns = output.columns or spec.output_size[1]
+    width, height = strip_size(spec.frame_count, animation.size, columns)
+    if width * height > MAX_STRIP_PIXELS:
+        raise ConvSpecError(
+            "columns",
+            f"the strip would be {width}x{height} pixels, over the limit of "
+            f"{MAX_STRIP_PIXELS:,}; write a .gif, one --frame, or use a smaller --scale",
+        )
+    write_strip(
+        output.path,
+        pixels,
+        spec.frame_count,
+        animation.size,
+        columns,
+        animation.theme.background,
+    )
+    return output.path

@@ -1,0 +1,374 @@
+"""The renderer: frames of a ``ConvSpec`` to RGB pixels, with matplotlib's Agg canvas.
+
+One figure per animation. The static parts (grids, cells) are drawn once and cached as a
+background; each frame restores it and draws only what moves (the kernel window, the links to
+the output cell, the current output cell). No pyplot: nothing here touches a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
+
+from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
+from convanim.geometry import Frame as GeometryFrame
+from convanim.theme import THEMES, Theme, hex_rgb
+
+__all__ = [
+    "MAX_FRAME_PIXELS",
+    "VIEWS",
+    "Animation",
+    "RenderOptions",
+    "render_frames",
+]
+
+VIEWS = ("oblique", "flat")
+
+# conv_arithmetic draws at TikZ scale 0.5 (one cell is 0.5 cm); its GIFs come out at about
+# 29.65 pixels per cell with a 10 pt border. Matching that keeps our sizes next to theirs.
+OBLIQUE_CELL_PX = 29.65
+OBLIQUE_BORDER = 0.7  # cells
+POINTS_PER_CELL = 14.17  # 0.5 cm in points: line widths are given in TikZ points
+THICK_PT, THIN_PT = 0.8, 0.4
+DASH_PT = 3.0  # TikZ's "dashed": 3 pt on, 3 pt off
+
+# Both planes are slanted as in conv_arithmetic: x' = x - 0.7 y, then y' = y + 0.5 x'.
+SLANT = np.array([[1.0, -0.7], [0.5, 0.65]])
+OUTPUT_SHIFT_X = -0.35  # TikZ's "xshift=-5pt" at scale 0.5, in cells
+
+FLAT_MAX_WIDTH_PX, FLAT_MAX_HEIGHT_PX = 1000, 700
+FLAT_CELL_PX_RANGE = (12.0, 30.0)
+FLAT_GAP = 2.0  # cells between input and output
+
+MAX_FRAME_PIXELS = 16_000_000
+Rgb = npt.NDArray[np.uint8]
+CLOSED = [0, 1, 2, 3, 0]  # corner order that closes a cell's outline
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to draw: ``view`` (oblique or flat), ``theme`` name, ``labels``, ``scale`` (x)."""
+
+    view: str = "oblique"
+    theme: str = "solarized"
+    labels: bool = False
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ConvSpecError("view", f"got '{self.view}'; expected one of {', '.join(VIEWS)}")
+        if self.theme not in THEMES:
+            raise ConvSpecError(
+                "theme", f"got '{self.theme}'; expected one of {', '.join(THEMES)}"
+            )
+        if not 0.1 <= self.scale <= 10:
+            raise ConvSpecError("scale", f"got {self.scale}; expected a number from 0.1 to 10")
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> npt.NDArray[np.float64]:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)
+
+
+def _grid_segments(
+    rows: Sequence[float] | range, cols: Sequence[float] | range
+) -> list[npt.NDArray[np.float64]]:
+    """The lines of a grid whose row and column boundaries are given, in (x, y) plane units."""
+    x0, x1, y0, y1 = cols[0], cols[-1], rows[0], rows[-1]
+    segments = [np.array([[x0, y], [x1, y]], dtype=float) for y in rows]
+    segments += [np.array([[x, y0], [x, y1]], dtype=float) for x in cols]
+    return segments
+
+
+def _blend(top: tuple[int, int, int], under: tuple[int, int, int], alpha: float) -> str:
+    mixed = [round(alpha * t + (1 - alpha) * u) for t, u in zip(top, under, strict=True)]
+    return "#{:02x}{:02x}{:02x}".format(*mixed)
+
+
+class _Plane:
+    """Maps (row, col) cell corners of one grid to figure coordinates.
+
+    Rows grow downwards; the plane's own (x, y) has y upwards, as TikZ's does.
+    """
+
+    def __init__(
+        self, rows: int, transform: npt.NDArray[np.float64], origin: tuple[float, float]
+    ) -> None:
+        self.rows = rows
+        self.transform = transform
+        self.origin = np.asarray(origin, dtype=float)
+
+    def xy(self, points: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Plane (x, y) points to figure coordinates."""
+        return np.asarray(points, dtype=float) @ self.transform.T + self.origin
+
+    def cell(self, row: float, col: float, height: float = 1, width: float = 1) -> npt.NDArray:
+        """The corners of a block of cells, top-left at (row, col), in figure coordinates."""
+        top = self.rows - row
+        return self.xy(_rect(col, top - height, col + width, top))
+
+    def corner(self, row: float, col: float) -> npt.NDArray[np.float64]:
+        return self.xy([[col, self.rows - row]])[0]
+
+
+class Animation:
+    """One figure for one spec: ``render(frame)`` gives that frame's RGB pixels."""
+
+    def __init__(self, spec: ConvSpec, options: RenderOptions | None = None) -> None:
+        self.spec = spec
+        self.options = options or RenderOptions()
+        self.theme: Theme = THEMES[self.options.theme]
+        drawn_rows, drawn_cols = spec.drawn_size
+        out_rows, out_cols = spec.output_size
+        if self.options.view == "oblique":
+            cell_px = OBLIQUE_CELL_PX * self.options.scale
+            self.input_plane = _Plane(drawn_rows, SLANT, (0.0, 0.0))
+            # The output plane floats one cell above the input plane, as in conv_arithmetic;
+            # being above the whole input plane in the planes' own (x, y) it never overlaps it.
+            self.output_plane = _Plane(out_rows, SLANT, (OUTPUT_SHIFT_X, drawn_rows + 1.0))
+            border = OBLIQUE_BORDER
+        else:
+            total_cols = drawn_cols + FLAT_GAP + out_cols
+            total_rows = max(drawn_rows, out_rows)
+            low, high = FLAT_CELL_PX_RANGE
+            fit = min(FLAT_MAX_WIDTH_PX / total_cols, FLAT_MAX_HEIGHT_PX / total_rows)
+            cell_px = min(max(fit, low), high) * self.options.scale
+            identity = np.eye(2)
+            self.input_plane = _Plane(drawn_rows, identity, (0.0, (total_rows - drawn_rows) / 2))
+            self.output_plane = _Plane(
+                out_rows, identity, (drawn_cols + FLAT_GAP, (total_rows - out_rows) / 2)
+            )
+            border = 0.5
+        self.cell_px = cell_px
+        # TikZ points at conv_arithmetic's scale, as matplotlib points at ours (72 per inch).
+        self.line_scale = cell_px / POINTS_PER_CELL * 0.72
+        self._layout(border)
+        self.grid: DrawnGrid = spec.grid()
+        self._build()
+
+    # -- static parts, drawn once ---------------------------------------------------------
+
+    def _lw(self, points: float) -> float:
+        """A TikZ line width in points, as matplotlib points at this figure's scale."""
+        return points * self.line_scale
+
+    def _layout(self, border: float) -> None:
+        """Size the figure to the planes; refuse frames too large to render."""
+        drawn_rows, drawn_cols = self.spec.drawn_size
+        out_rows, out_cols = self.spec.output_size
+        inp, out = self.input_plane, self.output_plane
+        corners = np.vstack(
+            [
+                inp.cell(0, 0, drawn_rows, drawn_cols),
+                out.cell(0, 0, out_rows, out_cols),
+            ]
+        )
+        label_room = 1.2 if self.options.labels else 0.0
+        x0, y0 = corners.min(axis=0) - border
+        x1, y1 = corners.max(axis=0) + border
+        y0 -= label_room if self.options.view == "oblique" else 0.0
+        y1 += label_room
+        width_px = round((x1 - x0) * self.cell_px)
+        height_px = round((y1 - y0) * self.cell_px)
+        if width_px * height_px > MAX_FRAME_PIXELS:
+            raise ConvSpecError(
+                "scale",
+                f"got {self.options.scale}: a frame would be {width_px}x{height_px} pixels, over "
+                f"the limit of {MAX_FRAME_PIXELS:,}; use a smaller scale or a smaller input",
+            )
+        # Limits matched to the pixel size keep one cell exactly cell_px pixels wide.
+        self.limits = (x0, x0 + width_px / self.cell_px, y0, y0 + height_px / self.cell_px)
+        self.size = (width_px, height_px)
+
+    def _build(self) -> None:
+        theme, grid = self.theme, self.grid
+        drawn_rows, drawn_cols = grid.shape
+        out_rows, out_cols = self.spec.output_size
+        inp, out = self.input_plane, self.output_plane
+        width_px, height_px = self.size
+        x0, x1, y0, y1 = self.limits
+
+        dpi = 100.0
+        figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+        figure.patch.set_facecolor(theme.background)
+        axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+        axes.set_axis_off()
+        axes.set_xlim(x0, x1)
+        axes.set_ylim(y0, y1)
+        self.figure, self.axes = figure, axes
+        self.canvas = FigureCanvasAgg(figure)
+
+        thick, thin = self._lw(THICK_PT), self._lw(THIN_PT)
+        dashes = (0.0, (DASH_PT / THICK_PT, DASH_PT / THICK_PT))
+        # Padding and inserted zeros: no fill, a dashed grid under everything.
+        blank = grid.cells != Cell.INPUT
+        if blank.any():
+            axes.add_collection(
+                PolyCollection(
+                    [inp.cell(r, c) for r, c in zip(*np.nonzero(blank))],
+                    facecolors=theme.padding,
+                    edgecolors="none",
+                )
+            )
+            segments = [
+                inp.xy(s) for s in _grid_segments(range(drawn_rows + 1), range(drawn_cols + 1))
+            ]
+            axes.add_collection(
+                LineCollection(segments, colors=theme.line, linewidths=thick, linestyles=[dashes])
+            )
+        axes.add_collection(
+            PolyCollection(
+                [inp.cell(r, c) for r, c in zip(*np.nonzero(~blank))],
+                facecolors=theme.input,
+                edgecolors=theme.line,
+                linewidths=thick,
+            )
+        )
+        axes.add_collection(
+            PolyCollection(
+                [out.cell(r, c) for r in range(out_rows) for c in range(out_cols)],
+                facecolors=theme.output,
+                edgecolors=theme.line,
+                linewidths=thick,
+            )
+        )
+        if self.options.labels:
+            self._add_labels()
+
+        # Moving parts: drawn per frame over the cached background.
+        taps = self.spec.kernel_size[0] * self.spec.kernel_size[1]
+        self.shade = PolyCollection(
+            [_rect(0, 0, 0, 0)] * taps,
+            facecolors=theme.shade,
+            edgecolors=theme.shade,
+            linewidths=thick,
+            alpha=theme.shade_alpha,
+            animated=True,
+        )
+        self.window = LineCollection([], colors=theme.line, linewidths=thick, animated=True)
+        self.links = LineCollection([], colors=theme.text, linewidths=thin, animated=True)
+        self.current = PolyCollection(
+            [_rect(0, 0, 0, 0)],
+            facecolors=theme.shade,
+            edgecolors=theme.shade,
+            linewidths=thick,
+            alpha=theme.shade_alpha,
+            animated=True,
+        )
+        self.current_edge = LineCollection([], colors=theme.line, linewidths=thick, animated=True)
+        self.moving: list[Artist] = [self.shade, self.window, self.links]
+        self.moving += [self.current, self.current_edge]
+        for artist in self.moving:
+            axes.add_artist(artist)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(figure.bbox)
+
+    def _add_labels(self) -> None:
+        drawn_rows, drawn_cols = self.grid.shape
+        out_rows, out_cols = self.spec.output_size
+        size = 11 * self.cell_px / OBLIQUE_CELL_PX
+        style = {"color": self.theme.text, "fontsize": size, "ha": "center"}
+        if self.options.view == "oblique":
+            bottom = self.input_plane.corner(drawn_rows, 0)
+            self.axes.text(bottom[0], bottom[1] - 0.5, "input", va="top", **style)
+            top = self.output_plane.corner(0, out_cols)
+            self.axes.text(top[0], top[1] + 0.5, "output", va="bottom", **style)
+        else:
+            for plane, cols, text in (
+                (self.input_plane, drawn_cols, "input"),
+                (self.output_plane, out_cols, "output"),
+            ):
+                mid = (plane.corner(0, 0) + plane.corner(0, cols)) / 2
+                self.axes.text(mid[0], mid[1] + 0.3, text, va="bottom", **style)
+
+    def colours(self) -> list[str]:
+        """Every flat colour the figure uses, shaded ones included, as '#rrggbb'."""
+        theme = self.theme
+        shade = hex_rgb(theme.shade)
+        flat = [theme.background, theme.input, theme.output, theme.line, theme.padding, theme.text]
+        shaded = [
+            _blend(shade, hex_rgb(under), theme.shade_alpha)
+            for under in (theme.input, theme.output, theme.padding, theme.line)
+        ]
+        return flat + shaded
+
+    # -- moving parts, per frame ----------------------------------------------------------
+
+    def _links(self, frame: GeometryFrame) -> list[npt.NDArray[np.float64]]:
+        """Lines from the window's corners to the output cell's, hidden behind the output plane.
+
+        Only the oblique view has them. Both planes share one slant, so clipping happens in the
+        planes' own (x, y): the output plane is there an axis-aligned rectangle.
+        """
+        (top, left), (bottom, right) = frame.window
+        out_row, out_col = frame.output
+        inverse = np.linalg.inv(SLANT)
+        out_rows, out_cols = self.spec.output_size
+        shift = inverse @ self.output_plane.origin
+        low = shift
+        high = shift + np.array([out_cols, out_rows], dtype=float)
+        segments = []
+        drawn_rows = self.grid.shape[0]
+        pairs = (
+            ((top, left), (out_row, out_col)),
+            ((top, right), (out_row, out_col + 1)),
+            ((bottom, left), (out_row + 1, out_col)),
+            ((bottom, right), (out_row + 1, out_col + 1)),
+        )
+        for (row, col), (o_row, o_col) in pairs:
+            start = np.array([col, drawn_rows - row], dtype=float)
+            end = shift + np.array([o_col, out_rows - o_row], dtype=float)
+            # The first point along the line inside the output rectangle (Liang-Barsky).
+            direction = end - start
+            enter = 0.0
+            for axis in range(2):
+                if direction[axis] > 0:
+                    enter = max(enter, (low[axis] - start[axis]) / direction[axis])
+                elif direction[axis] < 0:
+                    enter = max(enter, (high[axis] - start[axis]) / direction[axis])
+            enter = min(max(enter, 0.0), 1.0)
+            stop = start + direction * enter
+            segments.append(self.input_plane.xy(np.array([start, stop])))
+        return segments
+
+    def render(self, frame: GeometryFrame) -> Rgb:
+        """The RGB pixels (height, width, 3) of one frame."""
+        inp, out = self.input_plane, self.output_plane
+        self.shade.set_verts([inp.cell(r, c) for r, c in frame.taps])
+        (top, left), (bottom, right) = frame.window
+        # A solid grid over the whole footprint, holes of a dilated kernel included, as
+        # conv_arithmetic draws it: padding under the window turns solid.
+        drawn_rows = self.grid.shape[0]
+        rows = [drawn_rows - r for r in range(top, bottom + 1)]
+        self.window.set_segments(
+            [inp.xy(s) for s in _grid_segments(rows, range(left, right + 1))]
+        )
+        current = out.cell(*frame.output)
+        self.current.set_verts([current])
+        self.current_edge.set_segments([current[CLOSED]])
+        if self.options.view == "oblique":
+            self.links.set_segments(self._links(frame))
+        self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            self.axes.draw_artist(artist)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        return np.ascontiguousarray(pixels[:, :, :3])
+
+
+def render_frames(
+    spec: ConvSpec,
+    options: RenderOptions | None = None,
+    frames: Iterable[int] | None = None,
+) -> Iterator[Rgb]:
+    """RGB pixels of the spec's frames (all, or the given frame indices), in order."""
+    animation = Animation(spec, options)
+    wanted = None if frames is None else set(frames)
+    for frame in spec.frames():
+        if wanted is None or frame.index in wanted:
+            yield animation.render(frame)

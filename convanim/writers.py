@@ -1,0 +1,213 @@
+"""Writers: RGB frames to files. Every write is atomic: a failure leaves no partial file.
+
+- ``.gif``: an animation that loops forever, every frame quantised against one palette, each
+  frame after the first stored as the rectangle that changed, unchanged pixels transparent.
+  Frames stream through: memory holds one frame, not the animation.
+- ``.png``: all frames tiled in one image (a strip), or one frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+from PIL import GifImagePlugin, Image
+
+from convanim.geometry import ConvSpecError
+from convanim.theme import hex_rgb
+
+__all__ = [
+    "MAX_STRIP_PIXELS",
+    "WRITERS",
+    "atomic_output",
+    "check_output",
+    "palette_for",
+    "write_gif",
+    "write_png",
+    "write_strip",
+]
+
+WRITERS = {".gif": "animation", ".png": "strip of all frames, or one frame with --frame"}
+MAX_STRIP_PIXELS = 64_000_000
+STRIP_GAP_PX = 8
+BLEND_LEVELS = 6  # antialiased edges: blends of each pair of a figure's colours
+TRANSPARENT = 255  # palette index kept free for "unchanged since the last frame"
+
+Rgb = npt.NDArray[np.uint8]
+
+
+def check_output(path: str | os.PathLike[str]) -> str:
+    """The output's extension, if convanim writes it; otherwise a ConvSpecError."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in WRITERS:
+        supported = ", ".join(WRITERS)
+        raise ConvSpecError(
+            "output", f"got '{os.fspath(path)}'; the supported extensions are {supported}"
+        )
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise ConvSpecError("output", f"got '{os.fspath(path)}'; folder '{parent}' does not exist")
+    return suffix
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary file that replaces ``path`` only once it is completely written."""
+    target = Path(path)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+# -- GIF ----------------------------------------------------------------------------------
+
+
+def palette_for(colours: Sequence[str]) -> npt.NDArray[np.uint8]:
+    """A GIF palette (n, 3) for a figure drawn in these colours, with its antialiased blends."""
+    base = np.array(sorted({hex_rgb(c) for c in colours}), dtype=float)
+    entries = [base]
+    weights = np.arange(1, BLEND_LEVELS + 1) / (BLEND_LEVELS + 1)
+    for i in range(len(base)):
+        for j in range(i + 1, len(base)):
+            entries.append(base[i] + np.outer(weights, base[j] - base[i]))
+    palette = np.unique(np.rint(np.vstack(entries)).astype(np.uint8), axis=0)
+    if len(palette) > TRANSPARENT:
+        # Too many colours for blends of every pair: keep the colours and as many blends as fit.
+        palette = np.unique(np.vstack([base.astype(np.uint8), palette[: TRANSPARENT - len(base)]]), axis=0)
+    return palette
+
+
+class _Quantiser:
+    """Maps RGB pixels to palette indices, remembering every colour it has seen."""
+
+    def __init__(self, palette: npt.NDArray[np.uint8]) -> None:
+        self.palette = palette.astype(np.int32)
+        self.table = np.full(1 << 24, -1, dtype=np.int16)
+
+    def __call__(self, pixels: Rgb) -> npt.NDArray[np.uint8]:
+        keys = (
+            (pixels[..., 0].astype(np.int32) << 16)
+            | (pixels[..., 1].astype(np.int32) << 8)
+            | pixels[..., 2]
+        )
+        found = self.table[keys]
+        if (found < 0).any():
+            new = np.unique(keys[found < 0])
+            colours = np.stack([(new >> 16) & 255, (new >> 8) & 255, new & 255], axis=1)
+            distance = ((colours[:, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)
+            self.table[new] = distance.argmin(axis=1)
+            found = self.table[keys]
+        return found.astype(np.uint8)
+
+
+def _frame_bytes(indices: npt.NDArray[np.uint8], palette_image: Image.Image, **params: int) -> bytes:
+    """One GIF frame (control extension, descriptor, LZW data) via Pillow's encoder."""
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette(palette_image.getpalette() or [])
+    offset = params.pop("left"), params.pop("top")
+    return b"".join(GifImagePlugin.getdata(image, offset=offset, **params))
+
+
+def write_gif(
+    path: str | os.PathLike[str],
+    frames: Iterable[Rgb],
+    colours: Sequence[str],
+    frame_ms: int = 1000,
+) -> int:
+    """Write an animated GIF that loops forever; returns the number of frames written."""
+    palette = palette_for(colours)
+    quantise = _Quantiser(palette)
+    table = np.zeros((256, 3), dtype=np.uint8)
+    table[: len(palette)] = palette
+    palette_image = Image.new("P", (1, 1))
+    palette_image.putpalette(table.tobytes())
+    count = 0
+    previous: npt.NDArray[np.uint8] | None = None
+    with atomic_output(path) as stream:
+        for rgb in frames:
+            indices = quantise(rgb)
+            height, width = indices.shape
+            if previous is None:
+                stream.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF7, 0, 0))
+                stream.write(table.tobytes())
+                # NETSCAPE2.0 application extension: loop forever.
+                stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
+                stream.write(_frame_bytes(indices, palette_image, duration=frame_ms,
+                                          disposal=1, left=0, top=0))
+            else:
+                changed = indices != previous
+                rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+                if rows.size:
+                    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                else:  # nothing moved: one transparent pixel keeps the frame and its time
+                    top, bottom, left, right = 0, 1, 0, 1
+                patch = indices[top:bottom, left:right].copy()
+                patch[~changed[top:bottom, left:right]] = TRANSPARENT
+                stream.write(
+                    _frame_bytes(patch, palette_image, duration=frame_ms, disposal=1,
+                                 transparency=TRANSPARENT, left=int(left), top=int(top))
+                )
+            previous = indices
+            count += 1
+        if previous is None:
+            raise ConvSpecError("frames", "no frames to write; expected at least one")
+        stream.write(b";")
+    return count
+
+
+# -- PNG ----------------------------------------------------------------------------------
+
+
+def write_png(path: str | os.PathLike[str], pixels: Rgb) -> None:
+    """Write one RGB image as a PNG (no timestamps: the same pixels give the same bytes)."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="RGB").save(buffer, format="PNG", compress_level=6)
+    with atomic_output(path) as stream:
+        stream.write(buffer.getvalue())
+
+
+def write_strip(
+    path: str | os.PathLike[str],
+    frames: Iterable[Rgb],
+    count: int,
+    size: tuple[int, int],
+    columns: int,
+    background: str,
+) -> None:
+    """Tile ``count`` frames of ``size`` (width, height) pixels, ``columns`` to a row, row-major."""
+    width, height = size
+    strip_width, strip_height = strip_size(count, size, columns)
+    strip = np.empty((strip_height, strip_width, 3), dtype=np.uint8)
+    strip[:] = hex_rgb(background)
+    for index, pixels in enumerate(frames):
+        row, col = divmod(index, columns)
+        top, left = row * (height + STRIP_GAP_PX), col * (width + STRIP_GAP_PX)
+        strip[top : top + height, left : left + width] = pixels
+    write_png(path, strip)
+
+
+def strip_size(count: int, size: tuple[int, int], columns: int) -> tuple[int, int]:
+    """(width, height) in pixels of a strip of ``count`` frames."""
+    width, height = size
+    rows = -(-count // columns)
+    return (
+        columns * width + (columns - 1) * STRIP_GAP_PX,
+        rows * height + (rows - 1) * STRIP_GAP_PX,
+    )
