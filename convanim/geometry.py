@@ -99,9 +99,8 @@ def _padding(value: object, transposed: bool) -> str | Pads:
                 "an integer >= 0, a (rows, cols) pair or ((top, bottom), (left, right))",
             )
         return value
-    valid = (
-        "an integer >= 0, a (rows, cols) pair"
-        + ("" if transposed else ", ((top, bottom), (left, right)) or valid/same/full")
+    valid = "an integer >= 0, a (rows, cols) pair" + (
+        "" if transposed else ", ((top, bottom), (left, right)) or valid/same/full"
     )
     if (
         not transposed
@@ -217,7 +216,9 @@ class ConvSpec:
         output_padding: int | tuple[int, int] = 0,
     ) -> None:
         if not isinstance(transposed, bool):
-            raise ConvSpecError("transposed", f"got {_describe(transposed)}; expected True or False")
+            raise ConvSpecError(
+                "transposed", f"got {_describe(transposed)}; expected True or False"
+            )
         values = {
             "input_size": _pair("input_size", input_size, 1),
             "kernel_size": _pair("kernel_size", kernel_size, 1),

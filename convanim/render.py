@@ -65,9 +65,7 @@ class RenderOptions:
         if self.view not in VIEWS:
             raise ConvSpecError("view", f"got '{self.view}'; expected one of {', '.join(VIEWS)}")
         if self.theme not in THEMES:
-            raise ConvSpecError(
-                "theme", f"got '{self.theme}'; expected one of {', '.join(THEMES)}"
-            )
+            raise ConvSpecError("theme", f"got '{self.theme}'; expected one of {', '.join(THEMES)}")
         if not 0.1 <= self.scale <= 10:
             raise ConvSpecError("scale", f"got {self.scale}; expected a number from 0.1 to 10")
 
@@ -346,9 +344,7 @@ class Animation:
         # conv_arithmetic draws it: padding under the window turns solid.
         drawn_rows = self.grid.shape[0]
         rows = [drawn_rows - r for r in range(top, bottom + 1)]
-        self.window.set_segments(
-            [inp.xy(s) for s in _grid_segments(rows, range(left, right + 1))]
-        )
+        self.window.set_segments([inp.xy(s) for s in _grid_segments(rows, range(left, right + 1))])
         current = out.cell(*frame.output)
         self.current.set_verts([current])
         self.current_edge.set_segments([current[CLOSED]])

@@ -90,7 +90,9 @@ def palette_for(colours: Sequence[str]) -> npt.NDArray[np.uint8]:
     palette = np.unique(np.rint(np.vstack(entries)).astype(np.uint8), axis=0)
     if len(palette) > TRANSPARENT:
         # Too many colours for blends of every pair: keep the colours and as many blends as fit.
-        palette = np.unique(np.vstack([base.astype(np.uint8), palette[: TRANSPARENT - len(base)]]), axis=0)
+        palette = np.unique(
+            np.vstack([base.astype(np.uint8), palette[: TRANSPARENT - len(base)]]), axis=0
+        )
     return palette
 
 
@@ -117,7 +119,9 @@ class _Quantiser:
         return found.astype(np.uint8)
 
 
-def _frame_bytes(indices: npt.NDArray[np.uint8], palette_image: Image.Image, **params: int) -> bytes:
+def _frame_bytes(
+    indices: npt.NDArray[np.uint8], palette_image: Image.Image, **params: int
+) -> bytes:
     """One GIF frame (control extension, descriptor, LZW data) via Pillow's encoder."""
     image = Image.fromarray(indices, mode="P")
     image.putpalette(palette_image.getpalette() or [])
@@ -149,8 +153,11 @@ def write_gif(
                 stream.write(table.tobytes())
                 # NETSCAPE2.0 application extension: loop forever.
                 stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
-                stream.write(_frame_bytes(indices, palette_image, duration=frame_ms,
-                                          disposal=1, left=0, top=0))
+                stream.write(
+                    _frame_bytes(
+                        indices, palette_image, duration=frame_ms, disposal=1, left=0, top=0
+                    )
+                )
             else:
                 changed = indices != previous
                 rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
@@ -161,8 +168,15 @@ def write_gif(
                 patch = indices[top:bottom, left:right].copy()
                 patch[~changed[top:bottom, left:right]] = TRANSPARENT
                 stream.write(
-                    _frame_bytes(patch, palette_image, duration=frame_ms, disposal=1,
-                                 transparency=TRANSPARENT, left=int(left), top=int(top))
+                    _frame_bytes(
+                        patch,
+                        palette_image,
+                        duration=frame_ms,
+                        disposal=1,
+                        transparency=TRANSPARENT,
+                        left=int(left),
+                        top=int(top),
+                    )
                 )
             previous = indices
             count += 1

@@ -1,0 +1,5 @@
+"""python -m convanim"""
+
+from convanim.cli import main
+
+main()

@@ -1,0 +1,352 @@
+"""The command line: a thin layer that parses options, calls the library and maps its errors.
+
+Heavy imports (numpy, matplotlib) happen inside commands, so that ``convanim --help`` is quick.
+Every user mistake ends as one line on stderr and exit status 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from convanim import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ConvSpecError.param (the library's name) to the option a user typed.
+OPTION_NAMES = {
+    "input_size": "--input",
+    "kernel_size": "--kernel",
+    "stride": "--stride",
+    "padding": "--padding",
+    "dilation": "--dilation",
+    "transposed": "--transposed",
+    "output_padding": "--output-padding",
+    "output_size": "--input/--kernel/--padding/--dilation",
+    "view": "--view",
+    "theme": "--theme",
+    "scale": "--scale",
+    "frame_ms": "--frame-ms",
+    "frame": "--frame",
+    "columns": "--columns",
+    "max_frames": "--max-frames",
+    "output": "--output",
+}
+
+
+class OneLineErrors(click.Group):
+    """A group whose usage errors are one line, ``Error: ...``, with Click's exit codes."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> NoReturn:
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def fail(error: ValueError) -> NoReturn:
+    """A library error as a usage error naming the option (exit status 2)."""
+    param = getattr(error, "param", None)
+    detail = getattr(error, "detail", str(error))
+    option = OPTION_NAMES.get(param or "", param or "")
+    raise click.UsageError(f"{option}: {detail}")
+
+
+class SizeType(click.ParamType):
+    """``5`` or ``5,7`` (rows,cols)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = value.split(",")
+        try:
+            numbers = [int(part) for part in parts]
+        except ValueError:
+            self.fail(
+                f"got '{value}'; expected an integer like 5 or rows,cols like 5,7", param, ctx
+            )
+        if len(numbers) == 1:
+            return numbers[0]
+        if len(numbers) == 2:
+            return tuple(numbers)
+        self.fail(f"got '{value}'; expected an integer like 5 or rows,cols like 5,7", param, ctx)
+
+
+class PaddingType(click.ParamType):
+    """``1``, ``1,2`` (rows,cols), ``0,1,0,1`` (top,bottom,left,right) or a mode name."""
+
+    name = "padding"
+    modes = ("valid", "same", "full")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value in self.modes:
+            return value
+        valid = (
+            "expected 1, rows,cols like 1,2, top,bottom,left,right like 0,1,0,1, or valid|same|full"
+        )
+        try:
+            numbers = [int(part) for part in value.split(",")]
+        except ValueError:
+            self.fail(f"got '{value}'; {valid}", param, ctx)
+        if len(numbers) == 1:
+            return numbers[0]
+        if len(numbers) == 2:
+            return tuple(numbers)
+        if len(numbers) == 4:
+            return (numbers[0], numbers[1]), (numbers[2], numbers[3])
+        self.fail(f"got '{value}'; {valid}", param, ctx)
+
+
+SIZE, PADDING = SizeType(), PaddingType()
+
+
+def spec_options(command: F) -> F:
+    """The convolution's parameters, shared by ``conv`` and ``info``."""
+    decorators = [
+        click.option(
+            "-i",
+            "--input",
+            "input_size",
+            type=SIZE,
+            required=True,
+            help="Input size: 5, or rows,cols like 5,7.",
+        ),
+        click.option(
+            "-k",
+            "--kernel",
+            "kernel_size",
+            type=SIZE,
+            default=3,
+            show_default=True,
+            help="Kernel size: 3, or rows,cols.",
+        ),
+        click.option(
+            "-s",
+            "--stride",
+            type=SIZE,
+            default=1,
+            show_default=True,
+            help="Stride: 2, or rows,cols.",
+        ),
+        click.option(
+            "-p",
+            "--padding",
+            type=PADDING,
+            default="0",
+            show_default=True,
+            help="Padding: 1, rows,cols, top,bottom,left,right, or valid|same|full.",
+        ),
+        click.option(
+            "-d",
+            "--dilation",
+            type=SIZE,
+            default=1,
+            show_default=True,
+            help="Dilation: 2, or rows,cols.",
+        ),
+        click.option(
+            "--transposed",
+            is_flag=True,
+            help="A transposed convolution (PyTorch's ConvTranspose2d).",
+        ),
+        click.option(
+            "--output-padding",
+            type=SIZE,
+            default=0,
+            show_default=True,
+            help="Extra output rows/cols of a transposed convolution.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def make_spec(params: dict[str, Any]) -> Any:
+    from convanim.geometry import ConvSpec, ConvSpecError
+
+    keys = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
+    try:
+        return ConvSpec(**{key: params[key] for key in keys}, transposed=params["transposed"])
+    except ConvSpecError as error:
+        fail(error)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="convanim")
+def main() -> None:
+    """Convolution arithmetic animations, from the parameters in your model.
+
+    Parameters mean what they mean in PyTorch's Conv2d and ConvTranspose2d.
+
+    \b
+    Examples:
+      convanim conv -i 5 -k 3 -s 2 -p 1 -o padding_strides.gif
+      convanim conv -i 3 -k 3 -s 2 -p 1 --transposed --output-padding 1 -o up.gif
+      convanim conv -i 5,7 -k 3 -d 2 --view flat -o dilated.png
+      convanim info -i 32 -k 3 -s 2 -p same
+    """
+
+
+@main.command()
+@spec_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="File to write: .gif (animation) or .png (strip of all frames).",
+)
+@click.option(
+    "--view",
+    type=click.Choice(["oblique", "flat"]),
+    default="oblique",
+    show_default=True,
+    help="oblique: conv_arithmetic's look; flat: side by side.",
+)
+@click.option(
+    "--theme",
+    type=click.Choice(["solarized", "dark"]),
+    default="solarized",
+    show_default=True,
+    help="Colours; dark is for dark pages.",
+)
+@click.option(
+    "--labels/--no-labels",
+    default=False,
+    show_default=True,
+    help="Write 'input' and 'output' beside the grids.",
+)
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True, help="Pixel size multiplier (0.1 to 10)."
+)
+@click.option(
+    "--frame-ms",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Milliseconds per GIF frame (a multiple of 10).",
+)
+@click.option(
+    "--columns",
+    type=int,
+    default=None,
+    help="Frames per row of a .png strip [default: output columns].",
+)
+@click.option(
+    "--frame", type=int, default=None, help="Write only this frame (0-based, row-major) as a .png."
+)
+@click.option(
+    "--max-frames",
+    type=int,
+    default=1024,
+    show_default=True,
+    help="Refuse animations with more frames than this.",
+)
+def conv(**params: Any) -> None:
+    """Animate a convolution: a GIF, a PNG strip of every frame, or one frame.
+
+    \b
+    Examples:
+      convanim conv -i 5 -k 3 -o no_padding.gif
+      convanim conv -i 5 -k 3 -s 2 -p 1 -o padding_strides.gif
+      convanim conv -i 7 -k 3 -d 2 -o dilation.gif
+      convanim conv -i 2 -k 3 -s 2 --transposed --labels -o transposed.gif
+      convanim conv -i 5,7 -k 3 -p same --view flat -o strip.png --columns 7
+      convanim conv -i 5 -k 3 -o frame.png --frame 4
+    """
+    from convanim.animate import Output, save
+    from convanim.geometry import ConvSpecError
+    from convanim.render import RenderOptions
+
+    spec = make_spec(params)
+    try:
+        options = RenderOptions(
+            view=params["view"],
+            theme=params["theme"],
+            labels=params["labels"],
+            scale=params["scale"],
+        )
+        output = Output(
+            path=Path(params["output"]),
+            frame_ms=params["frame_ms"],
+            columns=params["columns"],
+            frame=params["frame"],
+            max_frames=params["max_frames"],
+        )
+        save(spec, output, options)
+    except ConvSpecError as error:
+        fail(error)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {params['output']}: {error.strerror}") from None
+    click.echo(f"wrote {params['output']}", err=True)
+
+
+@main.command()
+@spec_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts.")
+def info(as_json: bool, **params: Any) -> None:
+    """Print the output size, the formula with the numbers filled in, and the frame count.
+
+    Nothing is rendered.
+
+    \b
+    Examples:
+      convanim info -i 5 -k 3 -s 2 -p 1
+      convanim info -i 3 -k 3 -s 2 -p 1 --transposed --output-padding 1 --json
+    """
+    spec = make_spec(params)
+    (top, bottom), (left, right) = spec.pads
+    rows_formula, cols_formula = spec.formula()
+    facts = {
+        "layer": "ConvTranspose2d" if spec.transposed else "Conv2d",
+        "input_size": list(spec.input_size),
+        "kernel_size": list(spec.kernel_size),
+        "stride": list(spec.stride),
+        "padding": [[top, bottom], [left, right]],
+        "padding_mode": spec.padding if isinstance(spec.padding, str) else None,
+        "dilation": list(spec.dilation),
+        "transposed": spec.transposed,
+        "output_padding": list(spec.output_padding),
+        "output_size": list(spec.output_size),
+        "frames": spec.frame_count,
+        "drawn_size": list(spec.drawn_size),
+        "formula": {"rows": rows_formula, "cols": cols_formula},
+    }
+    if as_json:
+        click.echo(json.dumps(facts, indent=2))
+        return
+
+    def size(pair: Sequence[int]) -> str:
+        return f"{pair[0]}x{pair[1]}"
+
+    mode = f" ({spec.padding})" if isinstance(spec.padding, str) else ""
+    lines = [
+        f"{facts['layer']}: input {size(spec.input_size)}, kernel {size(spec.kernel_size)}, "
+        f"stride {size(spec.stride)}, padding top {top} bottom {bottom} left {left} "
+        f"right {right}{mode}, dilation {size(spec.dilation)}"
+        + (f", output_padding {size(spec.output_padding)}" if spec.transposed else ""),
+        f"output: {size(spec.output_size)}",
+        f"  rows: {rows_formula}",
+        f"  cols: {cols_formula}",
+        f"frames: {spec.frame_count}",
+        f"drawn grid: {size(spec.drawn_size)}",
+    ]
+    click.echo("\n".join(lines))
