@@ -20,17 +20,33 @@ _EXPORTS = {
     "render_frames": "convanim.render",
     "THEMES": "convanim.theme",
     "Theme": "convanim.theme",
-    "write": "convanim.writers",
     "WRITERS": "convanim.writers",
+    "Output": "convanim.animate",
+    "save": "convanim.animate",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "THEMES",
+    "WRITERS",
+    "Cell",
+    "ConvSpec",
+    "ConvSpecError",
+    "DrawnGrid",
+    "Frame",
+    "Output",
+    "RenderOptions",
+    "Theme",
+    "__version__",
+    "render_frames",
+    "save",
+]
 
 if TYPE_CHECKING:
+    from convanim.animate import Output, save
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.render import RenderOptions, render_frames
     from convanim.theme import THEMES, Theme
-    from convanim.writers import WRITERS, write
+    from convanim.writers import WRITERS
 
 
 def __getattr__(name: str) -> Any:

@@ -111,7 +111,12 @@ class PaddingType(click.ParamType):
             return tuple(numbers)
         if len(numbers) == 4:
             return (numbers[0], numbers[1]), (numbers[2], numbers[3])
-        self.fail(f"got '{value}'; {valid}", param, ctx)
+        self.fail(
+            f"got '{value}'; expected 1, rows,cols like 1,2, top,bottom,left,right like 0,1,0,1,"
+            " or valid|same|full",
+            param,
+            ctx,
+        )
 
 
 SIZE, PADDING = SizeType(), PaddingType()

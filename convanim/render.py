@@ -209,7 +209,7 @@ class Animation:
         if blank.any():
             axes.add_collection(
                 PolyCollection(
-                    [inp.cell(r, c) for r, c in zip(*np.nonzero(blank))],
+                    [inp.cell(r, c) for r, c in zip(*np.nonzero(blank), strict=True)],
                     facecolors=theme.padding,
                     edgecolors="none",
                 )
@@ -222,7 +222,7 @@ class Animation:
             )
         axes.add_collection(
             PolyCollection(
-                [inp.cell(r, c) for r, c in zip(*np.nonzero(~blank))],
+                [inp.cell(r, c) for r, c in zip(*np.nonzero(~blank), strict=True)],
                 facecolors=theme.input,
                 edgecolors=theme.line,
                 linewidths=thick,
@@ -269,7 +269,7 @@ class Animation:
 
     def _add_labels(self) -> None:
         drawn_rows, drawn_cols = self.grid.shape
-        out_rows, out_cols = self.spec.output_size
+        out_cols = self.spec.output_size[1]
         size = 11 * self.cell_px / OBLIQUE_CELL_PX
         style = {"color": self.theme.text, "fontsize": size, "ha": "center"}
         if self.options.view == "oblique":
