@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from convanim.geometry import ConvSpec, ConvSpecError
 
 if TYPE_CHECKING:
-    from convanim.render import RenderOptions
+    from collections.abc import Iterator
+
+    from convanim.render import Animation, RenderOptions
+    from convanim.writers import Drawn
 
 __all__ = ["MAX_FRAMES", "MAX_GRID", "Output", "check_limits", "save"]
 
@@ -78,7 +81,13 @@ def _check_output(spec: ConvSpec, output: Output) -> str:
 def save(spec: ConvSpec, output: Output, options: RenderOptions | None = None) -> Path:
     """Render ``spec`` to ``output.path`` (.gif animation, .png strip or frame)."""
     from convanim.render import Animation
-    from convanim.writers import MAX_STRIP_PIXELS, strip_size, write_gif, write_png, write_strip
+    from convanim.writers import (
+        MAX_STRIP_PIXELS,
+        strip_size,
+        write_gif,
+        write_png,
+        write_strip,
+    )
 
     suffix = _check_output(spec, output)
     animation = Animation(spec, options)
@@ -86,10 +95,10 @@ def save(spec: ConvSpec, output: Output, options: RenderOptions | None = None) -
         frame = next(f for f in spec.frames() if f.index == output.frame)
         write_png(output.path, animation.render(frame))
         return output.path
-    pixels = (animation.render(frame) for frame in spec.frames())
     if suffix == ".gif":
-        write_gif(output.path, pixels, animation.colours(), output.frame_ms)
+        write_gif(output.path, _drawn(animation, spec), animation.colours(), output.frame_ms)
         return output.path
+    pixels = (animation.render(frame) for frame in spec.frames())
     columns = output.columns or spec.output_size[1]
     width, height = strip_size(spec.frame_count, animation.size, columns)
     if width * height > MAX_STRIP_PIXELS:
@@ -107,3 +116,12 @@ def save(spec: ConvSpec, output: Output, options: RenderOptions | None = None) -
         animation.theme.background,
     )
     return output.path
+
+
+def _drawn(animation: Animation, spec: ConvSpec) -> Iterator[Drawn]:
+    """Each frame drawn on the animation's canvas, as the GIF writer reads it."""
+    from convanim.writers import Drawn
+
+    for frame in spec.frames():
+        box = animation.draw(frame)
+        yield Drawn(animation.rgba(), box)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
@@ -49,6 +48,7 @@ FLAT_GAP = 2.0  # cells between input and output
 
 MAX_FRAME_PIXELS = 16_000_000
 Rgb = npt.NDArray[np.uint8]
+Box = tuple[int, int, int, int]
 CLOSED = [0, 1, 2, 3, 0]  # corner order that closes a cell's outline
 
 
@@ -239,33 +239,33 @@ class Animation:
         if self.options.labels:
             self._add_labels()
 
-        # Moving parts: drawn per frame over the cached background.
-        taps = self.spec.kernel_size[0] * self.spec.kernel_size[1]
+        # Moving parts, drawn per frame over the cached background: one collection of
+        # shaded cells (the kernel taps, the current output cell), one of lines (the grid over
+        # the kernel's footprint, the current cell's outline, the links between them).
+        footprint_rows, footprint_cols = self.spec.footprint
+        window_lines = footprint_rows + footprint_cols + 2
+        links = 4 if self.options.view == "oblique" else 0
+        # Shaded cells' edges always lie under a line of the window's grid or the current
+        # cell's outline, so the fill needs no antialiasing: fewer colours, smaller GIFs.
         self.shade = PolyCollection(
-            [_rect(0, 0, 0, 0)] * taps,
+            [],
             facecolors=theme.shade,
-            edgecolors=theme.shade,
-            linewidths=thick,
+            edgecolors="none",
             alpha=theme.shade_alpha,
+            antialiaseds=False,
             animated=True,
         )
-        self.window = LineCollection([], colors=theme.line, linewidths=thick, animated=True)
-        self.links = LineCollection([], colors=theme.text, linewidths=thin, animated=True)
-        self.current = PolyCollection(
-            [_rect(0, 0, 0, 0)],
-            facecolors=theme.shade,
-            edgecolors=theme.shade,
-            linewidths=thick,
-            alpha=theme.shade_alpha,
+        self.lines = LineCollection(
+            [],
+            colors=[theme.line] * (window_lines + 1) + [theme.text] * links,
+            linewidths=[thick] * (window_lines + 1) + [thin] * links,
             animated=True,
         )
-        self.current_edge = LineCollection([], colors=theme.line, linewidths=thick, animated=True)
-        self.moving: list[Artist] = [self.shade, self.window, self.links]
-        self.moving += [self.current, self.current_edge]
-        for artist in self.moving:
-            axes.add_artist(artist)
+        axes.add_collection(self.shade)
+        axes.add_collection(self.lines)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(figure.bbox)
+        self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
 
     def _add_labels(self) -> None:
         drawn_rows, drawn_cols = self.grid.shape
@@ -335,26 +335,47 @@ class Animation:
             segments.append(self.input_plane.xy(np.array([start, stop])))
         return segments
 
-    def render(self, frame: GeometryFrame) -> Rgb:
-        """The RGB pixels (height, width, 3) of one frame."""
+    def draw(self, frame: GeometryFrame) -> Box:
+        """Draw one frame on the canvas; returns the pixel box that differs from the background.
+
+        The box is (top, bottom, left, right), rows from the top, exclusive ends.
+        """
         inp, out = self.input_plane, self.output_plane
-        self.shade.set_verts([inp.cell(r, c) for r, c in frame.taps])
+        current = out.cell(*frame.output)
+        shaded = [inp.cell(r, c) for r, c in frame.taps] + [current]
         (top, left), (bottom, right) = frame.window
         # A solid grid over the whole footprint, holes of a dilated kernel included, as
         # conv_arithmetic draws it: padding under the window turns solid.
         drawn_rows = self.grid.shape[0]
         rows = [drawn_rows - r for r in range(top, bottom + 1)]
-        self.window.set_segments([inp.xy(s) for s in _grid_segments(rows, range(left, right + 1))])
-        current = out.cell(*frame.output)
-        self.current.set_verts([current])
-        self.current_edge.set_segments([current[CLOSED]])
+        lines = [inp.xy(s) for s in _grid_segments(rows, range(left, right + 1))]
+        lines.append(current[CLOSED])
         if self.options.view == "oblique":
-            self.links.set_segments(self._links(frame))
+            lines += self._links(frame)
+        self.shade.set_verts(shaded)
+        self.lines.set_segments(lines)
         self.canvas.restore_region(self.background)
-        for artist in self.moving:
-            self.axes.draw_artist(artist)
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        return np.ascontiguousarray(pixels[:, :, :3])
+        self.axes.draw_artist(self.shade)
+        self.axes.draw_artist(self.lines)
+        points = self.axes.transData.transform(np.vstack(shaded + lines))
+        width, height = self.size
+        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+        margin = self.margin_px
+        return (
+            max(int(height - y1) - margin, 0),
+            min(int(np.ceil(height - y0)) + margin, height),
+            max(int(x0) - margin, 0),
+            min(int(np.ceil(x1)) + margin, width),
+        )
+
+    def rgba(self) -> npt.NDArray[np.uint8]:
+        """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def render(self, frame: GeometryFrame) -> Rgb:
+        """The RGB pixels (height, width, 3) of one frame, a copy."""
+        self.draw(frame)
+        return np.ascontiguousarray(self.rgba()[:, :, :3])
 
 
 def render_frames(

@@ -15,7 +15,7 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,10 +38,11 @@ __all__ = [
 WRITERS = {".gif": "animation", ".png": "strip of all frames, or one frame with --frame"}
 MAX_STRIP_PIXELS = 64_000_000
 STRIP_GAP_PX = 8
-BLEND_LEVELS = 6  # antialiased edges: blends of each pair of a figure's colours
+BLEND_LEVELS = 3  # antialiased edges: blends of each pair of a figure's colours
 TRANSPARENT = 255  # palette index kept free for "unchanged since the last frame"
 
 Rgb = npt.NDArray[np.uint8]
+Box = tuple[int, int, int, int]
 
 
 def check_output(path: str | os.PathLike[str]) -> str:
@@ -96,6 +97,17 @@ def palette_for(colours: Sequence[str]) -> npt.NDArray[np.uint8]:
     return palette
 
 
+class Drawn(NamedTuple):
+    """A frame for the GIF writer: its pixels and where they may differ from the background.
+
+    ``pixels`` is (height, width, 3) RGB or (height, width, 4) RGBA; ``box`` is (top, bottom,
+    left, right) in pixels, exclusive ends, or None for the whole frame.
+    """
+
+    pixels: npt.NDArray[np.uint8]
+    box: Box | None = None
+
+
 class _Quantiser:
     """Maps RGB pixels to palette indices, remembering every colour it has seen."""
 
@@ -103,84 +115,98 @@ class _Quantiser:
         self.palette = palette.astype(np.int32)
         self.table = np.full(1 << 24, -1, dtype=np.int16)
 
-    def __call__(self, pixels: Rgb) -> npt.NDArray[np.uint8]:
-        keys = (
-            (pixels[..., 0].astype(np.int32) << 16)
-            | (pixels[..., 1].astype(np.int32) << 8)
-            | pixels[..., 2]
-        )
+    def __call__(self, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        if pixels.shape[-1] == 4:  # RGBA bytes read as one little-endian word: R | G<<8 | B<<16
+            keys = pixels.view("<u4")[..., 0] & 0xFFFFFF
+        else:
+            keys = (
+                pixels[..., 0].astype(np.uint32)
+                | (pixels[..., 1].astype(np.uint32) << 8)
+                | (pixels[..., 2].astype(np.uint32) << 16)
+            )
         found = self.table[keys]
         if (found < 0).any():
-            new = np.unique(keys[found < 0])
-            colours = np.stack([(new >> 16) & 255, (new >> 8) & 255, new & 255], axis=1)
+            new = np.unique(keys[found < 0]).astype(np.int32)
+            colours = np.stack([new & 255, (new >> 8) & 255, (new >> 16) & 255], axis=1)
             distance = ((colours[:, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)
             self.table[new] = distance.argmin(axis=1)
             found = self.table[keys]
         return found.astype(np.uint8)
 
 
-def _frame_bytes(
-    indices: npt.NDArray[np.uint8], palette_image: Image.Image, **params: int
-) -> bytes:
+def _frame_bytes(indices: npt.NDArray[np.uint8], left: int, top: int, **params: int) -> bytes:
     """One GIF frame (control extension, descriptor, LZW data) via Pillow's encoder."""
-    image = Image.fromarray(indices, mode="P")
-    image.putpalette(palette_image.getpalette() or [])
-    offset = params.pop("left"), params.pop("top")
-    return b"".join(GifImagePlugin.getdata(image, offset=offset, **params))
+    height, width = indices.shape
+    image = Image.frombytes("P", (width, height), np.ascontiguousarray(indices).tobytes())
+    return b"".join(GifImagePlugin.getdata(image, offset=(left, top), **params))
+
+
+def _union(first: Box | None, second: Box | None, shape: tuple[int, int]) -> Box:
+    if first is None or second is None:
+        return 0, shape[0], 0, shape[1]
+    return (
+        min(first[0], second[0]),
+        max(first[1], second[1]),
+        min(first[2], second[2]),
+        max(first[3], second[3]),
+    )
 
 
 def write_gif(
     path: str | os.PathLike[str],
-    frames: Iterable[Rgb],
+    frames: Iterable[Drawn],
     colours: Sequence[str],
     frame_ms: int = 1000,
 ) -> int:
-    """Write an animated GIF that loops forever; returns the number of frames written."""
+    """Write an animated GIF that loops forever; returns the number of frames written.
+
+    Only the part of each frame inside its box (and the box before it) is read: the writer
+    keeps the frame shown so far as palette indices and stores each new frame as the rectangle
+    that changed, unchanged pixels in it transparent.
+    """
     palette = palette_for(colours)
     quantise = _Quantiser(palette)
     table = np.zeros((256, 3), dtype=np.uint8)
     table[: len(palette)] = palette
-    palette_image = Image.new("P", (1, 1))
-    palette_image.putpalette(table.tobytes())
+    shown: npt.NDArray[np.uint8] | None = None
+    previous_box: Box | None = None
     count = 0
-    previous: npt.NDArray[np.uint8] | None = None
     with atomic_output(path) as stream:
-        for rgb in frames:
-            indices = quantise(rgb)
-            height, width = indices.shape
-            if previous is None:
+        for pixels, box in frames:
+            if shown is None:
+                shown = quantise(pixels)
+                height, width = shown.shape
                 stream.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF7, 0, 0))
                 stream.write(table.tobytes())
                 # NETSCAPE2.0 application extension: loop forever.
                 stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
-                stream.write(
-                    _frame_bytes(
-                        indices, palette_image, duration=frame_ms, disposal=1, left=0, top=0
-                    )
-                )
+                stream.write(_frame_bytes(shown, 0, 0, duration=frame_ms, disposal=1))
             else:
-                changed = indices != previous
-                rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+                top, bottom, left, right = _union(previous_box, box, shown.shape)
+                region = quantise(pixels[top:bottom, left:right])
+                changed = region != shown[top:bottom, left:right]
+                rows = np.flatnonzero(changed.any(axis=1))
+                cols = np.flatnonzero(changed.any(axis=0))
                 if rows.size:
-                    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
                 else:  # nothing moved: one transparent pixel keeps the frame and its time
-                    top, bottom, left, right = 0, 1, 0, 1
-                patch = indices[top:bottom, left:right].copy()
-                patch[~changed[top:bottom, left:right]] = TRANSPARENT
+                    r0, r1, c0, c1 = 0, 1, 0, 1
+                patch = region[r0:r1, c0:c1].copy()
+                patch[~changed[r0:r1, c0:c1]] = TRANSPARENT
+                shown[top:bottom, left:right] = region
                 stream.write(
                     _frame_bytes(
                         patch,
-                        palette_image,
+                        int(left + c0),
+                        int(top + r0),
                         duration=frame_ms,
                         disposal=1,
                         transparency=TRANSPARENT,
-                        left=int(left),
-                        top=int(top),
                     )
                 )
-            previous = indices
+            previous_box = box
             count += 1
-        if previous is None:
+        if shown is None:
             raise ConvSpecError("frames", "no frames to write; expected at least one")
         stream.write(b";")
     return count
@@ -192,7 +218,7 @@ def write_gif(
 def write_png(path: str | os.PathLike[str], pixels: Rgb) -> None:
     """Write one RGB image as a PNG (no timestamps: the same pixels give the same bytes)."""
     buffer = io.BytesIO()
-    Image.fromarray(pixels, mode="RGB").save(buffer, format="PNG", compress_level=6)
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", compress_level=6)
     with atomic_output(path) as stream:
         stream.write(buffer.getvalue())
 
