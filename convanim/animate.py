@@ -25,11 +25,14 @@ GIF_TICK_MS = 10  # GIF delays are whole hundredths of a second
 class Output:
     """Where and how to write: ``frame_ms`` per GIF frame, strip ``columns``, one ``frame``."""
 
-    path: Path
+    path: Path  # a str is taken too
     frame_ms: int = 1000
     columns: int | None = None  # default: one row of frames per output row
     frame: int | None = None  # a single frame (0-based) as a PNG
     max_frames: int = MAX_FRAMES
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
 
 
 def check_limits(spec: ConvSpec, max_frames: int = MAX_FRAMES) -> None:

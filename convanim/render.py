@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -104,15 +105,21 @@ class _Plane:
 
     def xy(self, points: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Plane (x, y) points to figure coordinates."""
-        return np.asarray(points, dtype=float) @ self.transform.T + self.origin
+        mapped: npt.NDArray[np.float64] = (
+            np.asarray(points, dtype=float) @ self.transform.T + self.origin
+        )
+        return mapped
 
-    def cell(self, row: float, col: float, height: float = 1, width: float = 1) -> npt.NDArray:
+    def cell(
+        self, row: float, col: float, height: float = 1, width: float = 1
+    ) -> npt.NDArray[np.float64]:
         """The corners of a block of cells, top-left at (row, col), in figure coordinates."""
         top = self.rows - row
         return self.xy(_rect(col, top - height, col + width, top))
 
     def corner(self, row: float, col: float) -> npt.NDArray[np.float64]:
-        return self.xy([[col, self.rows - row]])[0]
+        corner: npt.NDArray[np.float64] = self.xy([[col, self.rows - row]])[0]
+        return corner
 
 
 class Animation:
@@ -271,7 +278,7 @@ class Animation:
         drawn_rows, drawn_cols = self.grid.shape
         out_cols = self.spec.output_size[1]
         size = 11 * self.cell_px / OBLIQUE_CELL_PX
-        style = {"color": self.theme.text, "fontsize": size, "ha": "center"}
+        style: dict[str, Any] = {"color": self.theme.text, "fontsize": size, "ha": "center"}
         if self.options.view == "oblique":
             bottom = self.input_plane.corner(drawn_rows, 0)
             self.axes.text(bottom[0], bottom[1] - 0.5, "input", va="top", **style)

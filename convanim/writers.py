@@ -131,7 +131,8 @@ class _Quantiser:
             distance = ((colours[:, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)
             self.table[new] = distance.argmin(axis=1)
             found = self.table[keys]
-        return found.astype(np.uint8)
+        indices: npt.NDArray[np.uint8] = found.astype(np.uint8)
+        return indices
 
 
 def _frame_bytes(indices: npt.NDArray[np.uint8], left: int, top: int, **params: int) -> bytes:
