@@ -16,6 +16,7 @@ import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.path import Path
 
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
@@ -50,7 +51,7 @@ FLAT_GAP = 2.0  # cells between input and output
 MAX_FRAME_PIXELS = 16_000_000
 Rgb = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
-CLOSED = [0, 1, 2, 3, 0]  # corner order that closes a cell's outline
+EDGES = [[0, 1], [1, 2], [2, 3], [3, 0]]  # a cell's four edges as corner pairs
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,30 @@ class RenderOptions:
 
 def _rect(x0: float, y0: float, x1: float, y1: float) -> npt.NDArray[np.float64]:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)
+
+
+def _cells(
+    rows: npt.NDArray[np.float64], cols: npt.NDArray[np.float64], total_rows: int
+) -> npt.NDArray[np.float64]:
+    """Plane (x, y) corners (n, 4, 2) of unit cells at (row, col), rows counted from the top."""
+    tops = total_rows - rows
+    x = np.stack([cols, cols + 1, cols + 1, cols], axis=1)
+    y = np.stack([tops - 1, tops - 1, tops, tops], axis=1)
+    return np.stack([x, y], axis=2)
+
+
+def _polygons(corners: npt.NDArray[np.float64]) -> Path:
+    """One compound path of closed quadrilaterals, corners (n, 4, 2)."""
+    count = len(corners)
+    vertices = np.concatenate([corners, corners[:, :1]], axis=1).reshape(-1, 2)
+    codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], count)
+    return Path(vertices, codes)
+
+
+def _segments(segments: npt.NDArray[np.float64]) -> Path:
+    """One compound path of separate line segments, (n, 2, 2)."""
+    codes = np.tile([Path.MOVETO, Path.LINETO], len(segments))
+    return Path(segments.reshape(-1, 2), codes)
 
 
 def _grid_segments(
@@ -249,29 +274,16 @@ class Animation:
         # Moving parts, drawn per frame over the cached background: one collection of
         # shaded cells (the kernel taps, the current output cell), one of lines (the grid over
         # the kernel's footprint, the current cell's outline, the links between them).
-        footprint_rows, footprint_cols = self.spec.footprint
-        window_lines = footprint_rows + footprint_cols + 2
-        links = 4 if self.options.view == "oblique" else 0
         # Shaded cells' edges always lie under a line of the window's grid or the current
-        # cell's outline, so the fill needs no antialiasing: fewer colours, smaller GIFs.
-        self.shade = PolyCollection(
-            [],
-            facecolors=theme.shade,
-            edgecolors="none",
-            alpha=theme.shade_alpha,
-            antialiaseds=False,
-            animated=True,
-        )
-        self.lines = LineCollection(
-            [],
-            colors=[theme.line] * (window_lines + 1) + [theme.text] * links,
-            linewidths=[thick] * (window_lines + 1) + [thin] * links,
-            animated=True,
-        )
-        axes.add_collection(self.shade)
-        axes.add_collection(self.lines)
+        # cell's outline, so their fill needs no antialiasing: fewer colours, smaller GIFs.
+        self.shade_rgb = tuple(c / 255 for c in hex_rgb(theme.shade))
+        self.line_rgb = tuple(c / 255 for c in hex_rgb(theme.line))
+        self.link_rgb = tuple(c / 255 for c in hex_rgb(theme.text))
+        self.widths = (thick, thin)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(figure.bbox)
+        self.renderer = self.canvas.get_renderer()
+        self.transform = axes.transData.frozen()
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
 
     def _add_labels(self) -> None:
@@ -305,7 +317,7 @@ class Animation:
 
     # -- moving parts, per frame ----------------------------------------------------------
 
-    def _links(self, frame: GeometryFrame) -> list[npt.NDArray[np.float64]]:
+    def _links(self, frame: GeometryFrame) -> npt.NDArray[np.float64]:
         """Lines from the window's corners to the output cell's, hidden behind the output plane.
 
         Only the oblique view has them. Both planes share one slant, so clipping happens in the
@@ -340,7 +352,7 @@ class Animation:
             enter = min(max(enter, 0.0), 1.0)
             stop = start + direction * enter
             segments.append(self.input_plane.xy(np.array([start, stop])))
-        return segments
+        return np.array(segments)
 
     def draw(self, frame: GeometryFrame) -> Box:
         """Draw one frame on the canvas; returns the pixel box that differs from the background.
@@ -348,23 +360,60 @@ class Animation:
         The box is (top, bottom, left, right), rows from the top, exclusive ends.
         """
         inp, out = self.input_plane, self.output_plane
+        taps = np.array(frame.taps, dtype=float)
+        tap_corners = inp.xy(_cells(taps[:, 0], taps[:, 1], inp.rows))
         current = out.cell(*frame.output)
-        shaded = [inp.cell(r, c) for r, c in frame.taps] + [current]
         (top, left), (bottom, right) = frame.window
         # A solid grid over the whole footprint, holes of a dilated kernel included, as
         # conv_arithmetic draws it: padding under the window turns solid.
-        drawn_rows = self.grid.shape[0]
-        rows = [drawn_rows - r for r in range(top, bottom + 1)]
-        lines = [inp.xy(s) for s in _grid_segments(rows, range(left, right + 1))]
-        lines.append(current[CLOSED])
-        if self.options.view == "oblique":
-            lines += self._links(frame)
-        self.shade.set_verts(shaded)
-        self.lines.set_segments(lines)
+        ys = inp.rows - np.arange(top, bottom + 1, dtype=float)
+        xs = np.arange(left, right + 1, dtype=float)
+        grid = np.concatenate(
+            [
+                np.stack(
+                    [
+                        np.stack([np.full_like(ys, xs[0]), ys], 1),
+                        np.stack([np.full_like(ys, xs[-1]), ys], 1),
+                    ],
+                    1,
+                ),
+                np.stack(
+                    [
+                        np.stack([xs, np.full_like(xs, ys[0])], 1),
+                        np.stack([xs, np.full_like(xs, ys[-1])], 1),
+                    ],
+                    1,
+                ),
+            ]
+        )
+        thick = np.concatenate([inp.xy(grid), current[EDGES]])
+        thin = self._links(frame) if self.options.view == "oblique" else np.empty((0, 2, 2))
         self.canvas.restore_region(self.background)
-        self.axes.draw_artist(self.shade)
-        self.axes.draw_artist(self.lines)
-        points = self.axes.transData.transform(np.vstack(shaded + lines))
+        # Straight to the Agg renderer: the moving parts are three paths, and artists would
+        # cost more in bookkeeping than in drawing.
+        renderer, transform = self.renderer, self.transform
+        gc = renderer.new_gc()
+        gc.set_alpha(self.theme.shade_alpha)
+        gc.set_antialiased(False)
+        gc.set_linewidth(0)
+        shaded = _polygons(np.concatenate([tap_corners, current[None]]))
+        renderer.draw_path(gc, shaded, transform, self.shade_rgb)
+        gc.set_alpha(1.0)
+        gc.set_antialiased(True)
+        for path, colour, width in (
+            (_segments(thick), self.line_rgb, self.widths[0]),
+            (_segments(thin), self.link_rgb, self.widths[1]),
+        ):
+            if len(path.vertices):
+                gc.set_foreground(colour)
+                gc.set_linewidth(width)
+                renderer.draw_path(gc, path, transform)
+        gc.restore()
+        points = self.axes.transData.transform(
+            np.concatenate([tap_corners.reshape(-1, 2), thick.reshape(-1, 2), current])
+        )
+        if len(thin):
+            points = np.concatenate([points, self.axes.transData.transform(thin.reshape(-1, 2))])
         width, height = self.size
         (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
         margin = self.margin_px

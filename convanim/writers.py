@@ -108,30 +108,34 @@ class Drawn(NamedTuple):
     box: Box | None = None
 
 
+def _words(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
+    """RGB or RGBA pixels as one word each, R | G << 8 | B << 16."""
+    if pixels.shape[-1] == 4:  # RGBA bytes read as one little-endian word, alpha dropped
+        words: npt.NDArray[np.uint32] = pixels.view("<u4")[..., 0] & np.uint32(0xFFFFFF)
+        return words
+    return (
+        pixels[..., 0].astype(np.uint32)
+        | (pixels[..., 1].astype(np.uint32) << 8)
+        | (pixels[..., 2].astype(np.uint32) << 16)
+    )
+
+
 class _Quantiser:
-    """Maps RGB pixels to palette indices, remembering every colour it has seen."""
+    """Maps colour words to palette indices, remembering every colour it has seen."""
 
     def __init__(self, palette: npt.NDArray[np.uint8]) -> None:
         self.palette = palette.astype(np.int32)
-        self.table = np.full(1 << 24, -1, dtype=np.int16)
+        self.table = np.zeros(1 << 24, dtype=np.uint16)  # index + 1; 0: not seen yet
 
-    def __call__(self, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        if pixels.shape[-1] == 4:  # RGBA bytes read as one little-endian word: R | G<<8 | B<<16
-            keys = pixels.view("<u4")[..., 0] & 0xFFFFFF
-        else:
-            keys = (
-                pixels[..., 0].astype(np.uint32)
-                | (pixels[..., 1].astype(np.uint32) << 8)
-                | (pixels[..., 2].astype(np.uint32) << 16)
-            )
-        found = self.table[keys]
-        if (found < 0).any():
-            new = np.unique(keys[found < 0]).astype(np.int32)
+    def __call__(self, words: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+        found = self.table[words]
+        if not found.all():
+            new = np.unique(words[found == 0]).astype(np.int32)
             colours = np.stack([new & 255, (new >> 8) & 255, (new >> 16) & 255], axis=1)
             distance = ((colours[:, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)
-            self.table[new] = distance.argmin(axis=1)
-            found = self.table[keys]
-        indices: npt.NDArray[np.uint8] = found.astype(np.uint8)
+            self.table[new] = distance.argmin(axis=1) + 1
+            found = self.table[words]
+        indices: npt.NDArray[np.uint8] = (found - 1).astype(np.uint8)
         return indices
 
 
@@ -169,32 +173,39 @@ def write_gif(
     quantise = _Quantiser(palette)
     table = np.zeros((256, 3), dtype=np.uint8)
     table[: len(palette)] = palette
-    shown: npt.NDArray[np.uint8] | None = None
+    shown: npt.NDArray[np.uint32] | None = None  # the colours on screen so far
     previous_box: Box | None = None
     count = 0
     with atomic_output(path) as stream:
         for pixels, box in frames:
             if shown is None:
-                shown = quantise(pixels)
+                shown = _words(pixels).copy()
+                shown_indices = quantise(shown)
                 height, width = shown.shape
                 stream.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF7, 0, 0))
                 stream.write(table.tobytes())
                 # NETSCAPE2.0 application extension: loop forever.
                 stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
-                stream.write(_frame_bytes(shown, 0, 0, duration=frame_ms, disposal=1))
+                stream.write(_frame_bytes(shown_indices, 0, 0, duration=frame_ms, disposal=1))
             else:
                 top, bottom, left, right = _union(previous_box, box, shown.shape)
-                region = quantise(pixels[top:bottom, left:right])
-                changed = region != shown[top:bottom, left:right]
+                region = _words(pixels[top:bottom, left:right])
+                moved = region != shown[top:bottom, left:right]
+                shown[top:bottom, left:right] = region
+                # Of the pixels whose colour moved, those whose palette index changed.
+                indices = shown_indices[top:bottom, left:right]
+                fresh = quantise(region[moved])
+                changed = np.zeros_like(moved)
+                changed[moved] = fresh != indices[moved]
+                indices[moved] = fresh
                 rows = np.flatnonzero(changed.any(axis=1))
                 cols = np.flatnonzero(changed.any(axis=0))
                 if rows.size:
                     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
                 else:  # nothing moved: one transparent pixel keeps the frame and its time
                     r0, r1, c0, c1 = 0, 1, 0, 1
-                patch = region[r0:r1, c0:c1].copy()
+                patch = indices[r0:r1, c0:c1].copy()
                 patch[~changed[r0:r1, c0:c1]] = TRANSPARENT
-                shown[top:bottom, left:right] = region
                 stream.write(
                     _frame_bytes(
                         patch,
