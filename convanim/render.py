@@ -400,11 +400,12 @@ class Animation:
         renderer.draw_path(gc, shaded, transform, self.shade_rgb)
         gc.set_alpha(1.0)
         gc.set_antialiased(True)
-        for path, colour, width in (
-            (_segments(thick), self.line_rgb, self.widths[0]),
-            (_segments(thin), self.link_rgb, self.widths[1]),
+        for segments, colour, width in (
+            (thick, self.line_rgb, self.widths[0]),
+            (thin, self.link_rgb, self.widths[1]),
         ):
-            if len(path.vertices):
+            if len(segments):
+                path = _segments(segments)
                 gc.set_foreground(colour)
                 gc.set_linewidth(width)
                 renderer.draw_path(gc, path, transform)

@@ -113,11 +113,9 @@ def _words(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
     if pixels.shape[-1] == 4:  # RGBA bytes read as one little-endian word, alpha dropped
         words: npt.NDArray[np.uint32] = pixels.view("<u4")[..., 0] & np.uint32(0xFFFFFF)
         return words
-    return (
-        pixels[..., 0].astype(np.uint32)
-        | (pixels[..., 1].astype(np.uint32) << 8)
-        | (pixels[..., 2].astype(np.uint32) << 16)
-    )
+    red, green, blue = (pixels[..., i].astype(np.uint32) for i in range(3))
+    packed: npt.NDArray[np.uint32] = red | (green << np.uint32(8)) | (blue << np.uint32(16))
+    return packed
 
 
 class _Quantiser:
