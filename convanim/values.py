@@ -1,0 +1,459 @@
+"""Worked numbers: the values in the cells, and the output they produce.
+
+Pure: numpy and the standard library only. Every result equals PyTorch's for the same
+parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``), ``F.max_pool2d``
+(``op="max"``) and ``F.avg_pool2d`` with its defaults (``op="avg"``: ``count_include_pad=True``,
+``ceil_mode=False``). Arrays are one channel, (rows, cols), origin top-left.
+
+The numbers are computed on the drawn grid that ``ConvSpec.grid()`` describes, exactly as the
+animation shows them: every drawn cell holds a value (``drawn_values``), every kernel tap a
+weight (``tap_weights``), and an output cell combines the values under its frame's taps
+(``tap_values``) with those weights. For a transposed convolution the weight drawn at a tap is
+the *flipped* kernel's: PyTorch's ``conv_transpose2d`` equals a stride-1 correlation of the
+zero-inserted, padded grid with the kernel reversed along both axes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from convanim.geometry import ConvSpec, ConvSpecError, Frame
+
+__all__ = [
+    "NUMERICAL_FIGURES",
+    "NUMERICAL_FIGURE_INPUT",
+    "NUMERICAL_FIGURE_KERNEL",
+    "OPS",
+    "POOL_OPS",
+    "VALUE_FILE_TYPES",
+    "Op",
+    "ValuesFileError",
+    "drawn_values",
+    "evaluate",
+    "format_value",
+    "load_values",
+    "numerical_figure",
+    "pool_spec_check",
+    "random_values",
+    "tap_values",
+    "tap_weights",
+]
+
+Op = Literal["conv", "max", "avg"]
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+OPS: Final[tuple[Op, ...]] = ("conv", "max", "avg")
+POOL_OPS: Final[tuple[Op, ...]] = ("max", "avg")
+VALUE_FILE_TYPES: Final[tuple[str, ...]] = (".npy", ".csv", ".txt")
+
+_OP_NAMES: Final[Mapping[str, str]] = {
+    "conv": "a convolution",
+    "max": "max pooling",
+    "avg": "average pooling",
+}
+_AXES = ("rows", "cols")
+
+# Random values span the ranges of conv_arithmetic's numerical figures.
+_INPUT_RANGE: Final = (0, 3)
+_KERNEL_RANGE: Final = (0, 2)
+
+NUMERICAL_FIGURE_INPUT: Final[tuple[tuple[int, ...], ...]] = (
+    (3, 3, 2, 1, 0),
+    (0, 0, 1, 3, 1),
+    (3, 1, 2, 2, 3),
+    (2, 0, 0, 2, 2),
+    (2, 0, 0, 0, 1),
+)
+"""The input of conv_arithmetic's four numerical figures (all four share it)."""
+
+NUMERICAL_FIGURE_KERNEL: Final[tuple[tuple[int, ...], ...]] = (
+    (0, 1, 2),
+    (2, 2, 0),
+    (0, 1, 2),
+)
+"""The kernel of conv_arithmetic's two numerical convolution figures."""
+
+NUMERICAL_FIGURES: Final[Mapping[str, tuple[Mapping[str, Any], Op]]] = MappingProxyType(
+    {
+        "numerical_no_padding_no_strides": (
+            MappingProxyType({"input_size": 5, "kernel_size": 3, "padding": 0, "stride": 1}),
+            "conv",
+        ),
+        "numerical_padding_strides": (
+            MappingProxyType({"input_size": 5, "kernel_size": 3, "padding": 1, "stride": 2}),
+            "conv",
+        ),
+        "numerical_average_pooling": (
+            MappingProxyType({"input_size": 5, "kernel_size": 3, "padding": 0, "stride": 1}),
+            "avg",
+        ),
+        "numerical_max_pooling": (
+            MappingProxyType({"input_size": 5, "kernel_size": 3, "padding": 0, "stride": 1}),
+            "max",
+        ),
+    }
+)
+"""conv_arithmetic's numerical figures: name -> (``ConvSpec`` keyword arguments, op)."""
+
+
+class ValuesFileError(ConvSpecError):
+    """A values file that cannot be used; ``param`` names the option, ``path`` the file."""
+
+    def __init__(self, param: str, path: str, message: str) -> None:
+        super().__init__(param, f"{path}: {message}")
+        self.path = path
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_op(op: object, allowed: tuple[Op, ...] = OPS) -> Op:
+    if not isinstance(op, str) or op not in allowed:
+        raise ConvSpecError("op", f"got {op!r}; expected one of {', '.join(allowed)}")
+    return op
+
+
+def _array(param: str, value: object, shape: tuple[int, int], what: str) -> Floats:
+    """``value`` as a float64 array of ``shape``, or a ConvSpecError naming ``param``."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ConvSpecError(
+            param, f"got {type(value).__name__}; expected {what}: {error}"
+        ) from None
+    if array.dtype.kind not in "iuf":
+        raise ConvSpecError(
+            param, f"got an array of {array.dtype} values; expected {what} of real numbers"
+        )
+    if array.shape != shape:
+        raise ConvSpecError(param, f"got shape {array.shape}; expected {what} of shape {shape}")
+    return array.astype(np.float64)
+
+
+def pool_spec_check(spec: ConvSpec, op: str) -> None:
+    """Raise ConvSpecError unless PyTorch's ``max_pool2d`` / ``avg_pool2d`` accepts ``spec``.
+
+    PyTorch's rules: no transposed form, no dilation for average pooling, and padding at most
+    half the kernel (``padding <= kernel_size // 2`` per axis; the kernel itself, not its dilated
+    footprint). Padding PyTorch cannot express (asymmetric, or ``same`` when it resolves to
+    unequal sides) is held to the same bound on each side.
+    """
+    checked = _check_op(op, POOL_OPS)
+    name = _OP_NAMES[checked]
+    if spec.transposed:
+        raise ConvSpecError(
+            "transposed", f"got True; {name} has no transposed form, expected False"
+        )
+    if checked == "avg" and spec.dilation != (1, 1):
+        raise ConvSpecError(
+            "dilation",
+            f"got {spec.dilation}; {name} has no dilation (PyTorch's avg_pool2d takes none), "
+            "expected 1",
+        )
+    for axis in range(2):
+        limit = spec.kernel_size[axis] // 2
+        lo, hi = spec.pads[axis]
+        if max(lo, hi) > limit:
+            shown = repr(spec.padding)
+            if isinstance(spec.padding, str):
+                shown += f" (resolved to {spec.pads})"
+            raise ConvSpecError(
+                "padding",
+                f"got {shown}; {name} pads at most half the kernel on each side, like "
+                f"PyTorch: kernel_size {spec.kernel_size[axis]} on the {_AXES[axis]} axis "
+                f"allows at most {limit}, got {lo} before and {hi} after",
+            )
+
+
+# -- the numbers on the drawn grid ----------------------------------------------------------
+
+
+def drawn_values(spec: ConvSpec, x: npt.ArrayLike, op: str = "conv") -> Floats:
+    """The value in every cell of ``spec.grid()``, float64, shaped like ``spec.drawn_size``.
+
+    Input cells hold ``x``; padding and inserted zeros hold 0, except that max pooling pads
+    with ``-inf`` (as PyTorch does, so padding never wins a maximum).
+    """
+    checked = _check_op(op)
+    if checked in POOL_OPS:
+        pool_spec_check(spec, checked)
+    values = _array("x", x, spec.input_size, "an input array")
+    grid = spec.grid()
+    fill = -np.inf if checked == "max" else 0.0
+    drawn = np.full(grid.shape, fill, dtype=np.float64)
+    rows, cols = grid.input_rows, grid.input_cols
+    row_at, col_at = np.nonzero(rows >= 0)[0], np.nonzero(cols >= 0)[0]
+    drawn[np.ix_(row_at, col_at)] = values[np.ix_(rows[row_at], cols[col_at])]
+    # A transposed grid's inserted zeros are zeros whatever the op (only conv reaches here).
+    return drawn
+
+
+def tap_weights(spec: ConvSpec, weight: npt.ArrayLike) -> Floats:
+    """The weight applied at each kernel tap, float64, shaped like the kernel, in tap order.
+
+    ``frame.taps[t]`` multiplies ``tap_weights(spec, weight).ravel()[t]`` (taps are kernel
+    row-major). Direct convolution: ``weight`` itself (PyTorch's conv2d is a correlation).
+    Transposed: ``weight`` flipped along both axes, which is what the drawn grid's stride-1
+    correlation needs to reproduce ``conv_transpose2d``'s scatter
+    ``out[i * stride - padding + j * dilation] += x[i] * weight[j]``.
+    """
+    kernel = _array("weight", weight, spec.kernel_size, "a kernel")
+    flipped = kernel[::-1, ::-1] if spec.transposed else kernel
+    return np.ascontiguousarray(flipped)
+
+
+def tap_values(spec: ConvSpec, drawn: Floats, frame: Frame) -> Floats:
+    """The drawn values under ``frame``'s kernel taps, shaped like the kernel, in tap order."""
+    rows = np.fromiter((r for r, _ in frame.taps), dtype=np.intp, count=len(frame.taps))
+    cols = np.fromiter((c for _, c in frame.taps), dtype=np.intp, count=len(frame.taps))
+    return drawn[rows, cols].reshape(spec.kernel_size)
+
+
+def evaluate(
+    spec: ConvSpec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+) -> Floats:
+    """The output array, float64, shaped ``spec.output_size``; equal to PyTorch's.
+
+    ``op="conv"`` needs ``weight`` (shaped ``spec.kernel_size``; there is no default kernel);
+    pooling takes none. ``x`` is shaped ``spec.input_size``. Integer inputs give exact
+    integer-valued floats. Max pooling yields ``-inf`` where a window covers padding only
+    (PyTorch does the same). Padding PyTorch's pooling cannot express (asymmetric sides) is
+    padding all the same: ``-inf`` for max, zeros counted in the kernel-area divisor for avg.
+    """
+    checked = _check_op(op)
+    if checked == "conv":
+        if weight is None:
+            raise ConvSpecError(
+                "weight", f"got None; a convolution needs a kernel of shape {spec.kernel_size}"
+            )
+        weights = tap_weights(spec, weight)
+    elif weight is not None:
+        raise ConvSpecError("weight", f"got a kernel; {_OP_NAMES[checked]} takes none (None)")
+    drawn = drawn_values(spec, x, checked)
+    # Every output cell's taps, as one strided view: the frame at (i, j) reads
+    # drawn[i * hop + a * dilation, j * hop + b * dilation] for kernel tap (a, b).
+    hop = (1, 1) if spec.transposed else spec.stride
+    rows, cols = spec.output_size
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, spec.footprint)
+    windows = windows[:: hop[0], :: hop[1], :: spec.dilation[0], :: spec.dilation[1]]
+    windows = windows[:rows, :cols]
+    if checked == "conv":
+        result = np.einsum("ijkl,kl->ij", windows, weights)
+    elif checked == "max":
+        result = windows.max(axis=(2, 3))
+    else:
+        result = windows.sum(axis=(2, 3)) / (spec.kernel_size[0] * spec.kernel_size[1])
+    return np.asarray(result, dtype=np.float64)
+
+
+# -- where values come from -----------------------------------------------------------------
+
+
+def random_values(spec: ConvSpec, seed: int) -> tuple[Ints, Ints]:
+    """Small random integers (input 0..3, kernel 0..2, int64), the same on every machine.
+
+    The ranges are those of conv_arithmetic's numerical figures. The input and the kernel
+    come from independent streams of ``seed``, so changing the kernel size keeps the input.
+    """
+    if not _is_int(seed) or seed < 0:
+        raise ConvSpecError("seed", f"got {seed!r}; expected an integer >= 0")
+    input_stream, kernel_stream = np.random.SeedSequence(int(seed)).spawn(2)
+    x = np.random.default_rng(input_stream).integers(
+        _INPUT_RANGE[0], _INPUT_RANGE[1], size=spec.input_size, dtype=np.int64, endpoint=True
+    )
+    weight = np.random.default_rng(kernel_stream).integers(
+        _KERNEL_RANGE[0], _KERNEL_RANGE[1], size=spec.kernel_size, dtype=np.int64, endpoint=True
+    )
+    return x, weight
+
+
+def numerical_figure(name: str) -> tuple[ConvSpec, Op, Ints, Ints | None]:
+    """One of ``NUMERICAL_FIGURES`` with its published values: (spec, op, x, weight or None)."""
+    if name not in NUMERICAL_FIGURES:
+        raise ConvSpecError(
+            "figure", f"got {name!r}; expected one of {', '.join(NUMERICAL_FIGURES)}"
+        )
+    kwargs, op = NUMERICAL_FIGURES[name]
+    x = np.array(NUMERICAL_FIGURE_INPUT, dtype=np.int64)
+    weight = np.array(NUMERICAL_FIGURE_KERNEL, dtype=np.int64) if op == "conv" else None
+    return ConvSpec(**kwargs), op, x, weight
+
+
+def load_values(
+    path: str | os.PathLike[str], expected_shape: tuple[int, int], param: str
+) -> Floats:
+    """Values from a ``.npy``, ``.csv`` or ``.txt`` file, float64, shaped ``expected_shape``.
+
+    Text files hold one row per line, values separated by commas or by whitespace; blank lines
+    and lines starting with ``#`` are skipped. An ``.npy`` array may carry leading axes of
+    length 1 (a single-channel PyTorch weight, (1, 1, rows, cols)). Values must be finite.
+    Every problem raises ``ValuesFileError`` naming ``param`` and the path.
+    """
+    name = os.fspath(path)
+    suffix = Path(name).suffix.lower()
+    if suffix not in VALUE_FILE_TYPES:
+        raise ValuesFileError(
+            param,
+            name,
+            f"unsupported file type '{suffix or '(none)'}'; expected one of "
+            f"{', '.join(VALUE_FILE_TYPES)}",
+        )
+    array = _read_npy(param, name) if suffix == ".npy" else _read_text(param, name)
+    while array.ndim > 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.shape != tuple(expected_shape):
+        raise ValuesFileError(
+            param, name, f"holds values of shape {array.shape}; expected {tuple(expected_shape)}"
+        )
+    if not np.isfinite(array).all():
+        raise ValuesFileError(param, name, "holds nan or inf; expected finite numbers")
+    return array
+
+
+def _read_npy(param: str, name: str) -> Floats:
+    try:
+        with open(name, "rb") as file:
+            magic = file.read(6)
+        if magic != b"\x93NUMPY":
+            raise ValuesFileError(param, name, "is not an .npy file (no .npy header)")
+        loaded = np.load(name, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        if isinstance(error, ValuesFileError):
+            raise
+        raise ValuesFileError(param, name, f"cannot be read as .npy: {error}") from None
+    if not isinstance(loaded, np.ndarray):  # pragma: no cover - np.load gives arrays for .npy
+        raise ValuesFileError(param, name, "does not hold one array")
+    if loaded.dtype.kind not in "iuf":
+        raise ValuesFileError(
+            param, name, f"holds {loaded.dtype} values; expected integers or floats"
+        )
+    return loaded.astype(np.float64)
+
+
+def _read_text(param: str, name: str) -> Floats:
+    try:
+        with open(name, encoding="utf-8-sig") as file:
+            lines = file.read().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValuesFileError(param, name, f"cannot be read as text: {error}") from None
+    rows: list[list[float]] = []
+    first_line = 0
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        tokens = [t.strip() for t in text.split(",")] if "," in text else text.split()
+        row = []
+        for column, token in enumerate(tokens, start=1):
+            try:
+                row.append(float(token))
+            except ValueError:
+                shown = repr(token) if token else "an empty value"
+                raise ValuesFileError(
+                    param, name, f"line {number}, value {column}: {shown} is not a number"
+                ) from None
+        if rows and len(row) != len(rows[0]):
+            raise ValuesFileError(
+                param,
+                name,
+                f"line {number} holds {len(row)} values but line {first_line} holds "
+                f"{len(rows[0])}; expected the same number on every line",
+            )
+        if not rows:
+            first_line = number
+        rows.append(row)
+    if not rows:
+        raise ValuesFileError(param, name, "holds no values")
+    return np.array(rows, dtype=np.float64)
+
+
+# -- showing a number in a cell ---------------------------------------------------------------
+
+
+def format_value(
+    value: float | int | np.integer[Any] | np.floating[Any], max_chars: int = 5
+) -> str:
+    """``value`` as text of at most ``max_chars`` characters, for a cell.
+
+    Integers (and integer-valued floats) print exactly when they fit ("12", "-3"); other
+    values are rounded to fit, in fixed point ("1.33", "-0.25") or scientific notation
+    ("1.2e3", "5e-4"), whichever is closer to ``value``. Infinities print as "∞" / "-∞",
+    nan as "nan". A value that fits in no form prints as ``max_chars`` "#" characters.
+    """
+    if not _is_int(max_chars) or max_chars < 1:
+        raise ConvSpecError("max_chars", f"got {max_chars!r}; expected an integer >= 1")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ConvSpecError("value", f"got {value!r}; expected a real number")
+    overflow = "#" * max_chars
+    if isinstance(value, numbers.Integral):
+        text = str(int(value))
+        if len(text) <= max_chars:
+            return text
+        return _scientific(Decimal(int(value)), max_chars) or overflow
+    number = float(value)
+    if math.isnan(number):
+        return "nan" if max_chars >= 3 else overflow
+    if math.isinf(number):
+        if number > 0:
+            return "∞"
+        return "-∞" if max_chars >= 2 else overflow
+    if number.is_integer():
+        text = str(int(number))
+        if len(text) <= max_chars:
+            return text
+    candidates = [
+        text
+        for text in (_fixed(number, max_chars), _scientific(number, max_chars))
+        if text is not None
+    ]
+    if not candidates:
+        return overflow
+    # min() keeps the first of equals: fixed point wins a tie.
+    # Decimal: a rounded "1.8e308" is past the largest double, and float() would make it inf.
+    return min(candidates, key=lambda text: abs(Decimal(text) - Decimal(number)))
+
+
+def _fixed(number: float, max_chars: int) -> str | None:
+    """The most decimals of ``number`` that fit, trailing zeros dropped; None if none fit."""
+    if len(_unsigned_zero(f"{number:.0f}")) > max_chars:
+        return None
+    for decimals in range(max(max_chars - 2, 0), -1, -1):
+        text = f"{number:.{decimals}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = _unsigned_zero(text)
+        if len(text) <= max_chars:
+            return text
+    return None  # pragma: no cover - zero decimals fit, checked above
+
+
+def _unsigned_zero(text: str) -> str:
+    """A small negative rounded to zero shows as "0", not "-0"."""
+    return "0" if text == "-0" else text
+
+
+def _scientific(number: float | Decimal, max_chars: int) -> str | None:
+    """The most mantissa digits of ``number`` that fit, as "1.2e3"; None if none fit."""
+    for digits in range(max_chars, -1, -1):
+        mantissa, exponent = format(number, f".{digits}e").split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        text = f"{mantissa}e{int(exponent)}"
+        if len(text) <= max_chars:
+            return text
+    return None
