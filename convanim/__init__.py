@@ -23,6 +23,12 @@ _EXPORTS = {
     "WRITERS": "convanim.writers",
     "Output": "convanim.animate",
     "save": "convanim.animate",
+    "evaluate": "convanim.values",
+    "worked": "convanim.values",
+    "Worked": "convanim.values",
+    "format_value": "convanim.values",
+    "load_values": "convanim.values",
+    "random_values": "convanim.values",
 }
 
 __all__ = [
@@ -36,9 +42,15 @@ __all__ = [
     "Output",
     "RenderOptions",
     "Theme",
+    "Worked",
     "__version__",
+    "evaluate",
+    "format_value",
+    "load_values",
+    "random_values",
     "render_frames",
     "save",
+    "worked",
 ]
 
 if TYPE_CHECKING:
@@ -46,6 +58,14 @@ if TYPE_CHECKING:
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.render import RenderOptions, render_frames
     from convanim.theme import THEMES, Theme
+    from convanim.values import (
+        Worked,
+        evaluate,
+        format_value,
+        load_values,
+        random_values,
+        worked,
+    )
     from convanim.writers import WRITERS
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from convanim.render import Animation, RenderOptions
+    from convanim.values import Worked
     from convanim.writers import Drawn
 
 __all__ = ["MAX_FRAMES", "MAX_GRID", "Output", "check_limits", "save"]
@@ -81,8 +82,16 @@ def _check_output(spec: ConvSpec, output: Output) -> str:
     return suffix
 
 
-def save(spec: ConvSpec, output: Output, options: RenderOptions | None = None) -> Path:
-    """Render ``spec`` to ``output.path`` (.gif animation, .png strip or frame)."""
+def save(
+    spec: ConvSpec,
+    output: Output,
+    options: RenderOptions | None = None,
+    worked: Worked | None = None,
+) -> Path:
+    """Render ``spec`` to ``output.path`` (.gif animation, .png strip or frame).
+
+    With ``worked`` (see ``convanim.values.worked``) the frames show the numbers.
+    """
     from convanim.render import Animation
     from convanim.writers import (
         MAX_STRIP_PIXELS,
@@ -93,7 +102,7 @@ def save(spec: ConvSpec, output: Output, options: RenderOptions | None = None) -
     )
 
     suffix = _check_output(spec, output)
-    animation = Animation(spec, options)
+    animation = Animation(spec, options, worked)
     if output.frame is not None:
         frame = next(f for f in spec.frames() if f.index == output.frame)
         write_png(output.path, animation.render(frame))

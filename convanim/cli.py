@@ -36,6 +36,12 @@ OPTION_NAMES = {
     "columns": "--columns",
     "max_frames": "--max-frames",
     "output": "--output",
+    "op": "--mode",
+    "seed": "--seed",
+    "x": "--input-values",
+    "weight": "--kernel-values",
+    "input_values": "--input-values",
+    "kernel_values": "--kernel-values",
 }
 
 
@@ -122,8 +128,8 @@ class PaddingType(click.ParamType):
 SIZE, PADDING = SizeType(), PaddingType()
 
 
-def spec_options(command: F) -> F:
-    """The convolution's parameters, shared by ``conv`` and ``info``."""
+def spec_options(command: F, transposed: bool = True) -> F:
+    """The convolution's parameters, shared by ``conv``, ``pool`` and ``info``."""
     decorators = [
         click.option(
             "-i",
@@ -166,17 +172,112 @@ def spec_options(command: F) -> F:
             show_default=True,
             help="Dilation: 2, or rows,cols.",
         ),
+    ]
+    if transposed:
+        decorators += [
+            click.option(
+                "--transposed",
+                is_flag=True,
+                help="A transposed convolution (PyTorch's ConvTranspose2d).",
+            ),
+            click.option(
+                "--output-padding",
+                type=SIZE,
+                default=0,
+                show_default=True,
+                help="Extra output rows/cols of a transposed convolution.",
+            ),
+        ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def pool_options(command: F) -> F:
+    return spec_options(command, transposed=False)
+
+
+def output_options(command: F) -> F:
+    """Where and how to draw, shared by ``conv`` and ``pool``."""
+    decorators = [
         click.option(
-            "--transposed",
-            is_flag=True,
-            help="A transposed convolution (PyTorch's ConvTranspose2d).",
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False),
+            required=True,
+            help="File to write: .gif (animation) or .png (strip of all frames).",
         ),
         click.option(
-            "--output-padding",
-            type=SIZE,
+            "--view",
+            type=click.Choice(["oblique", "flat"]),
+            default="oblique",
+            show_default=True,
+            help="oblique: conv_arithmetic's look; flat: side by side.",
+        ),
+        click.option(
+            "--theme",
+            type=click.Choice(["solarized", "dark"]),
+            default="solarized",
+            show_default=True,
+            help="Colours; dark is for dark pages.",
+        ),
+        click.option(
+            "--labels/--no-labels",
+            default=False,
+            show_default=True,
+            help="Write 'input' and 'output' beside the grids.",
+        ),
+        click.option(
+            "--scale",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Pixel size multiplier (0.1 to 10).",
+        ),
+        click.option(
+            "--frame-ms",
+            type=int,
+            default=1000,
+            show_default=True,
+            help="Milliseconds per GIF frame (a multiple of 10).",
+        ),
+        click.option(
+            "--columns",
+            type=int,
+            default=None,
+            help="Frames per row of a .png strip [default: output columns].",
+        ),
+        click.option(
+            "--frame",
+            type=int,
+            default=None,
+            help="Write only this frame (0-based, row-major) as a .png.",
+        ),
+        click.option(
+            "--max-frames",
+            type=int,
+            default=1024,
+            show_default=True,
+            help="Refuse animations with more frames than this.",
+        ),
+        click.option(
+            "--values",
+            "show_values",
+            is_flag=True,
+            help="Show the numbers: cell values, kernel weights, outputs and their sums.",
+        ),
+        click.option(
+            "--seed",
+            type=int,
             default=0,
             show_default=True,
-            help="Extra output rows/cols of a transposed convolution.",
+            help="Seed of the small random integers --values shows.",
+        ),
+        click.option(
+            "--input-values",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Input values from a .npy, .csv or .txt file (implies --values).",
         ),
     ]
     for decorator in reversed(decorators):
@@ -187,9 +288,10 @@ def spec_options(command: F) -> F:
 def make_spec(params: dict[str, Any]) -> Any:
     from convanim.geometry import ConvSpec, ConvSpecError
 
-    keys = ("input_size", "kernel_size", "stride", "padding", "dilation", "output_padding")
+    keys = ("input_size", "kernel_size", "stride", "padding", "dilation")
+    extra = {key: params[key] for key in ("transposed", "output_padding") if key in params}
     try:
-        return ConvSpec(**{key: params[key] for key in keys}, transposed=params["transposed"])
+        return ConvSpec(**{key: params[key] for key in keys}, **extra)
     except ConvSpecError as error:
         fail(error)
 
@@ -212,58 +314,12 @@ def main() -> None:
 
 @main.command()
 @spec_options
+@output_options
 @click.option(
-    "-o",
-    "--output",
+    "--kernel-values",
     type=click.Path(dir_okay=False),
-    required=True,
-    help="File to write: .gif (animation) or .png (strip of all frames).",
-)
-@click.option(
-    "--view",
-    type=click.Choice(["oblique", "flat"]),
-    default="oblique",
-    show_default=True,
-    help="oblique: conv_arithmetic's look; flat: side by side.",
-)
-@click.option(
-    "--theme",
-    type=click.Choice(["solarized", "dark"]),
-    default="solarized",
-    show_default=True,
-    help="Colours; dark is for dark pages.",
-)
-@click.option(
-    "--labels/--no-labels",
-    default=False,
-    show_default=True,
-    help="Write 'input' and 'output' beside the grids.",
-)
-@click.option(
-    "--scale", type=float, default=1.0, show_default=True, help="Pixel size multiplier (0.1 to 10)."
-)
-@click.option(
-    "--frame-ms",
-    type=int,
-    default=1000,
-    show_default=True,
-    help="Milliseconds per GIF frame (a multiple of 10).",
-)
-@click.option(
-    "--columns",
-    type=int,
     default=None,
-    help="Frames per row of a .png strip [default: output columns].",
-)
-@click.option(
-    "--frame", type=int, default=None, help="Write only this frame (0-based, row-major) as a .png."
-)
-@click.option(
-    "--max-frames",
-    type=int,
-    default=1024,
-    show_default=True,
-    help="Refuse animations with more frames than this.",
+    help="Kernel weights from a .npy, .csv or .txt file (implies --values).",
 )
 def conv(**params: Any) -> None:
     """Animate a convolution: a GIF, a PNG strip of every frame, or one frame.
@@ -276,12 +332,51 @@ def conv(**params: Any) -> None:
       convanim conv -i 2 -k 3 -s 2 --transposed --labels -o transposed.gif
       convanim conv -i 5,7 -k 3 -p same --view flat -o strip.png --columns 7
       convanim conv -i 5 -k 3 -o frame.png --frame 4
+      convanim conv -i 5 -k 3 --values --view flat --seed 1 -o numbers.gif
     """
+    render(make_spec(params), "conv", params)
+
+
+@main.command()
+@pool_options
+@click.option(
+    "--mode",
+    type=click.Choice(["max", "avg"]),
+    default="max",
+    show_default=True,
+    help="Max or average pooling (PyTorch's max_pool2d / avg_pool2d).",
+)
+@output_options
+def pool(mode: str, **params: Any) -> None:
+    """Animate max or average pooling, with PyTorch's semantics.
+
+    Max pooling pads with -inf; average pooling counts padding in the divisor, as PyTorch's
+    default (count_include_pad=True) does.
+
+    \b
+    Examples:
+      convanim pool --mode max -i 5 -k 3 -o max_pool.gif
+      convanim pool --mode avg -i 5 -k 3 --values --view flat -o avg_pool.gif
+      convanim pool --mode max -i 6 -k 2 -s 2 --values --input-values x.csv -o pool.png
+    """
+    from convanim.geometry import ConvSpecError
+    from convanim.values import pool_spec_check
+
+    spec = make_spec(params)
+    try:
+        pool_spec_check(spec, mode)
+    except ConvSpecError as error:
+        fail(error)
+    render(spec, mode, params)
+
+
+def render(spec: Any, op: str, params: dict[str, Any]) -> None:
+    """Check everything, then render ``spec`` to the output file; errors exit 2 with no file."""
     from convanim.animate import Output, save
     from convanim.geometry import ConvSpecError
     from convanim.render import RenderOptions
+    from convanim.values import load_values, random_values, worked
 
-    spec = make_spec(params)
     try:
         options = RenderOptions(
             view=params["view"],
@@ -296,7 +391,16 @@ def conv(**params: Any) -> None:
             frame=params["frame"],
             max_frames=params["max_frames"],
         )
-        save(spec, output, options)
+        numbers = None
+        kernel_file = params.get("kernel_values")
+        if params["show_values"] or params["input_values"] or kernel_file:
+            x, weight = random_values(spec, params["seed"])
+            if params["input_values"]:
+                x = load_values(params["input_values"], spec.input_size, "input_values")
+            if kernel_file:
+                weight = load_values(kernel_file, spec.kernel_size, "kernel_values")
+            numbers = worked(spec, x, weight if op == "conv" else None, op)
+        save(spec, output, options, numbers)
     except ConvSpecError as error:
         fail(error)
     except OSError as error:

@@ -7,9 +7,9 @@ the output cell, the current output cell). No pyplot: nothing here touches a dis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,9 @@ from matplotlib.path import Path
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.theme import THEMES, Theme, hex_rgb
+
+if TYPE_CHECKING:
+    from convanim.values import Worked
 
 __all__ = [
     "MAX_FRAME_PIXELS",
@@ -46,6 +49,7 @@ OUTPUT_SHIFT_X = -0.35  # TikZ's "xshift=-5pt" at scale 0.5, in cells
 
 FLAT_MAX_WIDTH_PX, FLAT_MAX_HEIGHT_PX = 1000, 700
 FLAT_CELL_PX_RANGE = (12.0, 30.0)
+FLAT_VALUES_CELL_PX_RANGE = (28.0, 44.0)  # room for numbers
 FLAT_GAP = 2.0  # cells between input and output
 
 MAX_FRAME_PIXELS = 16_000_000
@@ -100,14 +104,27 @@ def _segments(segments: npt.NDArray[np.float64]) -> Path:
     return Path(segments.reshape(-1, 2), codes)
 
 
-def _grid_segments(
-    rows: Sequence[float] | range, cols: Sequence[float] | range
-) -> list[npt.NDArray[np.float64]]:
-    """The lines of a grid whose row and column boundaries are given, in (x, y) plane units."""
-    x0, x1, y0, y1 = cols[0], cols[-1], rows[0], rows[-1]
-    segments = [np.array([[x0, y], [x1, y]], dtype=float) for y in rows]
-    segments += [np.array([[x, y0], [x, y1]], dtype=float) for x in cols]
-    return segments
+def _grid_lines(ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Segments (n, 2, 2) of the grid with these row (y) and column (x) boundaries."""
+    y, x = np.asarray(ys, dtype=float), np.asarray(xs, dtype=float)
+    across = np.stack(
+        [np.stack([np.full_like(y, x[0]), y], 1), np.stack([np.full_like(y, x[-1]), y], 1)], 1
+    )
+    down = np.stack(
+        [np.stack([x, np.full_like(x, y[0])], 1), np.stack([x, np.full_like(x, y[-1])], 1)], 1
+    )
+    return np.concatenate([across, down])
+
+
+def _union_box(first: Box, second: Box | None) -> Box:
+    if second is None:
+        return first
+    return (
+        min(first[0], second[0]),
+        max(first[1], second[1]),
+        min(first[2], second[2]),
+        max(first[3], second[3]),
+    )
 
 
 def _blend(top: tuple[int, int, int], under: tuple[int, int, int], alpha: float) -> str:
@@ -150,8 +167,11 @@ class _Plane:
 class Animation:
     """One figure for one spec: ``render(frame)`` gives that frame's RGB pixels."""
 
-    def __init__(self, spec: ConvSpec, options: RenderOptions | None = None) -> None:
+    def __init__(
+        self, spec: ConvSpec, options: RenderOptions | None = None, worked: Worked | None = None
+    ) -> None:
         self.spec = spec
+        self.worked = worked
         self.options = options or RenderOptions()
         self.theme: Theme = THEMES[self.options.theme]
         drawn_rows, drawn_cols = spec.drawn_size
@@ -166,7 +186,7 @@ class Animation:
         else:
             total_cols = drawn_cols + FLAT_GAP + out_cols
             total_rows = max(drawn_rows, out_rows)
-            low, high = FLAT_CELL_PX_RANGE
+            low, high = FLAT_VALUES_CELL_PX_RANGE if worked is not None else FLAT_CELL_PX_RANGE
             fit = min(FLAT_MAX_WIDTH_PX / total_cols, FLAT_MAX_HEIGHT_PX / total_rows)
             cell_px = min(max(fit, low), high) * self.options.scale
             identity = np.eye(2)
@@ -200,9 +220,10 @@ class Animation:
             ]
         )
         label_room = 1.2 if self.options.labels else 0.0
+        caption_room = 1.4 if self.worked is not None else 0.0
         x0, y0 = corners.min(axis=0) - border
         x1, y1 = corners.max(axis=0) + border
-        y0 -= label_room if self.options.view == "oblique" else 0.0
+        y0 -= (label_room if self.options.view == "oblique" else 0.0) + caption_room
         y1 += label_room
         width_px = round((x1 - x0) * self.cell_px)
         height_px = round((y1 - y0) * self.cell_px)
@@ -246,9 +267,7 @@ class Animation:
                     edgecolors="none",
                 )
             )
-            segments = [
-                inp.xy(s) for s in _grid_segments(range(drawn_rows + 1), range(drawn_cols + 1))
-            ]
+            segments = inp.xy(_grid_lines(range(drawn_rows + 1), range(drawn_cols + 1)))
             axes.add_collection(
                 LineCollection(segments, colors=theme.line, linewidths=thick, linestyles=[dashes])
             )
@@ -280,8 +299,10 @@ class Animation:
         self.line_rgb = tuple(c / 255 for c in hex_rgb(theme.line))
         self.link_rgb = tuple(c / 255 for c in hex_rgb(theme.text))
         self.widths = (thick, thin)
+        self.values = _Values(self, self.worked) if self.worked is not None else None
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(figure.bbox)
+        self.static_background = self.background
         self.renderer = self.canvas.get_renderer()
         self.transform = axes.transData.frozen()
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
@@ -366,28 +387,12 @@ class Animation:
         (top, left), (bottom, right) = frame.window
         # A solid grid over the whole footprint, holes of a dilated kernel included, as
         # conv_arithmetic draws it: padding under the window turns solid.
-        ys = inp.rows - np.arange(top, bottom + 1, dtype=float)
-        xs = np.arange(left, right + 1, dtype=float)
-        grid = np.concatenate(
-            [
-                np.stack(
-                    [
-                        np.stack([np.full_like(ys, xs[0]), ys], 1),
-                        np.stack([np.full_like(ys, xs[-1]), ys], 1),
-                    ],
-                    1,
-                ),
-                np.stack(
-                    [
-                        np.stack([xs, np.full_like(xs, ys[0])], 1),
-                        np.stack([xs, np.full_like(xs, ys[-1])], 1),
-                    ],
-                    1,
-                ),
-            ]
-        )
-        thick = np.concatenate([inp.xy(grid), current[EDGES]])
+        window = _grid_lines(inp.rows - np.arange(top, bottom + 1), np.arange(left, right + 1))
+        thick = np.concatenate([inp.xy(window), current[EDGES]])
         thin = self._links(frame) if self.options.view == "oblique" else np.empty((0, 2, 2))
+        dirty = [tap_corners.reshape(-1, 2), thick.reshape(-1, 2), thin.reshape(-1, 2), current]
+        if self.values is not None:
+            dirty.append(self.values.fill_to(frame.index))
         self.canvas.restore_region(self.background)
         # Straight to the Agg renderer: the moving parts are three paths, and artists would
         # cost more in bookkeeping than in drawing.
@@ -405,18 +410,20 @@ class Animation:
             (thin, self.link_rgb, self.widths[1]),
         ):
             if len(segments):
-                path = _segments(segments)
                 gc.set_foreground(colour)
                 gc.set_linewidth(width)
-                renderer.draw_path(gc, path, transform)
+                renderer.draw_path(gc, _segments(segments), transform)
         gc.restore()
-        points = self.axes.transData.transform(
-            np.concatenate([tap_corners.reshape(-1, 2), thick.reshape(-1, 2), current])
-        )
-        if len(thin):
-            points = np.concatenate([points, self.axes.transData.transform(thin.reshape(-1, 2))])
+        box = self._box(np.concatenate(dirty))
+        if self.values is not None:
+            box = _union_box(box, self.values.draw(frame))
+        return box
+
+    def _box(self, points: npt.NDArray[np.float64]) -> Box:
+        """The pixel box around figure points, widened by line width and antialiasing."""
+        pixels = self.transform.transform(points)
         width, height = self.size
-        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+        (x0, y0), (x1, y1) = pixels.min(axis=0), pixels.max(axis=0)
         margin = self.margin_px
         return (
             max(int(height - y1) - margin, 0),
@@ -433,6 +440,122 @@ class Animation:
         """The RGB pixels (height, width, 3) of one frame, a copy."""
         self.draw(frame)
         return np.ascontiguousarray(self.rgba()[:, :, :3])
+
+
+class _Values:
+    """Worked numbers over an animation: every cell's value, the kernel's weights at its taps,
+    the output filling in frame by frame, and the sum being formed for the current cell.
+
+    ``shown`` records the text of the last drawn frame, for tests and alt text.
+    """
+
+    def __init__(self, animation: Animation, worked: Worked) -> None:
+        from convanim.values import format_value
+
+        self.animation, self.worked, self.format = animation, worked, format_value
+        axes, theme = animation.axes, animation.theme
+        cell_px = animation.cell_px
+        font_px = cell_px * 0.32
+        self.max_chars = max(1, int(cell_px * 0.9 / (font_px * 0.55)))
+        style: dict[str, Any] = {"color": theme.text, "ha": "center", "va": "center"}
+        self.style = {**style, "fontsize": font_px * 0.72}
+        small = {**style, "fontsize": font_px * 0.7 * 0.72, "ha": "right", "va": "bottom"}
+        inp = animation.input_plane
+        rows, cols = worked.drawn.shape
+        for row in range(rows):
+            for col in range(cols):
+                x, y = inp.cell(row, col).mean(axis=0)
+                axes.text(x, y, self.text(worked.drawn[row, col]), **self.style)
+        taps = animation.spec.kernel_size[0] * animation.spec.kernel_size[1]
+        self.weights = []
+        if worked.weights is not None:
+            for weight in worked.weights.ravel():
+                text = axes.text(0, 0, self.text(weight), animated=True, **small)
+                self.weights.append(text)
+        assert not self.weights or len(self.weights) == taps
+        self.current = axes.text(0, 0, "", animated=True, fontweight="bold", **self.style)
+        self.filler = axes.text(0, 0, "", animated=True, **self.style)
+        x0, x1, y0, _ = animation.limits
+        caption_size = max(font_px * 0.72, 8.0)
+        self.caption = axes.text(
+            (x0 + x1) / 2, y0 + 0.7, "", animated=True, **{**self.style, "fontsize": caption_size}
+        )
+        self.filled = 0
+        self.shown: dict[str, Any] = {}
+
+    def text(self, value: float) -> str:
+        return self.format(float(value), self.max_chars)
+
+    def fill_to(self, index: int) -> npt.NDArray[np.float64]:
+        """Put outputs 0 .. index-1 into the background; returns the corners of cells it changed."""
+        animation = self.animation
+        if self.filled > index:
+            animation.canvas.restore_region(animation.static_background)
+            start = 0
+        else:
+            animation.canvas.restore_region(animation.background)
+            start = self.filled
+        out_cols = animation.spec.output_size[1]
+        corners = [np.empty((0, 2))]
+        for done in range(start, index):
+            row, col = divmod(done, out_cols)
+            cell = animation.output_plane.cell(row, col)
+            self.filler.set_position(tuple(cell.mean(axis=0)))
+            self.filler.set_text(self.text(self.worked.output[row, col]))
+            animation.axes.draw_artist(self.filler)
+            corners.append(cell)
+        if start != self.filled or index != self.filled:
+            animation.background = animation.canvas.copy_from_bbox(animation.figure.bbox)
+        self.filled = index
+        return np.concatenate(corners)
+
+    def draw(self, frame: GeometryFrame) -> Box:
+        """The current frame's weights, output value and sum; returns the caption's pixel box."""
+        from convanim.values import tap_values
+
+        animation, worked = self.animation, self.worked
+        inp = animation.input_plane
+        for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
+            text.set_position(tuple(inp.xy([[col + 0.94, inp.rows - row - 0.94]])[0]))
+            animation.axes.draw_artist(text)
+        row, col = frame.output
+        value = worked.output[row, col]
+        self.current.set_position(tuple(animation.output_plane.cell(row, col).mean(axis=0)))
+        self.current.set_text(self.text(value))
+        animation.axes.draw_artist(self.current)
+        under = tap_values(animation.spec, worked.drawn, frame).ravel()
+        self.caption.set_text(self.sum(under, value))
+        animation.axes.draw_artist(self.caption)
+        self.shown = {
+            "output": frame.output,
+            "value": self.current.get_text(),
+            "weights": [t.get_text() for t in self.weights],
+            "caption": self.caption.get_text(),
+        }
+        extent = self.caption.get_window_extent(animation.renderer)
+        width, height = animation.size
+        return (
+            max(int(height - extent.y1) - 2, 0),
+            min(int(np.ceil(height - extent.y0)) + 2, height),
+            max(int(extent.x0) - 2, 0),
+            min(int(np.ceil(extent.x1)) + 2, width),
+        )
+
+    def sum(self, under: npt.NDArray[np.float64], value: float) -> str:
+        """The arithmetic of one output cell, as a line of text."""
+        worked = self.worked
+        values = [self.format(float(v), 6) for v in under]
+        result = self.format(float(value), 8)
+        if worked.op == "max":
+            return f"max({', '.join(values)}) = {result}"
+        if worked.op == "avg":
+            return f"({' + '.join(values)}) / {len(values)} = {result}"
+        assert worked.weights is not None
+        if len(values) > 12:
+            return f"sum of {len(values)} products = {result}"
+        weights = [self.format(float(w), 6) for w in worked.weights.ravel()]
+        terms = " + ".join(f"{v}\u00d7{w}" for v, w in zip(values, weights, strict=True))
+        return f"{terms} = {result}"
 
 
 def render_frames(

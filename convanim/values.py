@@ -19,6 +19,7 @@ import math
 import numbers
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -38,6 +39,7 @@ __all__ = [
     "VALUE_FILE_TYPES",
     "Op",
     "ValuesFileError",
+    "Worked",
     "drawn_values",
     "evaluate",
     "format_value",
@@ -47,6 +49,7 @@ __all__ = [
     "random_values",
     "tap_values",
     "tap_weights",
+    "worked",
 ]
 
 Op = Literal["conv", "max", "avg"]
@@ -259,6 +262,27 @@ def evaluate(
     else:
         result = windows.sum(axis=(2, 3)) / (spec.kernel_size[0] * spec.kernel_size[1])
     return np.asarray(result, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class Worked:
+    """What a worked-numbers figure shows: the drawn cells' values, the taps' weights (conv
+    only, in tap order: flipped for a transposed convolution) and the output."""
+
+    op: Op
+    drawn: Floats
+    weights: Floats | None
+    output: Floats
+
+
+def worked(
+    spec: ConvSpec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+) -> Worked:
+    """Everything a worked-numbers figure of ``spec`` shows, computed once."""
+    output = evaluate(spec, x, weight, op)
+    checked = _check_op(op)
+    weights = tap_weights(spec, weight) if weight is not None else None
+    return Worked(op=checked, drawn=drawn_values(spec, x, checked), weights=weights, output=output)
 
 
 # -- where values come from -----------------------------------------------------------------
