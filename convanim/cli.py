@@ -394,6 +394,8 @@ def render(spec: Any, op: str, params: dict[str, Any]) -> None:
         numbers = None
         kernel_file = params.get("kernel_values")
         if params["show_values"] or params["input_values"] or kernel_file:
+            x: Any
+            weight: Any
             x, weight = random_values(spec, params["seed"])
             if params["input_values"]:
                 x = load_values(params["input_values"], spec.input_size, "input_values")

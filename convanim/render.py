@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.path import Path
+from matplotlib.transforms import Affine2DBase
 
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
@@ -267,7 +268,7 @@ class Animation:
                     edgecolors="none",
                 )
             )
-            segments = inp.xy(_grid_lines(range(drawn_rows + 1), range(drawn_cols + 1)))
+            segments = list(inp.xy(_grid_lines(range(drawn_rows + 1), range(drawn_cols + 1))))
             axes.add_collection(
                 LineCollection(segments, colors=theme.line, linewidths=thick, linestyles=[dashes])
             )
@@ -304,7 +305,7 @@ class Animation:
         self.background = self.canvas.copy_from_bbox(figure.bbox)
         self.static_background = self.background
         self.renderer = self.canvas.get_renderer()
-        self.transform = axes.transData.frozen()
+        self.transform: Affine2DBase = axes.transData.frozen()  # type: ignore[assignment]
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
 
     def _add_labels(self) -> None:
