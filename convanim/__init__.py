@@ -23,6 +23,11 @@ _EXPORTS = {
     "WRITERS": "convanim.writers",
     "Output": "convanim.animate",
     "save": "convanim.animate",
+    "receptive_field": "convanim.receptive",
+    "receptive_field_stats": "convanim.receptive",
+    "dependency_tree": "convanim.receptive",
+    "layer_sizes": "convanim.receptive",
+    "LayerSpecError": "convanim.receptive",
     "evaluate": "convanim.values",
     "worked": "convanim.values",
     "Worked": "convanim.values",
@@ -39,15 +44,20 @@ __all__ = [
     "ConvSpecError",
     "DrawnGrid",
     "Frame",
+    "LayerSpecError",
     "Output",
     "RenderOptions",
     "Theme",
     "Worked",
     "__version__",
+    "dependency_tree",
     "evaluate",
     "format_value",
+    "layer_sizes",
     "load_values",
     "random_values",
+    "receptive_field",
+    "receptive_field_stats",
     "render_frames",
     "save",
     "worked",
@@ -56,6 +66,13 @@ __all__ = [
 if TYPE_CHECKING:
     from convanim.animate import Output, save
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
+    from convanim.receptive import (
+        LayerSpecError,
+        dependency_tree,
+        layer_sizes,
+        receptive_field,
+        receptive_field_stats,
+    )
     from convanim.render import RenderOptions, render_frames
     from convanim.theme import THEMES, Theme
     from convanim.values import (

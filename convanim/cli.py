@@ -461,3 +461,279 @@ def info(as_json: bool, **params: Any) -> None:
         f"drawn grid: {size(spec.drawn_size)}",
     ]
     click.echo("\n".join(lines))
+
+
+class LayerListType(click.ParamType):
+    """One value per layer, comma-separated: ``3`` (every layer) or ``1,2,4``."""
+
+    name = "list"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return [int(part) for part in value.split(",")]
+        except ValueError:
+            self.fail(f"got '{value}'; expected integers, one per layer, like 1,2,4", param, ctx)
+
+
+class LayerPaddingType(click.ParamType):
+    """Padding per layer: ``1,0,2``, or one of valid|same|full|causal for every layer."""
+
+    name = "list"
+    modes = ("valid", "same", "full", "causal")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = value.split(",")
+        if all(part in self.modes for part in parts):
+            return parts
+        try:
+            return [int(part) for part in parts]
+        except ValueError:
+            self.fail(
+                f"got '{value}'; expected integers per layer like 1,2,4, or one of "
+                "valid|same|full|causal (per layer, comma-separated)",
+                param,
+                ctx,
+            )
+
+
+LAYER_LIST, LAYER_PADDING = LayerListType(), LayerPaddingType()
+RF_LISTS = {"kernel": "-k/--kernel", "stride": "-s/--stride", "dilation": "-d/--dilation"}
+
+
+def make_layers(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-layer dicts from the per-layer option lists; a single value serves every layer."""
+    lists = {name: params[name] for name in RF_LISTS}
+    padding = params["padding"]
+    if params["causal"]:
+        if padding is not None:
+            raise click.UsageError("--causal: it sets the padding; give --causal or -p, not both")
+        padding = ["causal"]
+    if padding is None:
+        padding = ["same"]
+    lists["padding"] = padding
+    names = {**RF_LISTS, "padding": "-p/--padding"}
+    counts = {name: len(values) for name, values in lists.items() if len(values) > 1}
+    if len(set(counts.values())) > 1:
+        given = ", ".join(f"{names[name]} has {count}" for name, count in counts.items())
+        raise click.UsageError(
+            f"{given} values; give one value (used for every layer) or the same number for each"
+        )
+    layers = max(counts.values(), default=1)
+    keys = {"kernel": "kernel_size", "stride": "stride", "dilation": "dilation"}
+    stack = []
+    for index in range(layers):
+        layer = {
+            keys.get(name, name): values[index if len(values) > 1 else 0]
+            for name, values in lists.items()
+        }
+        stack.append(layer)
+    return stack
+
+
+def describe_layers(
+    layers: list[dict[str, Any]], stats: Sequence[Any], dims: int
+) -> list[dict[str, Any]]:
+    """The per-layer table of ``rf --info``: JSON-ready."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if hasattr(value, "denominator"):
+            return int(value) if value.denominator == 1 else str(value)
+        return value
+
+    rows = []
+    for layer, entry in zip(layers, stats, strict=True):
+        rows.append(
+            {
+                "layer": entry.layer,
+                "kernel": layer["kernel_size"],
+                "stride": layer["stride"],
+                "padding": layer["padding"],
+                "dilation": layer["dilation"],
+                "params": entry.params,
+                "field": plain(entry.size),
+                "effective_stride": plain(entry.stride),
+                "start": plain(entry.start),
+                "method": entry.method,
+            }
+        )
+    return rows
+
+
+@main.command()
+@click.option(
+    "-k",
+    "--kernel",
+    type=LAYER_LIST,
+    default="3",
+    show_default=True,
+    help="Kernel size per layer: 3, or 3,3,5.",
+)
+@click.option(
+    "-s",
+    "--stride",
+    type=LAYER_LIST,
+    default="1",
+    show_default=True,
+    help="Stride per layer: 1, or 2,1,1.",
+)
+@click.option(
+    "-d",
+    "--dilation",
+    type=LAYER_LIST,
+    default="1",
+    show_default=True,
+    help="Dilation per layer: 1,2,4.",
+)
+@click.option(
+    "-p",
+    "--padding",
+    type=LAYER_PADDING,
+    default=None,
+    help="Padding per layer: 1,2,4, or valid|same|full|causal [default: same].",
+)
+@click.option("--causal", is_flag=True, help="Pad dilation*(kernel-1) before the input only.")
+@click.option(
+    "--dims",
+    type=click.Choice(["1", "2"]),
+    default="2",
+    show_default=True,
+    help="2: grids; 1: sequences (the WaveNet picture).",
+)
+@click.option(
+    "-i",
+    "--input",
+    "input_size",
+    type=int,
+    default=None,
+    help="Input size per side [default: just large enough for the last field].",
+)
+@click.option(
+    "--unit",
+    type=int,
+    default=None,
+    help="1-D: the output unit whose tree a PNG shows (0-based) [default: the last].",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="File to write: .png (strip or one frame) or .gif (growth, or the walk along the output).",
+)
+@click.option(
+    "--theme",
+    type=click.Choice(["solarized", "dark"]),
+    default="solarized",
+    show_default=True,
+    help="Colours; dark is for dark pages.",
+)
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Pixel size multiplier.")
+@click.option(
+    "--frame-ms",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Milliseconds per GIF frame (a multiple of 10).",
+)
+@click.option("--info", "show_info", is_flag=True, help="Print the per-layer table.")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-layer table as JSON.")
+def rf(**params: Any) -> None:
+    """Draw how stacked (dilated) convolutions grow the receptive field.
+
+    Each option takes one value per layer (comma-separated) or one value for every layer.
+
+    \b
+    Examples:
+      convanim rf -k 3 -d 1,2,4 -o dilated.png
+      convanim rf -k 3 -d 1,2,4 -o dilated.gif
+      convanim rf --dims 1 -k 2 -d 1,2,4,8 --causal -o wavenet.gif
+      convanim rf -k 7,3 -s 2,2 -p 3,1 --info
+      convanim rf --dims 1 -k 2 -d 1,2,4,8 --causal --json
+    """
+    from convanim.geometry import ConvSpecError
+    from convanim.receptive import default_input_size, receptive_field_stats
+
+    dims = int(params["dims"])
+    layers = make_layers(params)
+    if params["output"] is None and not (params["show_info"] or params["as_json"]):
+        raise click.UsageError("-o/--output: missing; give a .png or .gif file, or --info/--json")
+    try:
+        input_size = params["input_size"]
+        if input_size is None:
+            input_size = default_input_size(layers, dims=dims)  # type: ignore[call-overload]
+        stats = receptive_field_stats(layers, input_size, dims=dims)  # type: ignore[call-overload]
+        if params["show_info"] or params["as_json"]:
+            rows = describe_layers(layers, stats, dims)
+            if params["as_json"]:
+                click.echo(
+                    json.dumps({"dims": dims, "input_size": input_size, "layers": rows}, indent=2)
+                )
+            else:
+                click.echo(info_table(rows))
+        if params["output"] is not None:
+            from convanim.animate import Output
+            from convanim.render import RenderOptions
+            from convanim.rf_render import save_rf
+
+            output = Output(path=Path(params["output"]), frame_ms=params["frame_ms"])
+            options = RenderOptions(theme=params["theme"], scale=params["scale"])
+            save_rf(
+                layers,
+                output,
+                options,
+                dims=dims,
+                input_size=input_size,
+                output_unit=params["unit"],
+            )
+            click.echo(f"wrote {params['output']}", err=True)
+    except ConvSpecError as error:
+        layer = getattr(error, "layer", None)
+        if layer is not None:
+            option = {
+                "kernel_size": "-k/--kernel",
+                "stride": "-s/--stride",
+                "dilation": "-d/--dilation",
+                "padding": "-p/--padding",
+            }.get(error.param, error.param)
+            raise click.UsageError(f"{option}: layer {layer}: {error.detail}") from None
+        fail(error)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {params['output']}: {error.strerror}") from None
+
+
+def info_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of dicts as an aligned text table."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, list):
+            return (
+                "x".join(str(v) for v in value) if len(set(map(str, value))) > 1 else str(value[0])
+            )
+        return str(value)
+
+    keys = [
+        "layer",
+        "kernel",
+        "stride",
+        "padding",
+        "dilation",
+        "params",
+        "field",
+        "effective_stride",
+        "start",
+    ]
+    cells = [[cell(row[key]) for key in keys] for row in rows]
+    widths = [max(len(key), *(len(c[i]) for c in cells)) for i, key in enumerate(keys)]
+    lines = ["  ".join(key.ljust(w) for key, w in zip(keys, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    if any(row["method"] != "closed form" for row in rows):
+        lines.append("(rows below a transposed layer are derived from the exact cells)")
+    return "\n".join(lines)
