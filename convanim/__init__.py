@@ -16,7 +16,7 @@ _EXPORTS = {
     "Cell": "convanim.geometry",
     "DrawnGrid": "convanim.geometry",
     "Frame": "convanim.geometry",
-    "RenderOptions": "convanim.render",
+    "RenderOptions": "convanim.options",
     "render_frames": "convanim.render",
     "THEMES": "convanim.theme",
     "Theme": "convanim.theme",
@@ -66,6 +66,7 @@ __all__ = [
 if TYPE_CHECKING:
     from convanim.animate import Output, save
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
+    from convanim.options import RenderOptions
     from convanim.receptive import (
         LayerSpecError,
         dependency_tree,
@@ -73,7 +74,7 @@ if TYPE_CHECKING:
         receptive_field,
         receptive_field_stats,
     )
-    from convanim.render import RenderOptions, render_frames
+    from convanim.render import render_frames
     from convanim.theme import THEMES, Theme
     from convanim.values import (
         Worked,

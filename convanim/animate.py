@@ -11,7 +11,8 @@ from convanim.geometry import ConvSpec, ConvSpecError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from convanim.render import Animation, RenderOptions
+    from convanim.options import RenderOptions
+    from convanim.render import Animation
     from convanim.values import Worked
     from convanim.writers import Drawn
 
@@ -36,9 +37,12 @@ class Output:
         object.__setattr__(self, "path", Path(self.path))
 
 
-def check_limits(spec: ConvSpec, max_frames: int = MAX_FRAMES) -> None:
-    """Refuse, without building anything, a spec too large to render in reasonable time."""
-    if spec.frame_count > max_frames:
+def check_limits(spec: ConvSpec, max_frames: int | None = MAX_FRAMES) -> None:
+    """Refuse, without building anything, a spec too large to render in reasonable time.
+
+    ``max_frames`` None: one frame is drawn, only the grid's size matters.
+    """
+    if max_frames is not None and spec.frame_count > max_frames:
         rows, cols = spec.output_size
         raise ConvSpecError(
             "max_frames",
@@ -77,8 +81,7 @@ def _check_output(spec: ConvSpec, output: Output) -> str:
             )
     if output.columns is not None and output.columns < 1:
         raise ConvSpecError("columns", f"got {output.columns}; expected an integer >= 1")
-    if output.frame is None:
-        check_limits(spec, output.max_frames)
+    check_limits(spec, output.max_frames if output.frame is None else None)
     return suffix
 
 
@@ -92,6 +95,7 @@ def save(
 
     With ``worked`` (see ``convanim.values.worked``) the frames show the numbers.
     """
+    suffix = _check_output(spec, output)  # before matplotlib's import: refusals are quick
     from convanim.render import Animation
     from convanim.writers import (
         MAX_STRIP_PIXELS,
@@ -101,7 +105,6 @@ def save(
         write_strip,
     )
 
-    suffix = _check_output(spec, output)
     animation = Animation(spec, options, worked)
     if output.frame is not None:
         frame = next(f for f in spec.frames() if f.index == output.frame)

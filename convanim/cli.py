@@ -55,6 +55,10 @@ class OneLineErrors(click.Group):
         try:
             result = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.ClickException as error:
+            no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+            if isinstance(error, no_args) and isinstance(error, click.UsageError) and error.ctx:
+                click.echo(error.ctx.get_help())  # Click >= 8.2: no arguments means help
+                sys.exit(0)
             click.echo(f"Error: {error.format_message()}", err=True)
             sys.exit(error.exit_code)
         except click.Abort:
@@ -374,7 +378,7 @@ def render(spec: Any, op: str, params: dict[str, Any]) -> None:
     """Check everything, then render ``spec`` to the output file; errors exit 2 with no file."""
     from convanim.animate import Output, save
     from convanim.geometry import ConvSpecError
-    from convanim.render import RenderOptions
+    from convanim.options import RenderOptions
     from convanim.values import load_values, random_values, worked
 
     try:
@@ -678,7 +682,7 @@ def rf(**params: Any) -> None:
                 click.echo(info_table(rows))
         if params["output"] is not None:
             from convanim.animate import Output
-            from convanim.render import RenderOptions
+            from convanim.options import RenderOptions
             from convanim.rf_render import save_rf
 
             output = Output(path=Path(params["output"]), frame_ms=params["frame_ms"])

@@ -8,7 +8,6 @@ the output cell, the current output cell). No pyplot: nothing here touches a dis
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from matplotlib.transforms import Affine2DBase
 
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
+from convanim.options import VIEWS, RenderOptions
 from convanim.theme import THEMES, Theme, hex_rgb
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ __all__ = [
     "render_frames",
 ]
 
-VIEWS = ("oblique", "flat")
 
 # conv_arithmetic draws at TikZ scale 0.5 (one cell is 0.5 cm); its GIFs come out at about
 # 29.65 pixels per cell with a 10 pt border. Matching that keeps our sizes next to theirs.
@@ -57,24 +56,6 @@ MAX_FRAME_PIXELS = 16_000_000
 Rgb = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
 EDGES = [[0, 1], [1, 2], [2, 3], [3, 0]]  # a cell's four edges as corner pairs
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    """How to draw: ``view`` (oblique or flat), ``theme`` name, ``labels``, ``scale`` (x)."""
-
-    view: str = "oblique"
-    theme: str = "solarized"
-    labels: bool = False
-    scale: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.view not in VIEWS:
-            raise ConvSpecError("view", f"got '{self.view}'; expected one of {', '.join(VIEWS)}")
-        if self.theme not in THEMES:
-            raise ConvSpecError("theme", f"got '{self.theme}'; expected one of {', '.join(THEMES)}")
-        if not 0.1 <= self.scale <= 10:
-            raise ConvSpecError("scale", f"got {self.scale}; expected a number from 0.1 to 10")
 
 
 def _rect(x0: float, y0: float, x1: float, y1: float) -> npt.NDArray[np.float64]:
