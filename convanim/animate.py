@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from convanim.values import Worked
     from convanim.writers import Drawn
 
-__all__ = ["MAX_FRAMES", "MAX_GRID", "Output", "check_limits", "save"]
+__all__ = [
+    "MAX_FRAMES",
+    "MAX_GRID",
+    "Output",
+    "check_limits",
+    "check_output_request",
+    "save",
+]
 
 MAX_FRAMES = 1024  # a 32x32 output; --max-frames raises it
 MAX_GRID = 256  # drawn cells per axis
@@ -32,6 +39,7 @@ class Output:
     columns: int | None = None  # default: one row of frames per output row
     frame: int | None = None  # a single frame (0-based) as a PNG
     max_frames: int = MAX_FRAMES
+    stamp: str | None = None  # a fingerprint the file carries (see convanim.figures)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -58,7 +66,8 @@ def check_limits(spec: ConvSpec, max_frames: int | None = MAX_FRAMES) -> None:
         )
 
 
-def _check_output(spec: ConvSpec, output: Output) -> str:
+def check_output_request(spec: ConvSpec, output: Output) -> str:
+    """Check an output request against a spec without rendering; returns the extension."""
     from convanim.writers import check_output
 
     suffix = check_output(output.path)
@@ -95,7 +104,7 @@ def save(
 
     With ``worked`` (see ``convanim.values.worked``) the frames show the numbers.
     """
-    suffix = _check_output(spec, output)  # before matplotlib's import: refusals are quick
+    suffix = check_output_request(spec, output)  # before matplotlib's import: refusals are quick
     from convanim.render import Animation
     from convanim.writers import (
         MAX_STRIP_PIXELS,
@@ -108,10 +117,16 @@ def save(
     animation = Animation(spec, options, worked)
     if output.frame is not None:
         frame = next(f for f in spec.frames() if f.index == output.frame)
-        write_png(output.path, animation.render(frame))
+        write_png(output.path, animation.render(frame), output.stamp)
         return output.path
     if suffix == ".gif":
-        write_gif(output.path, _drawn(animation, spec), animation.colours(), output.frame_ms)
+        write_gif(
+            output.path,
+            _drawn(animation, spec),
+            animation.colours(),
+            output.frame_ms,
+            output.stamp,
+        )
         return output.path
     pixels = (animation.render(frame) for frame in spec.frames())
     columns = output.columns or spec.output_size[1]
@@ -129,6 +144,7 @@ def save(
         animation.size,
         columns,
         animation.theme.background,
+        output.stamp,
     )
     return output.path
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -18,30 +17,13 @@ from convanim import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# ConvSpecError.param (the library's name) to the option a user typed.
+# Parameters whose option is not simply "--" + the figure key (see convanim.figures).
 OPTION_NAMES = {
     "input_size": "--input",
     "kernel_size": "--kernel",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "transposed": "--transposed",
-    "output_padding": "--output-padding",
     "output_size": "--input/--kernel/--padding/--dilation",
-    "view": "--view",
-    "theme": "--theme",
-    "scale": "--scale",
-    "frame_ms": "--frame-ms",
-    "frame": "--frame",
-    "columns": "--columns",
-    "max_frames": "--max-frames",
-    "output": "--output",
+    "layers": "-k/--kernel, -s/--stride, -d/--dilation, -p/--padding",
     "op": "--mode",
-    "seed": "--seed",
-    "x": "--input-values",
-    "weight": "--kernel-values",
-    "input_values": "--input-values",
-    "kernel_values": "--kernel-values",
 }
 
 
@@ -69,9 +51,9 @@ class OneLineErrors(click.Group):
 
 def fail(error: ValueError) -> NoReturn:
     """A library error as a usage error naming the option (exit status 2)."""
-    param = getattr(error, "param", None)
+    param = getattr(error, "param", None) or ""
     detail = getattr(error, "detail", str(error))
-    option = OPTION_NAMES.get(param or "", param or "")
+    option = OPTION_NAMES.get(param) or "/".join(f"--{key}" for key in param.split("/"))
     raise click.UsageError(f"{option}: {detail}")
 
 
@@ -338,7 +320,7 @@ def conv(**params: Any) -> None:
       convanim conv -i 5 -k 3 -o frame.png --frame 4
       convanim conv -i 5 -k 3 --values --view flat --seed 1 -o numbers.gif
     """
-    render(make_spec(params), "conv", params)
+    run_figure("conv", params)
 
 
 @main.command()
@@ -363,50 +345,44 @@ def pool(mode: str, **params: Any) -> None:
       convanim pool --mode avg -i 5 -k 3 --values --view flat -o avg_pool.gif
       convanim pool --mode max -i 6 -k 2 -s 2 --values --input-values x.csv -o pool.png
     """
-    from convanim.geometry import ConvSpecError
-    from convanim.values import pool_spec_check
+    run_figure("pool", {**params, "mode": mode})
 
-    spec = make_spec(params)
+
+# Click's parameter names to figure description keys (convanim.figures.KEYS).
+FIGURE_KEYS = {
+    "input_size": "input",
+    "kernel_size": "kernel",
+    "output_padding": "output-padding",
+    "frame_ms": "frame-ms",
+    "max_frames": "max-frames",
+    "show_values": "values",
+    "input_values": "input-values",
+    "kernel_values": "kernel-values",
+}
+
+
+def make_figure(kind: str, params: dict[str, Any]) -> Any:
+    """The command's options as a validated figure; a mistake exits 2, naming the option."""
+    from convanim.figures import KEYS, FigureError, parse_figure
+
+    description = {"kind": kind}
+    for name, value in params.items():
+        key = FIGURE_KEYS.get(name, name.replace("_", "-"))
+        if key in KEYS[kind] and value is not None:
+            description[key] = value
     try:
-        pool_spec_check(spec, mode)
-    except ConvSpecError as error:
+        return parse_figure(kind, description)
+    except FigureError as error:
         fail(error)
-    render(spec, mode, params)
 
 
-def render(spec: Any, op: str, params: dict[str, Any]) -> None:
-    """Check everything, then render ``spec`` to the output file; errors exit 2 with no file."""
-    from convanim.animate import Output, save
+def run_figure(kind: str, params: dict[str, Any]) -> None:
+    """Check everything, then render the figure to ``--output``; errors exit 2 with no file."""
     from convanim.geometry import ConvSpecError
-    from convanim.options import RenderOptions
-    from convanim.values import load_values, random_values, worked
 
+    figure = make_figure(kind, params)
     try:
-        options = RenderOptions(
-            view=params["view"],
-            theme=params["theme"],
-            labels=params["labels"],
-            scale=params["scale"],
-        )
-        output = Output(
-            path=Path(params["output"]),
-            frame_ms=params["frame_ms"],
-            columns=params["columns"],
-            frame=params["frame"],
-            max_frames=params["max_frames"],
-        )
-        numbers = None
-        kernel_file = params.get("kernel_values")
-        if params["show_values"] or params["input_values"] or kernel_file:
-            x: Any
-            weight: Any
-            x, weight = random_values(spec, params["seed"])
-            if params["input_values"]:
-                x = load_values(params["input_values"], spec.input_size, "input_values")
-            if kernel_file:
-                weight = load_values(kernel_file, spec.kernel_size, "kernel_values")
-            numbers = worked(spec, x, weight if op == "conv" else None, op)
-        save(spec, output, options, numbers)
+        figure.render(params["output"], stamp=False)
     except ConvSpecError as error:
         fail(error)
     except OSError as error:
@@ -505,37 +481,6 @@ class LayerPaddingType(click.ParamType):
 
 
 LAYER_LIST, LAYER_PADDING = LayerListType(), LayerPaddingType()
-RF_LISTS = {"kernel": "-k/--kernel", "stride": "-s/--stride", "dilation": "-d/--dilation"}
-
-
-def make_layers(params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per-layer dicts from the per-layer option lists; a single value serves every layer."""
-    lists = {name: params[name] for name in RF_LISTS}
-    padding = params["padding"]
-    if params["causal"]:
-        if padding is not None:
-            raise click.UsageError("--causal: it sets the padding; give --causal or -p, not both")
-        padding = ["causal"]
-    if padding is None:
-        padding = ["same"]
-    lists["padding"] = padding
-    names = {**RF_LISTS, "padding": "-p/--padding"}
-    counts = {name: len(values) for name, values in lists.items() if len(values) > 1}
-    if len(set(counts.values())) > 1:
-        given = ", ".join(f"{names[name]} has {count}" for name, count in counts.items())
-        raise click.UsageError(
-            f"{given} values; give one value (used for every layer) or the same number for each"
-        )
-    layers = max(counts.values(), default=1)
-    keys = {"kernel": "kernel_size", "stride": "stride", "dilation": "dilation"}
-    stack = []
-    for index in range(layers):
-        layer = {
-            keys.get(name, name): values[index if len(values) > 1 else 0]
-            for name, values in lists.items()
-        }
-        stack.append(layer)
-    return stack
 
 
 def describe_layers(
@@ -661,51 +606,27 @@ def rf(**params: Any) -> None:
       convanim rf --dims 1 -k 2 -d 1,2,4,8 --causal --json
     """
     from convanim.geometry import ConvSpecError
-    from convanim.receptive import default_input_size, receptive_field_stats
+    from convanim.receptive import receptive_field_stats
 
-    dims = int(params["dims"])
-    layers = make_layers(params)
     if params["output"] is None and not (params["show_info"] or params["as_json"]):
-        raise click.UsageError("-o/--output: missing; give a .png or .gif file, or --info/--json")
+        raise click.UsageError("--output: missing; give a .png or .gif file, or --info/--json")
+    figure = make_figure("rf", params)
+    dims, input_size = figure.options["dims"], figure.options["input"]
+    layers = figure.layers
     try:
-        input_size = params["input_size"]
-        if input_size is None:
-            input_size = default_input_size(layers, dims=dims)  # type: ignore[call-overload]
-        stats = receptive_field_stats(layers, input_size, dims=dims)  # type: ignore[call-overload]
         if params["show_info"] or params["as_json"]:
+            size = tuple(input_size) if isinstance(input_size, list) else input_size
+            stats = receptive_field_stats(layers, size, dims=dims)
             rows = describe_layers(layers, stats, dims)
             if params["as_json"]:
-                click.echo(
-                    json.dumps({"dims": dims, "input_size": input_size, "layers": rows}, indent=2)
-                )
+                report = {"dims": dims, "input_size": input_size, "layers": rows}
+                click.echo(json.dumps(report, indent=2))
             else:
                 click.echo(info_table(rows))
         if params["output"] is not None:
-            from convanim.animate import Output
-            from convanim.options import RenderOptions
-            from convanim.rf_render import save_rf
-
-            output = Output(path=Path(params["output"]), frame_ms=params["frame_ms"])
-            options = RenderOptions(theme=params["theme"], scale=params["scale"])
-            save_rf(
-                layers,
-                output,
-                options,
-                dims=dims,
-                input_size=input_size,
-                output_unit=params["unit"],
-            )
+            figure.render(params["output"], stamp=False)
             click.echo(f"wrote {params['output']}", err=True)
     except ConvSpecError as error:
-        layer = getattr(error, "layer", None)
-        if layer is not None:
-            option = {
-                "kernel_size": "-k/--kernel",
-                "stride": "-s/--stride",
-                "dilation": "-d/--dilation",
-                "padding": "-p/--padding",
-            }.get(error.param, error.param)
-            raise click.UsageError(f"{option}: layer {layer}: {error.detail}") from None
         fail(error)
     except OSError as error:
         raise click.ClickException(f"cannot write {params['output']}: {error.strerror}") from None

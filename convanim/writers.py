@@ -20,6 +20,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 import numpy.typing as npt
 from PIL import GifImagePlugin, Image
+from PIL.PngImagePlugin import PngInfo
 
 from convanim.geometry import ConvSpecError
 from convanim.theme import hex_rgb
@@ -30,6 +31,7 @@ __all__ = [
     "atomic_output",
     "check_output",
     "palette_for",
+    "read_stamp",
     "write_gif",
     "write_png",
     "write_strip",
@@ -40,6 +42,7 @@ MAX_STRIP_PIXELS = 64_000_000
 STRIP_GAP_PX = 8
 BLEND_LEVELS = 3  # antialiased edges: blends of each pair of a figure's colours
 TRANSPARENT = 255  # palette index kept free for "unchanged since the last frame"
+STAMP_KEY = "convanim"  # a file's fingerprint: a GIF comment, a PNG text chunk, SVG/PDF text
 
 Rgb = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
@@ -144,6 +147,37 @@ def _frame_bytes(indices: npt.NDArray[np.uint8], left: int, top: int, **params: 
     return b"".join(GifImagePlugin.getdata(image, offset=(left, top), **params))
 
 
+def _gif_comment(text: bytes) -> bytes:
+    """A GIF comment extension holding ``text``."""
+    blocks = [text[i : i + 255] for i in range(0, len(text), 255)]
+    return b"!\xfe" + b"".join(bytes([len(b)]) + b for b in blocks) + b"\x00"
+
+
+def read_stamp(path: str | os.PathLike[str]) -> str | None:
+    """The fingerprint a file convanim wrote carries, or None (no file, not ours, unreadable)."""
+    target = Path(path)
+    try:
+        data = target.read_bytes()
+    except OSError:
+        return None
+    marker = f"{STAMP_KEY}:".encode()
+    if target.suffix.lower() == ".png":
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                text = getattr(image, "text", {}).get(STAMP_KEY)
+        except (OSError, ValueError):
+            return None
+        return str(text) if text else None
+    start = data.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = start
+    while end < len(data) and chr(data[end]) in "0123456789abcdef":
+        end += 1
+    return data[start:end].decode() or None
+
+
 def _union(first: Box | None, second: Box | None, shape: tuple[int, int]) -> Box:
     if first is None or second is None:
         return 0, shape[0], 0, shape[1]
@@ -160,6 +194,7 @@ def write_gif(
     frames: Iterable[Drawn],
     colours: Sequence[str],
     frame_ms: int = 1000,
+    stamp: str | None = None,
 ) -> int:
     """Write an animated GIF that loops forever; returns the number of frames written.
 
@@ -182,6 +217,8 @@ def write_gif(
                 height, width = shown.shape
                 stream.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF7, 0, 0))
                 stream.write(table.tobytes())
+                if stamp is not None:
+                    stream.write(_gif_comment(f"{STAMP_KEY}:{stamp}".encode()))
                 # NETSCAPE2.0 application extension: loop forever.
                 stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
                 stream.write(_frame_bytes(shown_indices, 0, 0, duration=frame_ms, disposal=1))
@@ -225,10 +262,15 @@ def write_gif(
 # -- PNG ----------------------------------------------------------------------------------
 
 
-def write_png(path: str | os.PathLike[str], pixels: Rgb) -> None:
+def write_png(path: str | os.PathLike[str], pixels: Rgb, stamp: str | None = None) -> None:
     """Write one RGB image as a PNG (no timestamps: the same pixels give the same bytes)."""
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format="PNG", compress_level=6)
+    info = PngInfo()
+    if stamp is not None:
+        info.add_text(STAMP_KEY, stamp)
+    Image.fromarray(np.ascontiguousarray(pixels)).save(
+        buffer, format="PNG", compress_level=6, pnginfo=info
+    )
     with atomic_output(path) as stream:
         stream.write(buffer.getvalue())
 
@@ -240,6 +282,7 @@ def write_strip(
     size: tuple[int, int],
     columns: int,
     background: str,
+    stamp: str | None = None,
 ) -> None:
     """Tile ``count`` frames of ``size`` (width, height) pixels, ``columns`` to a row, row-major."""
     width, height = size
@@ -250,7 +293,7 @@ def write_strip(
         row, col = divmod(index, columns)
         top, left = row * (height + STRIP_GAP_PX), col * (width + STRIP_GAP_PX)
         strip[top : top + height, left : left + width] = pixels
-    write_png(path, strip)
+    write_png(path, strip, stamp)
 
 
 def strip_size(count: int, size: tuple[int, int], columns: int) -> tuple[int, int]:
