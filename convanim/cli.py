@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -662,3 +663,104 @@ def info_table(rows: list[dict[str, Any]]) -> str:
     if any(row["method"] != "closed form" for row in rows):
         lines.append("(rows below a transposed layer are derived from the exact cells)")
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False))
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if a figure is stale or missing."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Figures rendered at once, in separate processes [default: the number of cores].",
+)
+@click.option("--force", is_flag=True, help="Render every figure, current or not.")
+def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
+    """Render the figures a TOML manifest describes, only those that changed.
+
+    One table per figure: its output file (relative to the manifest) and the options of
+    conv, pool or rf, spelt as their long options. Each file carries a fingerprint of its
+    description, so an unchanged figure is skipped, and --check tells CI whether the
+    committed figures are current.
+
+    \b
+    Examples:
+      convanim build examples/figures.toml
+      convanim build examples/figures.toml --check
+      convanim build docs/figures.toml --jobs 2
+
+    \b
+    A manifest:
+      [padding_strides]
+      output = "images/padding_strides.gif"
+      kind = "conv"
+      input = 5
+      kernel = 3
+      stride = 2
+      padding = 1
+    """
+    from convanim.build import ManifestError, load_manifest
+    from convanim.build import build as run_build
+
+    try:
+        entries = load_manifest(manifest)
+    except ManifestError as error:
+        raise click.UsageError(str(error)) from None
+    report = run_build(entries, jobs=jobs, check=check, force=force)
+    finish(report, check)
+
+
+def finish(report: Any, check: bool) -> None:
+    """Print a build's outcome; exit 1 if anything failed or (with --check) is stale."""
+    for name, reason in report.failed.items():
+        click.echo(f"failed: {name}: {reason}", err=True)
+    if check:
+        for name in report.stale:
+            click.echo(f"stale or missing: {name}", err=True)
+        counts = (len(report.skipped), len(report.stale), len(report.failed))
+        click.echo("{} current, {} stale or missing, {} invalid".format(*counts), err=True)
+        if report.stale or report.failed:
+            sys.exit(1)
+        return
+    click.echo(report.summary(), err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Figures rendered at once [default: the number of cores].",
+)
+def gallery(out_dir: str, jobs: int | None) -> None:
+    """Write conv_arithmetic's figures under their published names, and an index.md.
+
+    The 15 animations (no_padding_no_strides.gif, ...), the four numerical figures, the
+    dilated receptive-field figure and a WaveNet-style causal stack.
+
+    \b
+    Examples:
+      convanim gallery gallery/
+      convanim gallery docs/_static/conv --jobs 2
+    """
+    from convanim.build import build as run_build
+    from convanim.gallery import gallery_entries, gallery_index
+    from convanim.writers import atomic_output
+
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.UsageError(f"OUT_DIR: cannot create '{out_dir}': {error.strerror}") from None
+    entries = gallery_entries(folder)
+    report = run_build(entries, jobs=jobs)
+    with atomic_output(folder / "index.md") as stream:
+        stream.write(gallery_index(entries).encode())
+    finish(report, check=False)

@@ -239,7 +239,7 @@ class Figure:
         hashes = {}
         for key in ("input-values", "kernel-values"):
             name = self.options.get(key)
-            if name:
+            if isinstance(name, str):
                 path = self.base / name
                 try:
                     hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -257,6 +257,27 @@ class Figure:
         }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    def command(self) -> str:
+        """The ``convanim`` command line that draws this figure (options that differ from
+        the defaults), with ``OUTPUT`` for the file."""
+        defaults = {**DEFAULTS, **RF_DEFAULTS} if self.kind == "rf" else DEFAULTS
+        words = ["convanim", self.kind]
+        for key, value in self.options.items():
+            default = defaults.get(key)
+            if self.kind == "rf" and isinstance(default, (int, str)):
+                default = [default]
+            if value == default or value is None or (key == "input" and self.kind == "rf"):
+                continue
+            if isinstance(value, bool):
+                words.append(f"--{key}" if value else f"--no-{key}")
+            elif isinstance(value, list) and value and isinstance(value[0], list):
+                words.append(f"--{key} FILE")
+            elif isinstance(value, list):
+                words.append(f"--{key} {','.join(str(v) for v in value)}")
+            else:
+                words.append(f"--{key} {value}")
+        return " ".join([*words, "-o", "OUTPUT"])
 
     def alt_text(self) -> str:
         """What the figure shows, in one sentence, for alt text and captions."""
@@ -305,7 +326,7 @@ class Figure:
         o = self.options
         if not (o["values"] or o["input-values"] or o.get("kernel-values")):
             return None
-        from convanim.values import load_values, random_values, worked
+        from convanim.values import random_values, worked
 
         spec = self.spec
         op = "conv" if self.kind == "conv" else o["mode"]
@@ -313,10 +334,28 @@ class Figure:
         weight: Any
         x, weight = random_values(spec, o["seed"])
         if o["input-values"]:
-            x = load_values(self.base / o["input-values"], spec.input_size, "input_values")
+            x = self._values("input-values", spec.input_size)
         if o.get("kernel-values"):
-            weight = load_values(self.base / o["kernel-values"], spec.kernel_size, "kernel_values")
+            weight = self._values("kernel-values", spec.kernel_size)
         return worked(spec, x, weight if op == "conv" else None, op)
+
+    def _values(self, key: str, shape: tuple[int, int]) -> Any:
+        """Values given inline (a list of rows) or as a file name, shape-checked."""
+        import numpy as np
+
+        from convanim.values import load_values
+
+        given = self.options[key]
+        param = key.replace("-", "_")
+        if isinstance(given, str):
+            return load_values(self.base / given, shape, param)
+        try:
+            array = np.array(given, dtype=float)
+        except (TypeError, ValueError):
+            raise ConvSpecError(param, "expected rows of numbers, like [[1, 2], [3, 4]]") from None
+        if array.shape != shape:
+            raise ConvSpecError(param, f"holds values of shape {array.shape}; expected {shape}")
+        return array
 
 
 def parse_figure(name: str, raw: Mapping[str, Any], base: Path | None = None) -> Figure:
@@ -386,8 +425,8 @@ def _normalise(kind: str, o: dict[str, Any]) -> dict[str, Any]:
             value = _typed(key, value, float, "a number")
         elif key in ("frame-ms", "columns", "frame", "max-frames", "seed", "unit"):
             value = _typed(key, value, int, "an integer")
-        elif key in ("input-values", "kernel-values"):
-            value = _typed(key, value, str, "a file name")
+        elif key in ("input-values", "kernel-values") and not isinstance(value, list):
+            value = _typed(key, value, str, "a file name, or the values as a list of rows")
         elif kind == "rf" and key in ("kernel", "stride", "dilation"):
             value = _layer_list(key, value)
         elif kind == "rf" and key == "padding":

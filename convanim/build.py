@@ -1,0 +1,235 @@
+"""Batch builds: every figure of a manifest, rendered only when its description changed.
+
+A manifest is a TOML file with one table per figure: its ``output`` path (relative to the
+manifest's folder) and the options of ``convanim.figures`` (``kind = "conv"``, ``input = 5``,
+``kernel = 3``, ...). Every file convanim writes carries its figure's fingerprint, so a figure is
+current exactly when its file exists and carries the fingerprint of its description now.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from convanim.figures import Figure, FigureError, parse_figure
+
+__all__ = ["Entry", "ManifestError", "Report", "build", "load_manifest", "plan"]
+
+
+class ManifestError(ValueError):
+    """The manifest itself is wrong (unreadable, unknown keys, no output): nothing renders."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure of a manifest: its output file and either the figure or why it is invalid."""
+
+    name: str
+    output: Path
+    figure: Figure | None
+    error: str | None = None
+
+
+@dataclass
+class Report:
+    """What a build did, by figure name."""
+
+    rendered: list[str]
+    skipped: list[str]
+    failed: dict[str, str]  # name: reason
+    stale: list[str]  # --check: out of date or missing
+    seconds: float
+
+    def summary(self) -> str:
+        parts = [
+            f"rendered {len(self.rendered)}",
+            f"skipped {len(self.skipped)}",
+            f"failed {len(self.failed)}",
+        ]
+        return ", ".join(parts) + f" in {self.seconds:.2f} s"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot be read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ManifestError(f"{path}: not valid TOML: {error}") from None
+
+
+def load_manifest(path: str | os.PathLike[str]) -> list[Entry]:
+    """Read and validate a manifest; a ManifestError if it cannot be used at all.
+
+    Unknown keys and missing outputs stop the whole manifest (nothing renders). A figure whose
+    values are invalid (a kernel larger than its padded input, say) becomes an Entry with an
+    error: it fails, and the others still render.
+    """
+    manifest = Path(path)
+    data = _read_toml(manifest)
+    return entries_from(data, manifest.parent, str(manifest))
+
+
+def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") -> list[Entry]:
+    """Validated entries from a manifest's tables; outputs relative to ``base``."""
+    from convanim.writers import WRITERS
+
+    if not data:
+        raise ManifestError(f"{source}: no figures; add a table per figure, like [my_figure]")
+    entries: list[Entry] = []
+    outputs: dict[Path, str] = {}
+    for name, table in data.items():
+        if not isinstance(table, Mapping):
+            raise ManifestError(
+                f"{source}: '{name}' is not a table; write each figure as [{name}] with its keys"
+            )
+        if "output" not in table or not isinstance(table["output"], str):
+            raise ManifestError(
+                f"figure '{name}': output: missing; give a file like \"{name}.gif\""
+            )
+        output = (base / table["output"]).resolve()
+        if output in outputs:
+            raise ManifestError(
+                f"figure '{name}': output: '{table['output']}' is also figure "
+                f"'{outputs[output]}''s output; give each figure its own file"
+            )
+        outputs[output] = name
+        try:
+            figure = parse_figure(name, table, base)
+        except FigureError as error:
+            if error.detail.startswith("unknown key"):
+                raise ManifestError(str(error)) from None
+            entries.append(Entry(name, output, None, str(error)))
+            continue
+        if output.suffix.lower() not in WRITERS:
+            reason = f"figure '{name}': output: supported extensions are {', '.join(WRITERS)}"
+            entries.append(Entry(name, output, None, reason))
+            continue
+        entries.append(Entry(name, output, figure))
+    return entries
+
+
+def plan(entries: Iterable[Entry]) -> tuple[list[Entry], list[Entry], list[Entry]]:
+    """(to render, current, invalid): a figure is current when its file carries its fingerprint."""
+    from convanim.writers import read_stamp
+
+    render, current, invalid = [], [], []
+    for entry in entries:
+        if entry.figure is None:
+            invalid.append(entry)
+        elif read_stamp(entry.output) == entry.figure.fingerprint():
+            current.append(entry)
+        else:
+            render.append(entry)
+    return render, current, invalid
+
+
+def _render_one(entry: Entry) -> tuple[str, float, str | None]:
+    """Render one figure (in a worker process): (name, seconds, error or None)."""
+    start = time.perf_counter()
+    assert entry.figure is not None
+    try:
+        entry.output.parent.mkdir(parents=True, exist_ok=True)
+        entry.figure.render(entry.output)
+    except (ValueError, OSError) as error:
+        return entry.name, time.perf_counter() - start, str(error)
+    return entry.name, time.perf_counter() - start, None
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    # fork starts a worker in milliseconds with convanim already imported; elsewhere the
+    # platform's default.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+class Progress:
+    """A progress line on a terminal; plain lines in logs (CI)."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream, self.done = total, stream, 0
+        self.live = stream.isatty()
+
+    def update(self, name: str, seconds: float, error: str | None) -> None:
+        self.done += 1
+        if error is not None:
+            if self.live:
+                self.stream.write("\r\x1b[K")
+            self.stream.write(f"FAILED {name}: {error}\n")
+        elif self.live:
+            bar = "#" * (20 * self.done // self.total)
+            self.stream.write(f"\r\x1b[K[{bar:<20}] {self.done}/{self.total} {name}")
+        else:
+            self.stream.write(f"rendered {name} ({seconds:.2f} s)\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.live and self.total:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def build(
+    entries: Sequence[Entry],
+    jobs: int | None = None,
+    check: bool = False,
+    stream: TextIO | None = None,
+    force: bool = False,
+) -> Report:
+    """Render what is missing or stale (all of it with ``force``); with ``check``, write
+    nothing and report what would render."""
+    out = stream or sys.stderr
+    start = time.perf_counter()
+    todo, current, invalid = plan(entries)
+    if force:
+        todo, current = todo + current, []
+    failed = {entry.name: entry.error or "invalid" for entry in invalid}
+    report = Report([], [e.name for e in current], failed, [], 0.0)
+    if check:
+        report.stale = [entry.name for entry in todo]
+        report.seconds = time.perf_counter() - start
+        return report
+    progress = Progress(len(todo), out)
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    results: Iterable[tuple[str, float, str | None]]
+    if workers <= 1:
+        results = map(_render_one, todo)
+        _collect(results, report, progress)
+    else:
+        # Imported before the fork, matplotlib and its fonts load once, not once per worker.
+        import convanim.render  # noqa: F401
+
+        with _pool(workers) as pool:
+            futures = [pool.submit(_render_one, entry) for entry in todo]
+            _collect((f.result() for f in as_completed(futures)), report, progress)
+    progress.close()
+    order = {entry.name: index for index, entry in enumerate(entries)}
+    report.rendered.sort(key=order.__getitem__)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _collect(
+    results: Iterable[tuple[str, float, str | None]],
+    report: Report,
+    progress: Progress,
+) -> None:
+    for name, seconds, error in results:
+        if error is None:
+            report.rendered.append(name)
+        else:
+            report.failed[name] = error
+        progress.update(name, seconds, error)

@@ -1,0 +1,980 @@
+"""Receptive-field diagrams: the Yu & Koltun strip and the WaveNet dependency tree.
+
+The geometry is ``convanim.receptive``'s, exact to the cell; this module only places and draws
+it. Like ``render.Animation``: one figure per diagram, the static parts drawn once and cached
+as a background, each frame restored from it with only what changes drawn on top, straight to
+the Agg renderer. No pyplot.
+
+- ``FieldStrip``: one frame (panel) per layer. Panel l shows the input grid, the receptive
+  field of one unit of layer l's output shaded (holes of a dilated field stay unshaded), the
+  taps of layer l as dots, and two captions: "layer 2: k=3, d=2", "receptive field 7×7".
+- ``DependencyDiagram`` (1-D): rows of units, the input at the bottom and the last layer's
+  output at the top, an edge from each unit to every unit it reads; one frame per output unit,
+  with that unit's dependency tree highlighted and every unit it does not depend on pale.
+
+Pixel coordinates are (x, y) from the top-left corner of a frame, y downwards; cells are
+(row, col). A 1-D stack is drawn as one row: its cells are (0, unit).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path as MplPath
+from matplotlib.text import Text
+from matplotlib.transforms import Affine2D
+
+from convanim.animate import GIF_TICK_MS, Output
+from convanim.geometry import ConvSpec, ConvSpecError
+from convanim.receptive import (
+    default_input_size,
+    dependency_tree,
+    layer_sizes,
+    receptive_field,
+    receptive_field_stats,
+)
+from convanim.render import MAX_FRAME_PIXELS, RenderOptions
+from convanim.theme import THEMES, Theme, hex_rgb
+
+__all__ = [
+    "MAX_EDGES",
+    "MAX_GRID_2D",
+    "MAX_LAYERS",
+    "MAX_UNITS_1D",
+    "DependencyDiagram",
+    "FieldStrip",
+    "Highlight",
+    "Panel",
+    "save_rf",
+]
+
+MAX_GRID_2D = 128  # input cells per side of a FieldStrip
+MAX_UNITS_1D = 512  # units per level of a 1-D figure
+MAX_LAYERS = 32
+MAX_EDGES = 100_000  # connections drawn by a DependencyDiagram
+
+DPI = 100.0
+FONT_PT = 10.5  # captions and labels, at scale 1
+LINE_PT = 0.8  # grid lines, as in render.py's flat view
+STRIP_CELL_PX = (14, 20)  # 2-D cells: larger for small grids
+STRIP_FIT_PX = 320  # a 2-D grid's side aims at this, within STRIP_CELL_PX
+ROW_CELL_PX = (6, 20)  # a 1-D FieldStrip's cells
+ROW_FIT_PX = 900
+UNIT_PX = (8, 36)  # horizontal spacing of a DependencyDiagram's units
+UNIT_FIT_PX = 1100
+
+Pair = tuple[int, int]
+Point = tuple[float, float]
+Box = tuple[int, int, int, int]  # (top, bottom, left, right) in pixels, exclusive ends
+Rgb = npt.NDArray[np.uint8]
+Stack = tuple[Mapping[str, Any], ...]
+
+_RENDERER_AGG: Any = RendererAgg
+
+
+# -- geometry: what each frame shows -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One frame of a ``FieldStrip``: layer ``layer`` (from 1) and the field of one of its units.
+
+    ``field`` equals ``receptive_field(layers[:layer], input_size, unit)``; ``taps`` are the
+    units of the layer's input (level ``layer - 1``) that ``unit`` reads, drawn as dots at
+    ``tap_points``: (row, col) on the input grid, fractional where a level's units fall between
+    input cells (see ``FieldStrip``). In 1-D, rows are 0.
+    """
+
+    layer: int
+    unit: Pair
+    field: frozenset[Pair]
+    taps: frozenset[Pair]
+    tap_points: tuple[Point, ...]
+    size: Pair  # receptive_field_stats' size: (1, n) in 1-D
+    caption: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """One frame of a ``DependencyDiagram``: output unit ``unit`` and what it depends on.
+
+    Per level from the input (level 0) to the last layer's output: ``levels`` the units the
+    output unit depends on (``dependency_tree(...).levels``), ``pale`` the others. Per layer:
+    ``edges`` the highlighted connections, (unit at level l, unit at level l - 1 it reads).
+    """
+
+    unit: int
+    levels: tuple[frozenset[int], ...]
+    pale: tuple[frozenset[int], ...]
+    edges: tuple[frozenset[Pair], ...]
+    caption: str
+
+
+def _stack(layers: Iterable[Mapping[str, Any]]) -> Stack:
+    """The layers as a tuple, so that they can be read more than once."""
+    if isinstance(layers, (str, bytes, Mapping)) or not isinstance(layers, Iterable):
+        raise ConvSpecError(
+            "layers", f"got {layers!r}; expected a sequence of layers (mappings of keywords)"
+        )
+    stack = tuple(layers)
+    if len(stack) > MAX_LAYERS:
+        raise ConvSpecError(
+            "layers", f"got {len(stack)} layers; a diagram draws at most {MAX_LAYERS}"
+        )
+    return stack
+
+
+def _pair(value: int | Pair) -> Pair:
+    return (
+        0 if isinstance(value, int) else value[0],
+        value if isinstance(value, int) else value[1],
+    )
+
+
+def _size_pair(value: int | Pair) -> Pair:
+    return (1, value) if isinstance(value, int) else value
+
+
+def _number(value: Any) -> str:
+    """A layer number for a caption: 3, or 3×5 where the axes differ."""
+    if isinstance(value, (tuple, list)):
+        if len(set(value)) == 1:
+            return str(value[0])
+        return "×".join(str(v) for v in value)
+    return str(value)
+
+
+def _layer_caption(number: int, layer: Mapping[str, Any], kernel: Any, dilation: Any) -> str:
+    parts = [f"k={_number(kernel)}"]
+    stride = layer.get("stride", 1)
+    if _number(stride) != "1":
+        parts.append(f"s={_number(stride)}")
+    parts.append(f"d={_number(dilation)}")
+    if layer.get("transposed") is True:
+        parts.append("transposed")
+    return f"layer {number}: {', '.join(parts)}"
+
+
+def _field_caption(size: int | Pair) -> str:
+    if isinstance(size, int):
+        return f"receptive field {size}"
+    return f"receptive field {size[0]}×{size[1]}"
+
+
+class _Geometry:
+    """A validated stack at one input size: level sizes, field statistics, unit placement."""
+
+    def __init__(
+        self,
+        layers: Iterable[Mapping[str, Any]],
+        input_size: int | Pair | None,
+        dims: int,
+        limit: int,
+    ) -> None:
+        if dims not in (1, 2):
+            raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
+        self.stack = stack = _stack(layers)
+        self.dims = dims
+        param = "input_size" if input_size is not None else "layers"
+        if input_size is None:
+            input_size = (
+                default_input_size(stack, dims=1) if dims == 1 else default_input_size(stack)
+            )
+        # The input alone first: a huge one is refused before any level is computed.
+        sizes: list[Pair] = [self._checked_input(input_size)]
+        unit = "units" if dims == 1 else "cells per side"
+        if max(sizes[0]) > limit:
+            raise ConvSpecError(param, self._too_large(param, sizes[0], limit, unit, "input"))
+        if dims == 1:
+            assert isinstance(input_size, int)
+            sizes += [(1, n) for n in layer_sizes(stack, input_size, dims=1)]
+            fields_1d = receptive_field_stats(stack, input_size, dims=1)
+            self.stats = [
+                ((1, s.size), (Fraction(1), s.stride), (0, s.start), s.method) for s in fields_1d
+            ]
+            self.kernels: list[Pair] = [(1, s.kernel) for s in fields_1d]
+            self.dilations: list[Pair] = [(1, s.dilation) for s in fields_1d]
+        else:
+            sizes += list(layer_sizes(stack, sizes[0]))
+            fields = receptive_field_stats(stack, sizes[0])
+            self.stats = [(s.size, s.stride, s.start, s.method) for s in fields]
+            self.kernels = [s.kernel for s in fields]
+            self.dilations = [s.dilation for s in fields]
+        self.sizes = sizes
+        self.input_size: int | Pair = sizes[0][1] if dims == 1 else sizes[0]
+        for level, size in enumerate(sizes[1:], 1):
+            if max(size) > limit and dims == 1:
+                raise ConvSpecError(param, self._too_large(param, size, limit, unit, level))
+
+    def _checked_input(self, value: int | Pair) -> Pair:
+        """The input size as (rows, cols), validated as the core validates it."""
+        if self.dims == 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConvSpecError(
+                    "input_size", f"got {value!r}; a 1-D stack takes an integer >= 1"
+                )
+            return 1, value
+        return ConvSpec(value, kernel_size=1).input_size
+
+    def _too_large(self, param: str, size: Pair, limit: int, unit: str, level: int | str) -> str:
+        where = "the input" if level == "input" else f"the output of layer {level}"
+        shown = size[1] if self.dims == 1 else f"{size[0]}x{size[1]}"
+        fix = (
+            "use a smaller input"
+            if param == "input_size"
+            else "the default input is just large enough for the last field; use fewer or "
+            "less dilated layers, or give a smaller input"
+        )
+        return f"{where} is {shown}, over the limit of {limit} {unit} for a diagram; {fix}"
+
+    def field(self, depth: int, unit: Pair) -> frozenset[Pair]:
+        """The input cells ``unit`` of level ``depth`` depends on."""
+        stack = self.stack[:depth]
+        if self.dims == 1:
+            assert isinstance(self.input_size, int)
+            return frozenset(
+                (0, u) for u in receptive_field(stack, self.input_size, unit[1], dims=1)
+            )
+        return receptive_field(stack, self.input_size, unit)
+
+    def reads(self, layer: int, unit: Pair) -> frozenset[Pair]:
+        """The units of level ``layer - 1`` that ``unit`` of level ``layer`` reads."""
+        one = self.stack[layer - 1 : layer]
+        below = self.sizes[layer - 1]
+        if self.dims == 1:
+            return frozenset((0, u) for u in receptive_field(one, below[1], unit[1], dims=1))
+        return receptive_field(one, below, unit)
+
+    def place(self, level: int, axis: int, unit: float) -> float:
+        """Where unit ``unit`` of a level sits on the input's axis (0: rows, 1: cols).
+
+        A level as large as the input at an effective stride of 1 overlays it unit for unit
+        ('same' and 'causal' padding); otherwise a unit sits at the centre of its field
+        (closed-form stacks), or the level is spread evenly over the input (transposed).
+        """
+        if level == 0:
+            return unit
+        size, stride, start, method = self.stats[level - 1]
+        inputs, units = self.sizes[0][axis], self.sizes[level][axis]
+        if method == "closed form":
+            if stride[axis] == 1 and units == inputs:
+                return unit
+            return float(start[axis] + unit * stride[axis] + Fraction(size[axis] - 1, 2))
+        return (unit + 0.5) * inputs / units - 0.5
+
+
+def _centre(size: Pair) -> Pair:
+    return (size[0] - 1) // 2, (size[1] - 1) // 2
+
+
+def _unit(value: Any, size: Pair, dims: int, level: int) -> Pair:
+    """A unit of a level's output, validated; negative indices count from the end."""
+    ok = (
+        isinstance(value, int) and not isinstance(value, bool)
+        if dims == 1
+        else isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+    cell = (0, value) if dims == 1 and ok else (value[0], value[1]) if ok else None
+    if cell is None or not all(-n <= i < n for i, n in zip(cell, size, strict=True)):
+        expected = (
+            f"a unit of the {size[1]}-unit output of layer {level}"
+            if dims == 1
+            else f"a (row, col) of the {size[0]}x{size[1]} output of layer {level}"
+        )
+        raise ConvSpecError("output_unit", f"got {value!r}; expected {expected}")
+    return cell[0] % size[0], cell[1] % size[1]
+
+
+# -- drawing, shared ------------------------------------------------------------------------
+
+
+def _font_px(options: RenderOptions) -> float:
+    return FONT_PT * options.scale * DPI / 72
+
+
+def _text_width(texts: Iterable[str], font_pt: float) -> float:
+    """The widest of ``texts`` in pixels, as the figure will draw them."""
+    renderer: Any = _RENDERER_AGG(1, 1, DPI)  # matplotlib leaves it unannotated
+    prop = FontProperties(size=font_pt)
+    widths = [renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts]
+    return float(max(widths, default=0.0))
+
+
+def _rects(boxes: npt.NDArray[np.float64]) -> MplPath:
+    """One compound path of rectangles, rows (x0, y0, x1, y1) in pixels."""
+    x0, y0, x1, y1 = boxes.T
+    corners = np.stack(
+        [np.stack(pair, axis=1) for pair in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))],
+        axis=1,
+    )
+    codes = np.tile(
+        [MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO, MplPath.CLOSEPOLY],
+        len(boxes),
+    )
+    return MplPath(corners.reshape(-1, 2), codes)
+
+
+def _segments(segments: npt.NDArray[np.float64]) -> MplPath:
+    """One compound path of separate line segments, (n, 2, 2) in pixels."""
+    codes = np.tile([MplPath.MOVETO, MplPath.LINETO], len(segments))
+    return MplPath(segments.reshape(-1, 2), codes)
+
+
+def _points(points: npt.NDArray[np.float64]) -> MplPath:
+    return MplPath(np.asarray(points, dtype=float).reshape(-1, 2))
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    red, green, blue = hex_rgb(colour)
+    return red / 255, green / 255, blue / 255
+
+
+class _Figure:
+    """A figure whose data coordinates are its pixels: (x, y) from the top-left, y downwards."""
+
+    size: tuple[int, int]
+    theme: Theme
+
+    def _open(self, width: int, height: int, options: RenderOptions) -> None:
+        if width * height > MAX_FRAME_PIXELS:
+            raise ConvSpecError(
+                "scale",
+                f"got {options.scale}: a frame would be {width}x{height} pixels, over the limit "
+                f"of {MAX_FRAME_PIXELS:,}; use a smaller scale or a smaller input",
+            )
+        self.size = (width, height)
+        self.figure = figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        figure.patch.set_facecolor(self.theme.background)
+        axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+        axes.set_axis_off()
+        axes.set_xlim(0, width)
+        axes.set_ylim(height, 0)
+        self.axes = axes
+        self.canvas: Any = FigureCanvasAgg(figure)
+
+    def _cache(self) -> None:
+        """Draw the static parts once and keep them as the background of every frame."""
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.renderer: Any = self.canvas.get_renderer()
+        self.transform = self.axes.transData.frozen()
+
+    def _text(self, x: float, y: float, font_pt: float, **style: Any) -> Text:
+        """A caption redrawn per frame."""
+        return self.axes.text(
+            x, y, "", animated=True, fontsize=font_pt, color=self.theme.text, **style
+        )
+
+    def _box(self, x0: float, y0: float, x1: float, y1: float, margin: float = 3) -> Box:
+        width, height = self.size
+        return (
+            max(math.floor(y0 - margin), 0),
+            min(math.ceil(y1 + margin), height),
+            max(math.floor(x0 - margin), 0),
+            min(math.ceil(x1 + margin), width),
+        )
+
+    def _text_box(self, texts: Sequence[Text]) -> Box:
+        boxes = [text.get_window_extent(self.renderer) for text in texts]
+        height = self.size[1]
+        return self._box(
+            min(b.x0 for b in boxes),
+            height - max(b.y1 for b in boxes),
+            max(b.x1 for b in boxes),
+            height - min(b.y0 for b in boxes),
+        )
+
+    def rgba(self) -> npt.NDArray[np.uint8]:
+        """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
+        return np.asarray(self.canvas.buffer_rgba())
+
+    def draw(self, index: int) -> Box:
+        raise NotImplementedError
+
+    def render(self, index: int) -> Rgb:
+        """The RGB pixels (height, width, 3) of one frame, a copy."""
+        self.draw(index)
+        return np.ascontiguousarray(self.rgba()[:, :, :3])
+
+
+def _union(first: Box, second: Box) -> Box:
+    return (
+        min(first[0], second[0]),
+        max(first[1], second[1]),
+        min(first[2], second[2]),
+        max(first[3], second[3]),
+    )
+
+
+# -- the Yu & Koltun strip ------------------------------------------------------------------
+
+
+class FieldStrip(_Figure):
+    """One panel per layer: the input grid, layer l's taps and the field after l layers.
+
+    ``input_size`` defaults to ``default_input_size`` (with 'same' padding: the last field,
+    centred). ``output_unit`` is the (row, col) of the unit whose field panel l shows, at
+    every level (a 'same'-padded stack's levels overlay the input); by default each level's
+    centre unit, ``((rows - 1) // 2, (cols - 1) // 2)``. 1-D: ints, drawn as a 1 x n strip.
+    Layer l's taps are units of level l - 1, drawn where ``_Geometry.place`` puts them: on the
+    input cell of the same index when the level overlays the input.
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Mapping[str, Any]],
+        input_size: int | Pair | None = None,
+        options: RenderOptions | None = None,
+        *,
+        dims: int = 2,
+        output_unit: int | Pair | None = None,
+    ) -> None:
+        self.options = options or RenderOptions()
+        self.theme = THEMES[self.options.theme]
+        geometry = _Geometry(layers, input_size, dims, MAX_GRID_2D if dims == 2 else MAX_UNITS_1D)
+        self.geometry, self.dims = geometry, dims
+        self.input_size = geometry.input_size
+        self.panels = self._panels(geometry, output_unit)
+        self.frame_count = len(self.panels)
+        self._layout()
+        self._build()
+        self.shown: tuple[str, ...] = ()
+
+    @staticmethod
+    def _panels(geometry: _Geometry, output_unit: int | Pair | None) -> tuple[Panel, ...]:
+        panels = []
+        one_d = geometry.dims == 1
+        for layer, (size, stats, kernel, dilation) in enumerate(
+            zip(
+                geometry.sizes[1:],
+                geometry.stats,
+                geometry.kernels,
+                geometry.dilations,
+                strict=True,
+            ),
+            1,
+        ):
+            raw = geometry.stack[layer - 1]
+            if output_unit is None:
+                unit = _centre(size)
+            else:
+                unit = _unit(output_unit, size, geometry.dims, layer)
+            taps = geometry.reads(layer, unit)
+            points = tuple(
+                (geometry.place(layer - 1, 0, row), geometry.place(layer - 1, 1, col))
+                for row, col in sorted(taps)
+            )
+            field_size = stats[0]
+            panels.append(
+                Panel(
+                    layer=layer,
+                    unit=unit,
+                    field=geometry.field(layer, unit),
+                    taps=taps,
+                    tap_points=points,
+                    size=field_size,
+                    caption=(
+                        _layer_caption(
+                            layer,
+                            raw,
+                            kernel[1] if one_d else kernel,
+                            dilation[1] if one_d else dilation,
+                        ),
+                        _field_caption(field_size[1] if one_d else field_size),
+                    ),
+                )
+            )
+        return tuple(panels)
+
+    def _layout(self) -> None:
+        rows, cols = self.geometry.sizes[0]
+        scale = self.options.scale
+        if self.dims == 2:
+            (low, high), fit = STRIP_CELL_PX, STRIP_FIT_PX / max(rows, cols)
+        else:
+            (low, high), fit = ROW_CELL_PX, ROW_FIT_PX / cols
+        self.cell_px = cell = max(1, round(min(max(fit, low), high) * scale))
+        font_px = _font_px(self.options)
+        self.font_pt = FONT_PT * scale
+        captions = [line for panel in self.panels for line in panel.caption]
+        text_width = _text_width(captions, self.font_pt)
+        margin = max(cell, round(font_px))
+        grid_width, grid_height = cols * cell, rows * cell
+        width = max(grid_width + 2 * margin, math.ceil(text_width + 2 * font_px))
+        self.line_height = round(font_px * 1.45)
+        height = margin + grid_height + round(font_px * 0.8) + 2 * self.line_height + margin // 2
+        self.left = (width - grid_width) // 2
+        self.top = margin
+        self._open(width, height, self.options)
+
+    def cell_centre(self, row: float, col: float) -> Point:
+        """The pixel (x, y) of a cell's centre in a frame; fractional cells are allowed."""
+        return self.left + (col + 0.5) * self.cell_px, self.top + (row + 0.5) * self.cell_px
+
+    def _build(self) -> None:
+        theme, cell = self.theme, self.cell_px
+        rows, cols = self.geometry.sizes[0]
+        xs = self.left + np.arange(cols + 1) * cell
+        ys = self.top + np.arange(rows + 1) * cell
+        self.xs, self.ys = xs, ys
+        self.line_width = LINE_PT * max(cell / 14.17 * 0.72, 0.6)  # render.py's flat lines
+        # The input: one filled rectangle under the grid lines.
+        self.axes.fill(
+            [xs[0], xs[-1], xs[-1], xs[0]],
+            [ys[0], ys[0], ys[-1], ys[-1]],
+            color=theme.input,
+            linewidth=0,
+            antialiased=False,
+        )
+        self.axes.add_collection(self._grid_collection(xs, ys))
+        centre = self.size[0] / 2
+        caption_top = ys[-1] + round(_font_px(self.options) * 0.8)
+        self.captions = [
+            self._text(centre, caption_top + i * self.line_height, self.font_pt, ha="center")
+            for i in range(2)
+        ]
+        for caption in self.captions:
+            caption.set_verticalalignment("top")
+        self._cache()
+        self.caption_box = (
+            math.floor(caption_top) - 2,
+            self.size[1],
+            0,
+            self.size[0],
+        )
+        self.dot_radius_px = max(cell * 0.2, 1.5)
+
+    def _grid_collection(self, xs: npt.NDArray[np.int64], ys: npt.NDArray[np.int64]) -> Any:
+        from matplotlib.collections import LineCollection
+
+        return LineCollection(
+            list(self._grid_segments(xs, ys)),
+            colors=self.theme.line,
+            linewidths=self.line_width,
+        )
+
+    @staticmethod
+    def _grid_segments(xs: npt.ArrayLike, ys: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        across = np.stack(
+            [np.stack([np.full_like(y, x[0]), y], 1), np.stack([np.full_like(y, x[-1]), y], 1)], 1
+        )
+        down = np.stack(
+            [np.stack([x, np.full_like(x, y[0])], 1), np.stack([x, np.full_like(x, y[-1])], 1)], 1
+        )
+        return np.concatenate([across, down])
+
+    def colours(self) -> list[str]:
+        """Every flat colour the figure uses, as '#rrggbb'."""
+        theme = self.theme
+        return [theme.background, theme.input, theme.line, theme.highlight, theme.text]
+
+    def draw(self, index: int) -> Box:
+        """Draw panel ``index`` (layer ``index + 1``); returns the pixel box that changed."""
+        panel = self.panels[index]
+        renderer, transform = self.renderer, self.transform
+        cell = self.cell_px
+        self.canvas.restore_region(self.background)
+        gc = renderer.new_gc()
+        box = self.caption_box
+        if panel.field:
+            cells = np.array(sorted(panel.field), dtype=float)
+            x0 = self.left + cells[:, 1] * cell
+            y0 = self.top + cells[:, 0] * cell
+            # Whole cells, no antialiasing: their edges lie under the grid lines drawn next.
+            gc.set_antialiased(False)
+            gc.set_linewidth(0)
+            renderer.draw_path(
+                gc,
+                _rects(np.stack([x0, y0, x0 + cell, y0 + cell], axis=1)),
+                transform,
+                _rgb(self.theme.highlight),
+            )
+            gc.set_antialiased(True)
+            (r0, c0), (r1, c1) = cells.min(axis=0).astype(int), cells.max(axis=0).astype(int)
+            grid = self._grid_segments(self.xs[c0 : c1 + 2], self.ys[r0 : r1 + 2])
+            gc.set_foreground(_rgb(self.theme.line))
+            gc.set_linewidth(self.line_width)
+            renderer.draw_path(gc, _segments(grid), transform)
+            box = _union(box, self._box(x0.min(), y0.min(), x0.max() + cell, y0.max() + cell))
+        if panel.tap_points:
+            centres = np.array([self.cell_centre(*point) for point in panel.tap_points])
+            radius = self.dot_radius_px
+            gc.set_linewidth(0)
+            renderer.draw_markers(
+                gc,
+                MplPath.unit_circle(),
+                Affine2D().scale(radius),
+                _points(centres),
+                transform,
+                _rgb(self.theme.line),
+            )
+            (x0, y0), (x1, y1) = centres.min(axis=0), centres.max(axis=0)
+            box = _union(box, self._box(x0 - radius, y0 - radius, x1 + radius, y1 + radius))
+        gc.restore()
+        for text, line in zip(self.captions, panel.caption, strict=True):
+            text.set_text(line)
+            self.axes.draw_artist(text)
+        self.shown = tuple(text.get_text() for text in self.captions)
+        return box
+
+
+# -- the WaveNet picture ----------------------------------------------------------------------
+
+
+class DependencyDiagram(_Figure):
+    """A 1-D stack as rows of units with every connection; frame i highlights output unit i.
+
+    Level 0 (the input) is the bottom row, level L (the last layer's output) the top one. A
+    unit in the highlighted tree is drawn in its level's colour (input and hidden levels: the
+    input colour; the output level: the output colour) and its connections in the highlight
+    colour; every other unit and connection is pale. Units sit where ``_Geometry.place`` puts
+    them: over the input unit of the same index when a level overlays the input ('causal').
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Mapping[str, Any]],
+        input_size: int | None = None,
+        options: RenderOptions | None = None,
+    ) -> None:
+        self.options = options or RenderOptions()
+        self.theme = THEMES[self.options.theme]
+        geometry = _Geometry(layers, input_size, 1, MAX_UNITS_1D)
+        self.geometry = geometry
+        assert isinstance(geometry.input_size, int)
+        self.input_size: int = geometry.input_size
+        self.level_sizes = tuple(size[1] for size in geometry.sizes)
+        edges = sum(
+            size[1] * kernel[1]
+            for size, kernel in zip(geometry.sizes[1:], geometry.kernels, strict=True)
+        )
+        if edges > MAX_EDGES:
+            raise ConvSpecError(
+                "kernel_size",
+                f"the diagram would draw about {edges:,} connections, over the limit of "
+                f"{MAX_EDGES:,}; use a smaller input or kernel",
+            )
+        tree = dependency_tree(geometry.stack, self.input_size, 0, dims=1)
+        self.edges = tree.edges
+        self.field_size = geometry.stats[-1][0][1]
+        self.frame_count = self.level_sizes[-1]
+        self._frames: dict[int, Highlight] = {}
+        reads: list[dict[int, list[int]]] = []
+        for layer_edges in tree.edges:
+            table: dict[int, list[int]] = {}
+            for unit, source in sorted(layer_edges):
+                table.setdefault(unit, []).append(source)
+            reads.append(table)
+        self._reads = reads
+        self._layout()
+        self._build()
+        self.shown: tuple[str, ...] = ()
+
+    def highlight(self, unit: int) -> Highlight:
+        """What frame ``unit`` shows: the tree of output unit ``unit``."""
+        if unit not in self._frames:
+            levels = [{unit}]
+            for table in reversed(self._reads):
+                levels.append({source for read in levels[-1] for source in table.get(read, ())})
+            levels.reverse()
+            self._frames[unit] = Highlight(
+                unit=unit,
+                levels=tuple(frozenset(level) for level in levels),
+                pale=tuple(
+                    frozenset(range(size)) - level
+                    for size, level in zip(self.level_sizes, levels, strict=True)
+                ),
+                edges=tuple(
+                    frozenset((u, s) for u in above for s in table.get(u, ()))
+                    for table, above in zip(self._reads, levels[1:], strict=True)
+                ),
+                caption=f"output unit {unit}: {_field_caption(self.field_size)}",
+            )
+        return self._frames[unit]
+
+    @property
+    def frames(self) -> tuple[Highlight, ...]:
+        """Every frame's ``Highlight``, in order."""
+        return tuple(self.highlight(unit) for unit in range(self.frame_count))
+
+    def _layout(self) -> None:
+        geometry, scale = self.geometry, self.options.scale
+        self.xs = [
+            np.array([geometry.place(level, 1, unit) for unit in range(size)], dtype=float)
+            for level, size in enumerate(self.level_sizes)
+        ]
+        low = min(float(x.min()) for x in self.xs if x.size)
+        high = max(float(x.max()) for x in self.xs if x.size)
+        span = high - low + 1
+        spacing = round(min(max(UNIT_FIT_PX / span, UNIT_PX[0]), UNIT_PX[1]) * scale)
+        self.spacing = spacing = max(spacing, 2)
+        self.radius = max(spacing * 0.3, 2.0)
+        font_px = _font_px(self.options)
+        self.font_pt = FONT_PT * scale
+        stack = geometry.stack
+        self.labels = ["input"] + [
+            _layer_caption(layer, raw, kernel[1], dilation[1])
+            for layer, (raw, kernel, dilation) in enumerate(
+                zip(stack, geometry.kernels, geometry.dilations, strict=True), 1
+            )
+        ]
+        label_width = _text_width(self.labels, self.font_pt)
+        captions = [f"output unit {self.frame_count - 1}: {_field_caption(self.field_size)}"]
+        caption_width = _text_width(captions, self.font_pt)
+        margin = max(round(font_px), round(spacing / 2))
+        gap = round(font_px)
+        row_gap = max(round(spacing * 2.2), round(3.2 * font_px))
+        units_left = margin + math.ceil(label_width) + gap
+        units_width = span * spacing
+        width = max(
+            units_left + math.ceil(units_width) + margin, math.ceil(caption_width) + 2 * margin
+        )
+        levels = len(self.level_sizes)
+        top = margin + self.radius
+        self.row_y = [top + (levels - 1 - level) * row_gap for level in range(levels)]
+        self.caption_y = self.row_y[0] + self.radius + round(font_px * 1.2)
+        height = math.ceil(self.caption_y + font_px * 1.3 + margin * 0.6)
+        self.origin = units_left + spacing / 2 - low * spacing
+        self.label_x = units_left - gap
+        self._open(width, height, self.options)
+        self.centres = [
+            np.stack([self.origin + x * spacing, np.full_like(x, y)], axis=1)
+            for x, y in zip(self.xs, self.row_y, strict=True)
+        ]
+
+    def unit_centre(self, level: int, unit: int) -> Point:
+        """The pixel (x, y) of a unit's centre in a frame."""
+        x, y = self.centres[level][unit]
+        return float(x), float(y)
+
+    def _edge_segments(self, edges: Sequence[Iterable[Pair]]) -> npt.NDArray[np.float64]:
+        """Segments (n, 2, 2) between unit centres: layer l's edges join levels l and l - 1."""
+        segments = [np.empty((0, 2, 2))]
+        for layer, layer_edges in enumerate(edges, 1):
+            pairs = np.array(sorted(layer_edges), dtype=int).reshape(-1, 2)
+            if len(pairs):
+                above = self.centres[layer][pairs[:, 0]]
+                below = self.centres[layer - 1][pairs[:, 1]]
+                segments.append(np.stack([above, below], axis=1))
+        return np.concatenate(segments)
+
+    def _build(self) -> None:
+        from matplotlib.collections import LineCollection
+
+        theme = self.theme
+        self.thin = max(0.6 * self.options.scale, self.spacing / 36) * 72 / DPI
+        self.thick = max(1.0, self.spacing / 14) * self.options.scale * 72 / DPI * 1.4
+        self.axes.add_collection(
+            LineCollection(
+                list(self._edge_segments(self.edges)), colors=theme.pale, linewidths=self.thin
+            )
+        )
+        everything = np.concatenate(self.centres)
+        self.axes.scatter(
+            everything[:, 0],
+            everything[:, 1],
+            s=(2 * self.radius * 72 / DPI) ** 2,
+            c=theme.pale,
+            linewidths=0,
+        )
+        for label, y in zip(self.labels, self.row_y, strict=True):
+            self.axes.text(
+                self.label_x,
+                y,
+                label,
+                ha="right",
+                va="center",
+                fontsize=self.font_pt,
+                color=theme.text,
+            )
+        self.caption = self._text(self.size[0] / 2, self.caption_y, self.font_pt, ha="center")
+        self.caption.set_verticalalignment("center")
+        self._cache()
+
+    def colours(self) -> list[str]:
+        """Every flat colour the figure uses, as '#rrggbb'."""
+        theme = self.theme
+        return [
+            theme.background,
+            theme.input,
+            theme.output,
+            theme.line,
+            theme.text,
+            theme.highlight,
+            theme.pale,
+        ]
+
+    def draw(self, index: int) -> Box:
+        """Draw the tree of output unit ``index``; returns the pixel box that changed."""
+        if not 0 <= index < self.frame_count:
+            raise IndexError(f"frame {index} of {self.frame_count}")
+        frame = self.highlight(index)
+        renderer, transform, theme = self.renderer, self.transform, self.theme
+        self.canvas.restore_region(self.background)
+        gc = renderer.new_gc()
+        segments = self._edge_segments(frame.edges)
+        if len(segments):
+            gc.set_foreground(_rgb(theme.highlight))
+            gc.set_linewidth(self.thick)
+            gc.set_capstyle("round")
+            renderer.draw_path(gc, _segments(segments), transform)
+        marker = Affine2D().scale(self.radius)
+        gc.set_foreground(_rgb(theme.line))
+        gc.set_linewidth(max(0.5, self.radius / 10) * 72 / DPI)
+        top = len(self.level_sizes) - 1
+        drawn = [np.empty((0, 2))]
+        for level, units in enumerate(frame.levels):
+            if not units:
+                continue
+            centres = self.centres[level][sorted(units)]
+            colour = theme.output if level == top else theme.input
+            renderer.draw_markers(
+                gc, MplPath.unit_circle(), marker, _points(centres), transform, _rgb(colour)
+            )
+            drawn.append(centres)
+        gc.restore()
+        self.caption.set_text(frame.caption)
+        self.axes.draw_artist(self.caption)
+        self.shown = (self.caption.get_text(),)
+        points = np.concatenate(drawn)
+        box = self._text_box([self.caption])
+        if len(points):
+            (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+            r = self.radius + self.thick
+            box = _union(box, self._box(x0 - r, y0 - r, x1 + r, y1 + r))
+        return box
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def _check_frame_ms(output: Output) -> None:
+    if not GIF_TICK_MS * 2 <= output.frame_ms <= 655_350 or output.frame_ms % GIF_TICK_MS:
+        raise ConvSpecError(
+            "frame_ms",
+            f"got {output.frame_ms}; expected a multiple of 10 from 20 to 655350 "
+            "(GIF stores hundredths of a second)",
+        )
+
+
+def _drawn(diagram: FieldStrip | DependencyDiagram, indices: Iterable[int]) -> Iterator[Any]:
+    from convanim.writers import Drawn
+
+    for index in indices:
+        box = diagram.draw(index)
+        yield Drawn(diagram.rgba(), box)
+
+
+def save_rf(
+    layers: Iterable[Mapping[str, Any]],
+    output: Output,
+    options: RenderOptions | None = None,
+    *,
+    dims: int = 2,
+    input_size: int | Pair | None = None,
+    output_unit: int | Pair | None = None,
+) -> Path:
+    """Draw a stack's receptive fields to ``output.path``; every check comes before any write.
+
+    2-D: a ``FieldStrip``, as a .gif (one frame per layer) or a .png strip of every panel
+    (``output.columns`` panels to a row, default all in one row; ``output.frame`` picks one
+    panel). ``output_unit`` is then a (row, col) unit of every level (default: the centres).
+    1-D: a ``DependencyDiagram``, as a .gif (one frame per output unit) or a .png of one
+    output unit's tree: ``output_unit`` or ``output.frame`` (default: the last unit).
+    """
+    from convanim.writers import (
+        MAX_STRIP_PIXELS,
+        check_output,
+        strip_size,
+        write_gif,
+        write_png,
+        write_strip,
+    )
+
+    suffix = check_output(output.path)
+    _check_frame_ms(output)
+    if dims not in (1, 2):
+        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
+    options = options or RenderOptions()
+    if output.columns is not None and (dims == 1 or output.columns < 1):
+        valid = "an integer >= 1" if dims == 2 else "none: a 1-D diagram is one frame per file"
+        raise ConvSpecError("columns", f"got {output.columns}; expected {valid}")
+    if output.frame is not None and suffix != ".png":
+        raise ConvSpecError(
+            "frame", f"got {output.frame}; a single frame is written as .png, not {suffix}"
+        )
+    if dims == 1:
+        if output_unit is not None and suffix != ".png":
+            raise ConvSpecError(
+                "output_unit",
+                f"got {output_unit!r}; a .gif shows every output unit, a .png one of them",
+            )
+        if output_unit is not None and output.frame is not None:
+            raise ConvSpecError(
+                "frame", f"got {output.frame} and output_unit {output_unit!r}; give one of them"
+            )
+        if input_size is not None and not isinstance(input_size, int):
+            raise ConvSpecError(
+                "input_size", f"got {input_size!r}; a 1-D stack takes an integer >= 1"
+            )
+        diagram: FieldStrip | DependencyDiagram = DependencyDiagram(layers, input_size, options)
+        chosen = output.frame if output_unit is None else output_unit
+        if suffix == ".png":
+            size = diagram.frame_count
+            unit = _unit(diagram.frame_count - 1 if chosen is None else chosen, (1, size), 1, 0)
+            if output.frame is not None and not 0 <= output.frame < size:
+                raise ConvSpecError(
+                    "frame", f"got {output.frame}; expected 0 to {size - 1} (an output unit)"
+                )
+            write_png(output.path, diagram.render(unit[1]))
+            return output.path
+    else:
+        diagram = FieldStrip(layers, input_size, options, dims=2, output_unit=output_unit)
+        if output.frame is not None and not 0 <= output.frame < diagram.frame_count:
+            raise ConvSpecError(
+                "frame",
+                f"got {output.frame}; expected 0 to {diagram.frame_count - 1} "
+                "(the panel of layer l is frame l - 1)",
+            )
+        if output.frame is not None:
+            write_png(output.path, diagram.render(output.frame))
+            return output.path
+        if suffix == ".png":
+            count = diagram.frame_count
+            columns = min(output.columns or count, count)
+            width, height = strip_size(count, diagram.size, columns)
+            if width * height > MAX_STRIP_PIXELS:
+                raise ConvSpecError(
+                    "columns",
+                    f"the strip would be {width}x{height} pixels, over the limit of "
+                    f"{MAX_STRIP_PIXELS:,}; write a .gif, one frame, or use a smaller scale",
+                )
+            pixels = (diagram.render(index) for index in range(count))
+            write_strip(output.path, pixels, count, diagram.size, columns, diagram.theme.background)
+            return output.path
+    if diagram.frame_count > output.max_frames:
+        raise ConvSpecError(
+            "max_frames",
+            f"the animation would have {diagram.frame_count:,} frames, over the limit of "
+            f"{output.max_frames:,}; use a smaller input, or raise --max-frames",
+        )
+    write_gif(
+        output.path,
+        _drawn(diagram, range(diagram.frame_count)),
+        diagram.colours(),
+        output.frame_ms,
+    )
+    return output.path
