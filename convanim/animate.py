@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convanim.geometry import ConvSpec, ConvSpecError
+from convanim.writers import MAX_VECTOR_FRAMES, VECTOR
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,9 +79,9 @@ def check_output_request(spec: ConvSpec, output: Output) -> str:
             "(GIF stores hundredths of a second)",
         )
     if output.frame is not None:
-        if suffix != ".png":
+        if suffix == ".gif":
             raise ConvSpecError(
-                "frame", f"got {output.frame}; a single frame is written as .png, not {suffix}"
+                "frame", f"got {output.frame}; a single frame is written as .png, .svg or .pdf"
             )
         if not 0 <= output.frame < spec.frame_count:
             raise ConvSpecError(
@@ -91,6 +92,12 @@ def check_output_request(spec: ConvSpec, output: Output) -> str:
     if output.columns is not None and output.columns < 1:
         raise ConvSpecError("columns", f"got {output.columns}; expected an integer >= 1")
     check_limits(spec, output.max_frames if output.frame is None else None)
+    if suffix in VECTOR and output.frame is None and spec.frame_count > MAX_VECTOR_FRAMES:
+        raise ConvSpecError(
+            "output",
+            f"a vector strip of {spec.frame_count} frames is over the limit of "
+            f"{MAX_VECTOR_FRAMES}; write one --frame, or a .png or .gif",
+        )
     return suffix
 
 
@@ -112,9 +119,15 @@ def save(
         write_gif,
         write_png,
         write_strip,
+        write_vector,
     )
 
     animation = Animation(spec, options, worked)
+    if suffix in VECTOR:
+        frames = [f for f in spec.frames() if output.frame in (None, f.index)]
+        columns = 1 if output.frame is not None else output.columns or spec.output_size[1]
+        write_vector(output.path, animation.vector(frames, columns), output.stamp)
+        return output.path
     if output.frame is not None:
         frame = next(f for f in spec.frames() if f.index == output.frame)
         write_png(output.path, animation.render(frame), output.stamp)

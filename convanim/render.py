@@ -7,11 +7,13 @@ the output cell, the current output cell). No pyplot: nothing here touches a dis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
@@ -51,6 +53,7 @@ FLAT_MAX_WIDTH_PX, FLAT_MAX_HEIGHT_PX = 1000, 700
 FLAT_CELL_PX_RANGE = (12.0, 30.0)
 FLAT_VALUES_CELL_PX_RANGE = (28.0, 44.0)  # room for numbers
 FLAT_GAP = 2.0  # cells between input and output
+VECTOR_GAP_PX = 8  # between the frames of a vector strip, as in the PNG strip
 
 MAX_FRAME_PIXELS = 16_000_000
 Rgb = npt.NDArray[np.uint8]
@@ -112,6 +115,16 @@ def _union_box(first: Box, second: Box | None) -> Box:
 def _blend(top: tuple[int, int, int], under: tuple[int, int, int], alpha: float) -> str:
     mixed = [round(alpha * t + (1 - alpha) * u) for t, u in zip(top, under, strict=True)]
     return "#{:02x}{:02x}{:02x}".format(*mixed)
+
+
+@dataclass(frozen=True)
+class _Moving:
+    """One frame's moving parts in figure coordinates: shaded cells' corners (n, 4, 2), and
+    thick and thin line segments (n, 2, 2)."""
+
+    shaded: npt.NDArray[np.float64]
+    thick: npt.NDArray[np.float64]
+    thin: npt.NDArray[np.float64]
 
 
 class _Plane:
@@ -220,10 +233,7 @@ class Animation:
         self.size = (width_px, height_px)
 
     def _build(self) -> None:
-        theme, grid = self.theme, self.grid
-        drawn_rows, drawn_cols = grid.shape
-        out_rows, out_cols = self.spec.output_size
-        inp, out = self.input_plane, self.output_plane
+        theme = self.theme
         width_px, height_px = self.size
         x0, x1, y0, y1 = self.limits
 
@@ -237,7 +247,33 @@ class Animation:
         self.figure, self.axes = figure, axes
         self.canvas = FigureCanvasAgg(figure)
 
+        self._add_static(axes)
         thick, thin = self._lw(THICK_PT), self._lw(THIN_PT)
+
+        # Moving parts, drawn per frame over the cached background: one collection of
+        # shaded cells (the kernel taps, the current output cell), one of lines (the grid over
+        # the kernel's footprint, the current cell's outline, the links between them).
+        # Shaded cells' edges always lie under a line of the window's grid or the current
+        # cell's outline, so their fill needs no antialiasing: fewer colours, smaller GIFs.
+        self.shade_rgb = tuple(c / 255 for c in hex_rgb(theme.shade))
+        self.line_rgb = tuple(c / 255 for c in hex_rgb(theme.line))
+        self.link_rgb = tuple(c / 255 for c in hex_rgb(theme.text))
+        self.widths = (thick, thin)
+        self.values = _Values(self, self.worked) if self.worked is not None else None
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(figure.bbox)
+        self.static_background = self.background
+        self.renderer = self.canvas.get_renderer()
+        self.transform: Affine2DBase = axes.transData.frozen()  # type: ignore[assignment]
+        self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
+
+    def _add_static(self, axes: Axes) -> None:
+        """The parts of the figure that no frame changes: grids, cells, labels, cell values."""
+        theme, grid = self.theme, self.grid
+        drawn_rows, drawn_cols = grid.shape
+        out_rows, out_cols = self.spec.output_size
+        inp, out = self.input_plane, self.output_plane
+        thick = self._lw(THICK_PT)
         dashes = (0.0, (DASH_PT / THICK_PT, DASH_PT / THICK_PT))
         # Padding and inserted zeros: no fill, a dashed grid under everything.
         blank = grid.cells != Cell.INPUT
@@ -270,42 +306,28 @@ class Animation:
             )
         )
         if self.options.labels:
-            self._add_labels()
+            self._add_labels(axes)
 
-        # Moving parts, drawn per frame over the cached background: one collection of
-        # shaded cells (the kernel taps, the current output cell), one of lines (the grid over
-        # the kernel's footprint, the current cell's outline, the links between them).
-        # Shaded cells' edges always lie under a line of the window's grid or the current
-        # cell's outline, so their fill needs no antialiasing: fewer colours, smaller GIFs.
-        self.shade_rgb = tuple(c / 255 for c in hex_rgb(theme.shade))
-        self.line_rgb = tuple(c / 255 for c in hex_rgb(theme.line))
-        self.link_rgb = tuple(c / 255 for c in hex_rgb(theme.text))
-        self.widths = (thick, thin)
-        self.values = _Values(self, self.worked) if self.worked is not None else None
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(figure.bbox)
-        self.static_background = self.background
-        self.renderer = self.canvas.get_renderer()
-        self.transform: Affine2DBase = axes.transData.frozen()  # type: ignore[assignment]
-        self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
+        if self.worked is not None:
+            _Values.add_static(self, self.worked, axes)
 
-    def _add_labels(self) -> None:
+    def _add_labels(self, axes: Axes) -> None:
         drawn_rows, drawn_cols = self.grid.shape
         out_cols = self.spec.output_size[1]
         size = 11 * self.cell_px / OBLIQUE_CELL_PX
         style: dict[str, Any] = {"color": self.theme.text, "fontsize": size, "ha": "center"}
         if self.options.view == "oblique":
             bottom = self.input_plane.corner(drawn_rows, 0)
-            self.axes.text(bottom[0], bottom[1] - 0.5, "input", va="top", **style)
+            axes.text(bottom[0], bottom[1] - 0.5, "input", va="top", **style)
             top = self.output_plane.corner(0, out_cols)
-            self.axes.text(top[0], top[1] + 0.5, "output", va="bottom", **style)
+            axes.text(top[0], top[1] + 0.5, "output", va="bottom", **style)
         else:
             for plane, cols, text in (
                 (self.input_plane, drawn_cols, "input"),
                 (self.output_plane, out_cols, "output"),
             ):
                 mid = (plane.corner(0, 0) + plane.corner(0, cols)) / 2
-                self.axes.text(mid[0], mid[1] + 0.3, text, va="bottom", **style)
+                axes.text(mid[0], mid[1] + 0.3, text, va="bottom", **style)
 
     def colours(self) -> list[str]:
         """Every flat colour the figure uses, shaded ones included, as '#rrggbb'."""
@@ -357,11 +379,8 @@ class Animation:
             segments.append(self.input_plane.xy(np.array([start, stop])))
         return np.array(segments)
 
-    def draw(self, frame: GeometryFrame) -> Box:
-        """Draw one frame on the canvas; returns the pixel box that differs from the background.
-
-        The box is (top, bottom, left, right), rows from the top, exclusive ends.
-        """
+    def _moving(self, frame: GeometryFrame) -> _Moving:
+        """What one frame adds to the static figure, in figure coordinates."""
         inp, out = self.input_plane, self.output_plane
         taps = np.array(frame.taps, dtype=float)
         tap_corners = inp.xy(_cells(taps[:, 0], taps[:, 1], inp.rows))
@@ -370,9 +389,20 @@ class Animation:
         # A solid grid over the whole footprint, holes of a dilated kernel included, as
         # conv_arithmetic draws it: padding under the window turns solid.
         window = _grid_lines(inp.rows - np.arange(top, bottom + 1), np.arange(left, right + 1))
-        thick = np.concatenate([inp.xy(window), current[EDGES]])
-        thin = self._links(frame) if self.options.view == "oblique" else np.empty((0, 2, 2))
-        dirty = [tap_corners.reshape(-1, 2), thick.reshape(-1, 2), thin.reshape(-1, 2), current]
+        return _Moving(
+            shaded=np.concatenate([tap_corners, current[None]]),
+            thick=np.concatenate([inp.xy(window), current[EDGES]]),
+            thin=self._links(frame) if self.options.view == "oblique" else np.empty((0, 2, 2)),
+        )
+
+    def draw(self, frame: GeometryFrame) -> Box:
+        """Draw one frame on the canvas; returns the pixel box that differs from the background.
+
+        The box is (top, bottom, left, right), rows from the top, exclusive ends.
+        """
+        moving = self._moving(frame)
+        dirty = [moving.shaded.reshape(-1, 2), moving.thick.reshape(-1, 2)]
+        dirty.append(moving.thin.reshape(-1, 2))
         if self.values is not None:
             dirty.append(self.values.fill_to(frame.index))
         self.canvas.restore_region(self.background)
@@ -383,13 +413,12 @@ class Animation:
         gc.set_alpha(self.theme.shade_alpha)
         gc.set_antialiased(False)
         gc.set_linewidth(0)
-        shaded = _polygons(np.concatenate([tap_corners, current[None]]))
-        renderer.draw_path(gc, shaded, transform, self.shade_rgb)
+        renderer.draw_path(gc, _polygons(moving.shaded), transform, self.shade_rgb)
         gc.set_alpha(1.0)
         gc.set_antialiased(True)
         for segments, colour, width in (
-            (thick, self.line_rgb, self.widths[0]),
-            (thin, self.link_rgb, self.widths[1]),
+            (moving.thick, self.line_rgb, self.widths[0]),
+            (moving.thin, self.link_rgb, self.widths[1]),
         ):
             if len(segments):
                 gc.set_foreground(colour)
@@ -400,6 +429,48 @@ class Animation:
         if self.values is not None:
             box = _union_box(box, self.values.draw(frame))
         return box
+
+    def vector(self, frames: Sequence[GeometryFrame], columns: int) -> Figure:
+        """A figure of the frames tiled as a strip, drawn with artists, for SVG and PDF."""
+        from matplotlib.patches import PathPatch
+
+        width, height = self.size
+        rows = -(-len(frames) // columns)
+        gap = VECTOR_GAP_PX
+        total_w, total_h = columns * width + (columns - 1) * gap, rows * height + (rows - 1) * gap
+        dpi = 100.0
+        figure = Figure(figsize=(total_w / dpi, total_h / dpi), dpi=dpi)
+        figure.patch.set_facecolor(self.theme.background)
+        x0, x1, y0, y1 = self.limits
+        for index, frame in enumerate(frames):
+            row, col = divmod(index, columns)
+            left = col * (width + gap) / total_w
+            bottom = 1 - (row * (height + gap) + height) / total_h
+            axes = figure.add_axes((left, bottom, width / total_w, height / total_h))
+            axes.set_axis_off()
+            axes.set_xlim(x0, x1)
+            axes.set_ylim(y0, y1)
+            self._add_static(axes)
+            moving = self._moving(frame)
+            axes.add_patch(
+                PathPatch(
+                    _polygons(moving.shaded),
+                    facecolor=self.theme.shade,
+                    edgecolor="none",
+                    alpha=self.theme.shade_alpha,
+                )
+            )
+            thick, thin = self.widths
+            axes.add_collection(
+                LineCollection(list(moving.thick), colors=self.theme.line, linewidths=thick)
+            )
+            if len(moving.thin):
+                axes.add_collection(
+                    LineCollection(list(moving.thin), colors=self.theme.text, linewidths=thin)
+                )
+            if self.values is not None:
+                self.values.add_frame(axes, frame)
+        return figure
 
     def _box(self, points: npt.NDArray[np.float64]) -> Box:
         """The pixel box around figure points, widened by line width and antialiasing."""
@@ -432,41 +503,32 @@ class _Values:
     """
 
     def __init__(self, animation: Animation, worked: Worked) -> None:
-        from convanim.values import format_value
+        self.animation, self.worked = animation, worked
+        self.style = _ValueStyle.of(animation)
+        axes, style = animation.axes, self.style
+        self.weights = []
+        if worked.weights is not None:
+            for weight in worked.weights.ravel():
+                self.weights.append(
+                    axes.text(0, 0, style.text(weight), animated=True, **style.small)
+                )
+        self.current = axes.text(0, 0, "", animated=True, fontweight="bold", **style.cell)
+        self.filler = axes.text(0, 0, "", animated=True, **style.cell)
+        x, y = style.caption_at
+        self.caption = axes.text(x, y, "", animated=True, **style.caption)
+        self.filled = 0
+        self.shown: dict[str, Any] = {}
 
-        self.animation, self.worked, self.format = animation, worked, format_value
-        axes, theme = animation.axes, animation.theme
-        cell_px = animation.cell_px
-        font_px = cell_px * 0.32
-        self.max_chars = max(1, int(cell_px * 0.9 / (font_px * 0.55)))
-        style: dict[str, Any] = {"color": theme.text, "ha": "center", "va": "center"}
-        self.style = {**style, "fontsize": font_px * 0.72}
-        small = {**style, "fontsize": font_px * 0.7 * 0.72, "ha": "right", "va": "bottom"}
+    @staticmethod
+    def add_static(animation: Animation, worked: Worked, axes: Axes) -> None:
+        """Every drawn cell's value."""
+        style = _ValueStyle.of(animation)
         inp = animation.input_plane
         rows, cols = worked.drawn.shape
         for row in range(rows):
             for col in range(cols):
                 x, y = inp.cell(row, col).mean(axis=0)
-                axes.text(x, y, self.text(worked.drawn[row, col]), **self.style)
-        taps = animation.spec.kernel_size[0] * animation.spec.kernel_size[1]
-        self.weights = []
-        if worked.weights is not None:
-            for weight in worked.weights.ravel():
-                text = axes.text(0, 0, self.text(weight), animated=True, **small)
-                self.weights.append(text)
-        assert not self.weights or len(self.weights) == taps
-        self.current = axes.text(0, 0, "", animated=True, fontweight="bold", **self.style)
-        self.filler = axes.text(0, 0, "", animated=True, **self.style)
-        x0, x1, y0, _ = animation.limits
-        caption_size = max(font_px * 0.72, 8.0)
-        self.caption = axes.text(
-            (x0 + x1) / 2, y0 + 0.7, "", animated=True, **{**self.style, "fontsize": caption_size}
-        )
-        self.filled = 0
-        self.shown: dict[str, Any] = {}
-
-    def text(self, value: float) -> str:
-        return self.format(float(value), self.max_chars)
+                axes.text(x, y, style.text(worked.drawn[row, col]), **style.cell)
 
     def fill_to(self, index: int) -> npt.NDArray[np.float64]:
         """Put outputs 0 .. index-1 into the background; returns the corners of cells it changed."""
@@ -477,13 +539,11 @@ class _Values:
         else:
             animation.canvas.restore_region(animation.background)
             start = self.filled
-        out_cols = animation.spec.output_size[1]
         corners = [np.empty((0, 2))]
         for done in range(start, index):
-            row, col = divmod(done, out_cols)
-            cell = animation.output_plane.cell(row, col)
+            cell, text = self._output(done)
             self.filler.set_position(tuple(cell.mean(axis=0)))
-            self.filler.set_text(self.text(self.worked.output[row, col]))
+            self.filler.set_text(text)
             animation.axes.draw_artist(self.filler)
             corners.append(cell)
         if start != self.filled or index != self.filled:
@@ -491,22 +551,29 @@ class _Values:
         self.filled = index
         return np.concatenate(corners)
 
+    def _output(self, index: int) -> tuple[npt.NDArray[np.float64], str]:
+        """An output cell's corners and its value as shown."""
+        row, col = divmod(index, self.animation.spec.output_size[1])
+        cell = self.animation.output_plane.cell(row, col)
+        return cell, self.style.text(self.worked.output[row, col])
+
+    def _weight_at(self, row: int, col: int) -> tuple[float, float]:
+        """Where a tap's weight is written: the bottom-right corner of its cell."""
+        inp = self.animation.input_plane
+        x, y = inp.xy([[col + 0.94, inp.rows - row - 0.94]])[0]
+        return float(x), float(y)
+
     def draw(self, frame: GeometryFrame) -> Box:
         """The current frame's weights, output value and sum; returns the caption's pixel box."""
-        from convanim.values import tap_values
-
-        animation, worked = self.animation, self.worked
-        inp = animation.input_plane
+        animation = self.animation
         for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
-            text.set_position(tuple(inp.xy([[col + 0.94, inp.rows - row - 0.94]])[0]))
+            text.set_position(self._weight_at(row, col))
             animation.axes.draw_artist(text)
-        row, col = frame.output
-        value = worked.output[row, col]
-        self.current.set_position(tuple(animation.output_plane.cell(row, col).mean(axis=0)))
-        self.current.set_text(self.text(value))
+        cell, value = self._output(frame.index)
+        self.current.set_position(tuple(cell.mean(axis=0)))
+        self.current.set_text(value)
         animation.axes.draw_artist(self.current)
-        under = tap_values(animation.spec, worked.drawn, frame).ravel()
-        self.caption.set_text(self.sum(under, value))
+        self.caption.set_text(self.sum(frame))
         animation.axes.draw_artist(self.caption)
         self.shown = {
             "output": frame.output,
@@ -523,11 +590,31 @@ class _Values:
             min(int(np.ceil(extent.x1)) + 2, width),
         )
 
-    def sum(self, under: npt.NDArray[np.float64], value: float) -> str:
+    def add_frame(self, axes: Axes, frame: GeometryFrame) -> None:
+        """One frame's numbers as artists on ``axes`` (vector output)."""
+        style = self.style
+        for done in range(frame.index):
+            cell, text = self._output(done)
+            x, y = cell.mean(axis=0)
+            axes.text(x, y, text, **style.cell)
+        if self.worked.weights is not None:
+            for weight, (row, col) in zip(self.worked.weights.ravel(), frame.taps, strict=True):
+                x, y = self._weight_at(row, col)
+                axes.text(x, y, style.text(weight), **style.small)
+        cell, value = self._output(frame.index)
+        x, y = cell.mean(axis=0)
+        axes.text(x, y, value, fontweight="bold", **style.cell)
+        x, y = style.caption_at
+        axes.text(x, y, self.sum(frame), **style.caption)
+
+    def sum(self, frame: GeometryFrame) -> str:
         """The arithmetic of one output cell, as a line of text."""
+        from convanim.values import format_value, tap_values
+
         worked = self.worked
-        values = [self.format(float(v), 6) for v in under]
-        result = self.format(float(value), 8)
+        under = tap_values(self.animation.spec, worked.drawn, frame).ravel()
+        values = [format_value(float(v), 6) for v in under]
+        result = format_value(float(worked.output[frame.output]), 8)
         if worked.op == "max":
             return f"max({', '.join(values)}) = {result}"
         if worked.op == "avg":
@@ -535,9 +622,43 @@ class _Values:
         assert worked.weights is not None
         if len(values) > 12:
             return f"sum of {len(values)} products = {result}"
-        weights = [self.format(float(w), 6) for w in worked.weights.ravel()]
-        terms = " + ".join(f"{v}\u00d7{w}" for v, w in zip(values, weights, strict=True))
+        weights = [format_value(float(w), 6) for w in worked.weights.ravel()]
+        terms = " + ".join(f"{v}×{w}" for v, w in zip(values, weights, strict=True))
         return f"{terms} = {result}"
+
+    @property
+    def max_chars(self) -> int:
+        return self.style.max_chars
+
+
+@dataclass(frozen=True)
+class _ValueStyle:
+    """Fonts and sizes of the numbers, scaled with the cells."""
+
+    max_chars: int
+    cell: dict[str, Any]
+    small: dict[str, Any]
+    caption: dict[str, Any]
+    caption_at: tuple[float, float]
+
+    @classmethod
+    def of(cls, animation: Animation) -> _ValueStyle:
+        font_px = animation.cell_px * 0.32
+        points = font_px * 0.72  # pixels to points at 100 dpi
+        base: dict[str, Any] = {"color": animation.theme.text, "ha": "center", "va": "center"}
+        x0, x1, y0, _ = animation.limits
+        return cls(
+            max_chars=max(1, int(animation.cell_px * 0.9 / (font_px * 0.55))),
+            cell={**base, "fontsize": points},
+            small={**base, "fontsize": points * 0.7, "ha": "right", "va": "bottom"},
+            caption={**base, "fontsize": max(points, 8.0)},
+            caption_at=((x0 + x1) / 2, y0 + 0.7),
+        )
+
+    def text(self, value: float) -> str:
+        from convanim.values import format_value
+
+        return format_value(float(value), self.max_chars)
 
 
 def render_frames(

@@ -701,9 +701,15 @@ class DependencyDiagram(_Figure):
                     frozenset((u, s) for u in above for s in table.get(u, ()))
                     for table, above in zip(self._reads, levels[1:], strict=True)
                 ),
-                caption=f"output unit {unit}: {_field_caption(self.field_size)}",
+                caption=self._caption(unit, len(levels[0])),
             )
         return self._frames[unit]
+
+    def _caption(self, unit: int, reads: int) -> str:
+        caption = f"output unit {unit}: {_field_caption(self.field_size)}"
+        if reads != self.field_size:  # clipped by the input's ends, or holes
+            caption += f" (reads {reads} input unit{'s' if reads != 1 else ''})"
+        return caption
 
     @property
     def frames(self) -> tuple[Highlight, ...]:
@@ -732,8 +738,10 @@ class DependencyDiagram(_Figure):
             )
         ]
         label_width = _text_width(self.labels, self.font_pt)
-        captions = [f"output unit {self.frame_count - 1}: {_field_caption(self.field_size)}"]
-        caption_width = _text_width(captions, self.font_pt)
+        caption_width = _text_width(
+            [self.highlight(unit).caption for unit in range(self.frame_count)], self.font_pt
+        )
+        self.caption_width = caption_width
         margin = max(round(font_px), round(spacing / 2))
         gap = round(font_px)
         row_gap = max(round(spacing * 2.2), round(3.2 * font_px))
@@ -800,7 +808,11 @@ class DependencyDiagram(_Figure):
                 fontsize=self.font_pt,
                 color=theme.text,
             )
-        self.caption = self._text(self.size[0] / 2, self.caption_y, self.font_pt, ha="center")
+        # Under the units, as far as the figure's edges allow.
+        units = np.concatenate(self.centres)[:, 0]
+        half = self.caption_width / 2 + self.spacing / 2
+        middle = min(max((units.min() + units.max()) / 2, half), self.size[0] - half)
+        self.caption = self._text(middle, self.caption_y, self.font_pt, ha="center")
         self.caption.set_verticalalignment("center")
         self._cache()
 

@@ -15,7 +15,7 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,9 @@ from PIL.PngImagePlugin import PngInfo
 
 from convanim.geometry import ConvSpecError
 from convanim.theme import hex_rgb
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "MAX_STRIP_PIXELS",
@@ -35,9 +38,17 @@ __all__ = [
     "write_gif",
     "write_png",
     "write_strip",
+    "write_vector",
 ]
 
-WRITERS = {".gif": "animation", ".png": "strip of all frames, or one frame with --frame"}
+WRITERS = {
+    ".gif": "animation",
+    ".png": "strip of all frames, or one frame with --frame",
+    ".svg": "vector strip, or one frame",
+    ".pdf": "vector strip, or one frame",
+}
+VECTOR = (".svg", ".pdf")
+MAX_VECTOR_FRAMES = 100
 MAX_STRIP_PIXELS = 64_000_000
 STRIP_GAP_PX = 8
 BLEND_LEVELS = 3  # antialiased edges: blends of each pair of a figure's colours
@@ -304,3 +315,27 @@ def strip_size(count: int, size: tuple[int, int], columns: int) -> tuple[int, in
         columns * width + (columns - 1) * STRIP_GAP_PX,
         rows * height + (rows - 1) * STRIP_GAP_PX,
     )
+
+
+# -- SVG and PDF --------------------------------------------------------------------------
+
+
+def write_vector(path: str | os.PathLike[str], figure: Figure, stamp: str | None = None) -> None:
+    """Save a matplotlib figure as SVG or PDF, the same bytes on every run: no dates, fixed ids."""
+    import matplotlib
+
+    suffix = Path(path).suffix.lower()
+    note = f"{STAMP_KEY}:{stamp}" if stamp is not None else None
+    if suffix == ".svg":
+        metadata: dict[str, Any] = {"Date": None, "Creator": "convanim"}
+        if note:
+            metadata["Description"] = note
+    else:
+        metadata = {"CreationDate": None, "ModDate": None, "Creator": "convanim"}
+        if note:
+            metadata["Subject"] = note
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "convanim", "svg.fonttype": "path"}):
+        figure.savefig(buffer, format=suffix[1:], metadata=metadata, dpi=figure.dpi)
+    with atomic_output(path) as stream:
+        stream.write(buffer.getvalue())
