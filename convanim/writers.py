@@ -51,8 +51,8 @@ VECTOR = (".svg", ".pdf")
 MAX_VECTOR_FRAMES = 100
 MAX_STRIP_PIXELS = 64_000_000
 STRIP_GAP_PX = 8
-BLEND_LEVELS = 3  # antialiased edges: blends of each pair of a figure's colours
-TRANSPARENT = 255  # palette index kept free for "unchanged since the last frame"
+BLEND_LEVELS = 2  # antialiased edges: blends of each pair of a figure's colours
+MAX_COLOURS = 255  # one index stays free for "unchanged since the last frame"
 STAMP_KEY = "convanim"  # a file's fingerprint: a GIF comment, a PNG text chunk, SVG/PDF text
 
 Rgb = npt.NDArray[np.uint8]
@@ -103,10 +103,10 @@ def palette_for(colours: Sequence[str]) -> npt.NDArray[np.uint8]:
         for j in range(i + 1, len(base)):
             entries.append(base[i] + np.outer(weights, base[j] - base[i]))
     palette = np.unique(np.rint(np.vstack(entries)).astype(np.uint8), axis=0)
-    if len(palette) > TRANSPARENT:
+    if len(palette) > MAX_COLOURS:
         # Too many colours for blends of every pair: keep the colours and as many blends as fit.
         palette = np.unique(
-            np.vstack([base.astype(np.uint8), palette[: TRANSPARENT - len(base)]]), axis=0
+            np.vstack([base.astype(np.uint8), palette[: MAX_COLOURS - len(base)]]), axis=0
         )
     return palette
 
@@ -151,11 +151,46 @@ class _Quantiser:
         return indices
 
 
-def _frame_bytes(indices: npt.NDArray[np.uint8], left: int, top: int, **params: int) -> bytes:
-    """One GIF frame (control extension, descriptor, LZW data) via Pillow's encoder."""
+def _lzw(image: Image.Image, bits: int) -> tuple[int, bytes]:
+    """GIF image data: (minimum code size, LZW codes in sub-blocks) from Pillow's encoder.
+
+    Codes start at ``bits + 1`` bits wide: a small palette makes smaller files. Pillow's public
+    GIF writer always starts at 8 bits; where its encoder cannot be called with fewer, so do we.
+    """
+    try:
+        encoder = Image._getencoder("P", "gif", ("P", bits, 0))
+    except (AttributeError, TypeError, ValueError, OSError):  # pragma: no cover - old Pillow
+        data = b"".join(GifImagePlugin.getdata(image)[1:])
+        return data[0], data[1:-1]
+    encoder.setimage(image.im, (0, 0, *image.size))
+    chunks = []
+    while True:
+        _, status, chunk = encoder.encode(1 << 16)
+        chunks.append(chunk)
+        if status:
+            break
+    if status < 0:  # pragma: no cover - an encoder failure
+        raise OSError(f"GIF encoder error {status}")
+    return bits, b"".join(chunks)
+
+
+def _frame_bytes(
+    indices: npt.NDArray[np.uint8],
+    left: int,
+    top: int,
+    bits: int,
+    frame_ms: int,
+    transparent: int | None = None,
+) -> bytes:
+    """One GIF frame: graphic control extension, image descriptor, LZW data."""
     height, width = indices.shape
     image = Image.frombytes("P", (width, height), np.ascontiguousarray(indices).tobytes())
-    return b"".join(GifImagePlugin.getdata(image, offset=(left, top), **params))
+    # Disposal 1 (leave the frame in place); bit 0: a transparent index is given.
+    flags = (1 << 2) | (transparent is not None)
+    control = b"!\xf9\x04" + struct.pack("<BHBB", flags, frame_ms // 10, transparent or 0, 0)
+    descriptor = b"," + struct.pack("<HHHHB", left, top, width, height, 0)
+    code_size, data = _lzw(image, bits)
+    return control + descriptor + bytes([code_size]) + data + b"\x00"
 
 
 def _gif_comment(text: bytes) -> bytes:
@@ -215,7 +250,9 @@ def write_gif(
     """
     palette = palette_for(colours)
     quantise = _Quantiser(palette)
-    table = np.zeros((256, 3), dtype=np.uint8)
+    transparent = len(palette)  # the first free index: "unchanged since the last frame"
+    bits = max(2, int(transparent).bit_length())
+    table = np.zeros((1 << bits, 3), dtype=np.uint8)
     table[: len(palette)] = palette
     shown: npt.NDArray[np.uint32] | None = None  # the colours on screen so far
     previous_box: Box | None = None
@@ -226,13 +263,15 @@ def write_gif(
                 shown = _words(pixels).copy()
                 shown_indices = quantise(shown)
                 height, width = shown.shape
-                stream.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF7, 0, 0))
+                # Logical screen: a global colour table of 2 ** bits entries.
+                flags = 0x80 | ((bits - 1) << 4) | (bits - 1)
+                stream.write(b"GIF89a" + struct.pack("<HHBBB", width, height, flags, 0, 0))
                 stream.write(table.tobytes())
                 if stamp is not None:
                     stream.write(_gif_comment(f"{STAMP_KEY}:{stamp}".encode()))
                 # NETSCAPE2.0 application extension: loop forever.
                 stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
-                stream.write(_frame_bytes(shown_indices, 0, 0, duration=frame_ms, disposal=1))
+                stream.write(_frame_bytes(shown_indices, 0, 0, bits, frame_ms))
             else:
                 top, bottom, left, right = _union(previous_box, box, shown.shape)
                 region = _words(pixels[top:bottom, left:right])
@@ -251,17 +290,9 @@ def write_gif(
                 else:  # nothing moved: one transparent pixel keeps the frame and its time
                     r0, r1, c0, c1 = 0, 1, 0, 1
                 patch = indices[r0:r1, c0:c1].copy()
-                patch[~changed[r0:r1, c0:c1]] = TRANSPARENT
-                stream.write(
-                    _frame_bytes(
-                        patch,
-                        int(left + c0),
-                        int(top + r0),
-                        duration=frame_ms,
-                        disposal=1,
-                        transparency=TRANSPARENT,
-                    )
-                )
+                patch[~changed[r0:r1, c0:c1]] = transparent
+                origin = int(left + c0), int(top + r0)
+                stream.write(_frame_bytes(patch, *origin, bits, frame_ms, transparent))
             previous_box = box
             count += 1
         if shown is None:
