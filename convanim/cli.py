@@ -421,6 +421,7 @@ def info(as_json: bool, **params: Any) -> None:
         "frames": spec.frame_count,
         "drawn_size": list(spec.drawn_size),
         "formula": {"rows": rows_formula, "cols": cols_formula},
+        "alt_text": make_figure("conv", params).alt_text(),
     }
     if as_json:
         click.echo(json.dumps(facts, indent=2))
@@ -440,6 +441,7 @@ def info(as_json: bool, **params: Any) -> None:
         f"  cols: {cols_formula}",
         f"frames: {spec.frame_count}",
         f"drawn grid: {size(spec.drawn_size)}",
+        f"alt text: {facts['alt_text']}",
     ]
     click.echo("\n".join(lines))
 

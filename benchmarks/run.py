@@ -1,0 +1,236 @@
+"""convanim's benchmarks: prints a table and writes it as JSON (benchmarks/results.json).
+
+Run from the repository: ``python benchmarks/run.py`` (or ``make bench``). Everything is measured
+in one run on one machine, so compare ratios, not absolute numbers across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from convanim.animate import Output, save  # noqa: E402
+from convanim.geometry import ConvSpec  # noqa: E402
+from convanim.render import Animation  # noqa: E402
+
+# Figures timed per frame, with the reference pipeline's sizes for scale.
+TIMED = {
+    "same_padding_no_strides": {"input_size": 5, "kernel_size": 3, "padding": 1},
+    "full_padding_no_strides": {"input_size": 5, "kernel_size": 3, "padding": 2},
+    "padding_strides_odd_transposed": {
+        "input_size": 3,
+        "kernel_size": 3,
+        "stride": 2,
+        "padding": 1,
+        "transposed": True,
+        "output_padding": 1,
+    },
+}
+
+
+def median_seconds(action, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def naive_gif(spec: ConvSpec, path: Path) -> None:
+    """The baseline: a new matplotlib figure and savefig per frame, then one GIF of them all."""
+    from PIL import Image
+
+    images = []
+    for frame in spec.frames():
+        animation = Animation(spec)  # a new figure, everything drawn
+        animation.draw(frame)
+        buffer = io.BytesIO()
+        animation.figure.savefig(buffer, format="png", dpi=animation.figure.dpi)
+        images.append(Image.open(buffer).convert("RGB"))
+    first, *rest = (image.quantize(256) for image in images)
+    first.save(path, save_all=True, append_images=rest, loop=0, duration=1000)
+
+
+def per_frame(repeat: int, folder: Path) -> list[dict[str, object]]:
+    rows = []
+    for name, kwargs in TIMED.items():
+        spec = ConvSpec(**kwargs)  # type: ignore[arg-type]
+        path = folder / f"{name}.gif"
+        save(spec, Output(path))  # warm up: imports, fonts
+        fast = median_seconds(lambda spec=spec, path=path: save(spec, Output(path)), repeat)
+        naive = median_seconds(
+            lambda spec=spec: naive_gif(spec, folder / "naive.gif"), max(1, repeat // 3)
+        )
+        frames = spec.frame_count
+        rows.append(
+            {
+                "figure": name,
+                "frames": frames,
+                "ms_per_frame": round(fast * 1000 / frames, 2),
+                "naive_ms_per_frame": round(naive * 1000 / frames, 2),
+                "speedup": round(naive / fast, 1),
+            }
+        )
+    return rows
+
+
+def startup(repeat: int) -> dict[str, float]:
+    def run(*args: str) -> None:
+        subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=ROOT)
+
+    python = median_seconds(lambda: run("-c", "pass"), repeat)
+    help_ = median_seconds(lambda: run("-m", "convanim", "--help"), repeat)
+    return {
+        "python_c_pass_s": round(python, 3),
+        "convanim_help_s": round(help_, 3),
+        "difference_s": round(help_ - python, 3),
+    }
+
+
+def peak_memory(folder: Path) -> dict[str, float]:
+    """Peak resident memory of a process rendering a 32x32-input animation (1024 frames max)."""
+    script = (
+        "import resource, sys; sys.path.insert(0, sys.argv[1]);"
+        "from convanim.animate import Output, save; from convanim.geometry import ConvSpec;"
+        "save(ConvSpec(32, 3, padding=1), Output(sys.argv[2]));"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT), str(folder / "big.gif")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    return {
+        "frames": 1024,
+        "peak_mb": round(int(result.stdout.strip()) / 1024, 1),
+        "wall_s": round(seconds, 2),
+        "bytes": (folder / "big.gif").stat().st_size,
+    }
+
+
+# The published GIFs (conv_arithmetic.tsv): frames, width, height, bytes. A copy, so that the
+# benchmark runs without ../shared.
+REFERENCE = {
+    "no_padding_no_strides": (4, 244, 259, 37751),
+    "arbitrary_padding_no_strides": (36, 495, 542, 476750),
+    "same_padding_no_strides": (25, 395, 449, 276460),
+    "full_padding_no_strides": (49, 495, 576, 435605),
+    "no_padding_strides": (4, 294, 288, 44665),
+    "padding_strides": (9, 395, 381, 118422),
+    "padding_strides_odd": (9, 445, 411, 122211),
+    "dilation": (9, 395, 381, 124951),
+    "no_padding_no_strides_transposed": (16, 344, 386, 164355),
+    "arbitrary_padding_no_strides_transposed": (25, 445, 479, 323062),
+    "same_padding_no_strides_transposed": (25, 395, 449, 213333),
+    "full_padding_no_strides_transposed": (25, 395, 449, 287001),
+    "no_padding_strides_transposed": (25, 395, 449, 197717),
+    "padding_strides_transposed": (25, 395, 449, 272498),
+    "padding_strides_odd_transposed": (36, 445, 513, 303965),
+}
+
+
+def gallery(repeat: int, folder: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """Wall time of `convanim gallery` (process start included), jobs 1 and default."""
+    import resource
+
+    from PIL import Image
+
+    def run(jobs: list[str]) -> None:
+        out = folder / "gallery"
+        if out.exists():
+            for item in out.iterdir():
+                item.unlink()
+        subprocess.run(
+            [sys.executable, "-m", "convanim", "gallery", str(out), *jobs],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+
+    one = median_seconds(lambda: run(["--jobs", "1"]), repeat)
+    default = median_seconds(lambda: run([]), repeat)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    timing = {
+        "jobs_1_s": round(one, 2),
+        "default_jobs_s": round(default, 2),
+        "cores": os.cpu_count(),
+        "speedup": round(one / default, 2),
+        "peak_mb_per_process": round(peak_mb, 1),
+    }
+    sizes = []
+    for name, (frames, width, height, size) in REFERENCE.items():
+        path = folder / "gallery" / f"{name}.gif"
+        with Image.open(path) as image:
+            ours_w, ours_h = image.size
+            ours_frames = image.n_frames
+        ours = path.stat().st_size
+        ratio = (ours / (ours_frames * ours_w * ours_h)) / (size / (frames * width * height))
+        sizes.append(
+            {
+                "figure": name,
+                "frames": ours_frames,
+                "pixels": f"{ours_w}x{ours_h}",
+                "bytes": ours,
+                "reference_bytes": size,
+                "per_frame_pixel_ratio": round(ratio, 2),
+            }
+        )
+    return timing, sizes
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    keys = list(rows[0])
+    widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
+    lines = [" | ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True))]
+    lines.append("-|-".join("-" * w for w in widths))
+    lines += [
+        " | ".join(str(r[k]).ljust(w) for k, w in zip(keys, widths, strict=True)) for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7, help="runs per measurement (median)")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    args = parser.parse_args()
+    results: dict[str, object] = {"python": sys.version.split()[0], "cores": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        rows = per_frame(args.repeat, folder)
+        print("Render and encode, one process (median of runs):")
+        print(table(rows), end="\n\n")
+        results["per_frame"] = rows
+        start = startup(args.repeat)
+        print("Start-up:", start, end="\n\n")
+        results["startup"] = start
+        memory = peak_memory(folder)
+        print("32x32 input, 3x3 kernel, padding 1:", memory, end="\n\n")
+        results["peak_memory_32x32"] = memory
+        timing, sizes = gallery(max(1, args.repeat // 2), folder)
+        print("convanim gallery, end to end:", timing, end="\n\n")
+        print("Gallery GIF bytes against the published ones (per frame-pixel):")
+        print(table(sizes))
+        results["gallery"] = timing
+        results["gallery_bytes"] = sizes
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+
+
+if __name__ == "__main__":
+    main()
