@@ -152,6 +152,8 @@ def parse_padding(key: str, value: Any) -> Any:
             numbers = [int(part) for part in value.split(",")]
         except ValueError:
             numbers = []
+        if len(numbers) in (1, 2):
+            return numbers[0] if len(numbers) == 1 else (numbers[0], numbers[1])
         value = numbers if numbers else value
         if not numbers:
             raise ConvSpecError(
