@@ -21,6 +21,7 @@ __all__ = [
     "MAX_FRAMES",
     "MAX_GRID",
     "Output",
+    "check_frame_ms",
     "check_limits",
     "check_output_request",
     "save",
@@ -67,17 +68,22 @@ def check_limits(spec: ConvSpec, max_frames: int | None = MAX_FRAMES) -> None:
         )
 
 
+def check_frame_ms(frame_ms: int) -> None:
+    """A GIF frame time convanim can store exactly."""
+    if not GIF_TICK_MS * 2 <= frame_ms <= 655_350 or frame_ms % GIF_TICK_MS:
+        raise ConvSpecError(
+            "frame_ms",
+            f"got {frame_ms}; expected a multiple of 10 from 20 to 655350 "
+            "(GIF stores hundredths of a second)",
+        )
+
+
 def check_output_request(spec: ConvSpec, output: Output) -> str:
     """Check an output request against a spec without rendering; returns the extension."""
     from convanim.writers import check_output
 
     suffix = check_output(output.path)
-    if not GIF_TICK_MS * 2 <= output.frame_ms <= 655_350 or output.frame_ms % GIF_TICK_MS:
-        raise ConvSpecError(
-            "frame_ms",
-            f"got {output.frame_ms}; expected a multiple of 10 from 20 to 655350 "
-            "(GIF stores hundredths of a second)",
-        )
+    check_frame_ms(output.frame_ms)
     if output.frame is not None:
         if suffix == ".gif":
             raise ConvSpecError(

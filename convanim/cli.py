@@ -54,7 +54,11 @@ def fail(error: ValueError) -> NoReturn:
     """A library error as a usage error naming the option (exit status 2)."""
     param = getattr(error, "param", None) or ""
     detail = getattr(error, "detail", str(error))
-    option = OPTION_NAMES.get(param) or "/".join(f"--{key}" for key in param.split("/"))
+    from convanim.figures import option_name
+
+    option = OPTION_NAMES.get(param) or "/".join(
+        f"--{key}" for key in option_name(param).split("/")
+    )
     raise click.UsageError(f"{option}: {detail}")
 
 
@@ -362,7 +366,7 @@ FIGURE_KEYS = {
 }
 
 
-def make_figure(kind: str, params: dict[str, Any]) -> Any:
+def make_figure(kind: str, params: dict[str, Any], limits: bool = True) -> Any:
     """The command's options as a validated figure; a mistake exits 2, naming the option."""
     from convanim.figures import KEYS, FigureError, parse_figure
 
@@ -372,7 +376,7 @@ def make_figure(kind: str, params: dict[str, Any]) -> Any:
         if key in KEYS[kind] and value is not None:
             description[key] = value
     try:
-        return parse_figure(kind, description)
+        return parse_figure(kind, description, limits=limits)
     except FigureError as error:
         fail(error)
 
@@ -421,7 +425,7 @@ def info(as_json: bool, **params: Any) -> None:
         "frames": spec.frame_count,
         "drawn_size": list(spec.drawn_size),
         "formula": {"rows": rows_formula, "cols": cols_formula},
-        "alt_text": make_figure("conv", params).alt_text(),
+        "alt_text": make_figure("conv", params, limits=False).alt_text(),
     }
     if as_json:
         click.echo(json.dumps(facts, indent=2))

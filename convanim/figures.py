@@ -360,11 +360,13 @@ class Figure:
         return array
 
 
-def parse_figure(name: str, raw: Mapping[str, Any], base: Path | None = None) -> Figure:
+def parse_figure(
+    name: str, raw: Mapping[str, Any], base: Path | None = None, limits: bool = True
+) -> Figure:
     """Validate a description completely, without rendering: a Figure or a FigureError.
 
     ``output`` is not part of a figure (a manifest names it); value files are read relative
-    to ``base``.
+    to ``base``. ``limits=False`` skips the checks that only rendering needs (frame counts).
     """
     options = {str(key).replace("_", "-"): value for key, value in raw.items()}
     options.pop("output", None)
@@ -395,7 +397,7 @@ def parse_figure(name: str, raw: Mapping[str, Any], base: Path | None = None) ->
             size = default_input_size(_layers(normal), dims=normal["dims"])
             normal["input"] = list(size) if isinstance(size, tuple) else size
         figure = Figure(name=name, kind=kind, options=normal, base=base or Path("."))
-        _check(figure)
+        _check(figure, limits)
     except FigureError:
         raise
     except ConvSpecError as error:
@@ -445,13 +447,15 @@ def _normalise(kind: str, o: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check(figure: Figure) -> None:
+def _check(figure: Figure, limits: bool = True) -> None:
     """Everything that can be checked without rendering."""
     o = figure.options
     if figure.kind == "rf":
+        from convanim.animate import check_frame_ms
         from convanim.receptive import receptive_field_stats
 
         receptive_field_stats(figure.layers, _rf_input(o["input"]), dims=o["dims"])
+        check_frame_ms(o["frame-ms"])
         return
     from convanim.animate import Output, check_output_request
 
@@ -460,6 +464,8 @@ def _check(figure: Figure) -> None:
         from convanim.values import pool_spec_check
 
         pool_spec_check(spec, o["mode"])
+    if not limits:
+        return
     check_output_request(
         spec,
         Output(

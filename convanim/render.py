@@ -33,7 +33,9 @@ __all__ = [
     "VIEWS",
     "Animation",
     "RenderOptions",
+    "grid_lines",
     "render_frames",
+    "segments_path",
 ]
 
 
@@ -83,13 +85,13 @@ def _polygons(corners: npt.NDArray[np.float64]) -> Path:
     return Path(vertices, codes)
 
 
-def _segments(segments: npt.NDArray[np.float64]) -> Path:
+def segments_path(segments: npt.NDArray[np.float64]) -> Path:
     """One compound path of separate line segments, (n, 2, 2)."""
     codes = np.tile([Path.MOVETO, Path.LINETO], len(segments))
     return Path(segments.reshape(-1, 2), codes)
 
 
-def _grid_lines(ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def grid_lines(ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Segments (n, 2, 2) of the grid with these row (y) and column (x) boundaries."""
     y, x = np.asarray(ys, dtype=float), np.asarray(xs, dtype=float)
     across = np.stack(
@@ -285,7 +287,7 @@ class Animation:
                     edgecolors="none",
                 )
             )
-            segments = list(inp.xy(_grid_lines(range(drawn_rows + 1), range(drawn_cols + 1))))
+            segments = list(inp.xy(grid_lines(range(drawn_rows + 1), range(drawn_cols + 1))))
             axes.add_collection(
                 LineCollection(segments, colors=theme.line, linewidths=thick, linestyles=[dashes])
             )
@@ -388,7 +390,7 @@ class Animation:
         (top, left), (bottom, right) = frame.window
         # A solid grid over the whole footprint, holes of a dilated kernel included, as
         # conv_arithmetic draws it: padding under the window turns solid.
-        window = _grid_lines(inp.rows - np.arange(top, bottom + 1), np.arange(left, right + 1))
+        window = grid_lines(inp.rows - np.arange(top, bottom + 1), np.arange(left, right + 1))
         return _Moving(
             shaded=np.concatenate([tap_corners, current[None]]),
             thick=np.concatenate([inp.xy(window), current[EDGES]]),
@@ -425,7 +427,7 @@ class Animation:
                 gc.set_antialiased(smooth)
                 gc.set_foreground(colour)
                 gc.set_linewidth(width)
-                renderer.draw_path(gc, _segments(segments), transform)
+                renderer.draw_path(gc, segments_path(segments), transform)
         gc.restore()
         box = self._box(np.concatenate(dirty))
         if self.values is not None:

@@ -27,15 +27,19 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
 
-from convanim.animate import GIF_TICK_MS, Output
+from convanim.animate import Output, check_frame_ms
 from convanim.geometry import ConvSpec, ConvSpecError
+from convanim.options import RenderOptions
 from convanim.receptive import (
     default_input_size,
     dependency_tree,
@@ -43,8 +47,20 @@ from convanim.receptive import (
     receptive_field,
     receptive_field_stats,
 )
-from convanim.render import MAX_FRAME_PIXELS, RenderOptions
+from convanim.render import MAX_FRAME_PIXELS, grid_lines, segments_path
 from convanim.theme import THEMES, Theme, hex_rgb
+from convanim.writers import (
+    MAX_STRIP_PIXELS,
+    STRIP_GAP_PX,
+    VECTOR,
+    Drawn,
+    check_output,
+    strip_size,
+    write_gif,
+    write_png,
+    write_strip,
+    write_vector,
+)
 
 __all__ = [
     "MAX_EDGES",
@@ -65,7 +81,7 @@ MAX_EDGES = 100_000  # connections drawn by a DependencyDiagram
 
 DPI = 100.0
 FONT_PT = 10.5  # captions and labels, at scale 1
-LINE_PT = 0.8  # grid lines, as in render.py's flat view
+LINE_PER_CELL = 0.05  # grid line width, in cells (at least one pixel)
 STRIP_CELL_PX = (14, 20)  # 2-D cells: larger for small grids
 STRIP_FIT_PX = 320  # a 2-D grid's side aims at this, within STRIP_CELL_PX
 ROW_CELL_PX = (6, 20)  # a 1-D FieldStrip's cells
@@ -80,6 +96,7 @@ Rgb = npt.NDArray[np.uint8]
 Stack = tuple[Mapping[str, Any], ...]
 
 _RENDERER_AGG: Any = RendererAgg
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 
 
 # -- geometry: what each frame shows -------------------------------------------------------
@@ -132,17 +149,6 @@ def _stack(layers: Iterable[Mapping[str, Any]]) -> Stack:
             "layers", f"got {len(stack)} layers; a diagram draws at most {MAX_LAYERS}"
         )
     return stack
-
-
-def _pair(value: int | Pair) -> Pair:
-    return (
-        0 if isinstance(value, int) else value[0],
-        value if isinstance(value, int) else value[1],
-    )
-
-
-def _size_pair(value: int | Pair) -> Pair:
-    return (1, value) if isinstance(value, int) else value
 
 
 def _number(value: Any) -> str:
@@ -213,7 +219,7 @@ class _Geometry:
         self.sizes = sizes
         self.input_size: int | Pair = sizes[0][1] if dims == 1 else sizes[0]
         for level, size in enumerate(sizes[1:], 1):
-            if max(size) > limit and dims == 1:
+            if max(size) > limit:  # levels are not drawn in 2-D, but are computed
                 raise ConvSpecError(param, self._too_large(param, size, limit, unit, level))
 
     def _checked_input(self, value: int | Pair) -> Pair:
@@ -326,26 +332,32 @@ def _rects(boxes: npt.NDArray[np.float64]) -> MplPath:
     return MplPath(corners.reshape(-1, 2), codes)
 
 
-def _segments(segments: npt.NDArray[np.float64]) -> MplPath:
-    """One compound path of separate line segments, (n, 2, 2) in pixels."""
-    codes = np.tile([MplPath.MOVETO, MplPath.LINETO], len(segments))
-    return MplPath(segments.reshape(-1, 2), codes)
-
-
-def _points(points: npt.NDArray[np.float64]) -> MplPath:
-    return MplPath(np.asarray(points, dtype=float).reshape(-1, 2))
-
-
 def _rgb(colour: str) -> tuple[float, float, float]:
     red, green, blue = hex_rgb(colour)
     return red / 255, green / 255, blue / 255
 
 
+def _union(first: Box, second: Box) -> Box:
+    return (
+        min(first[0], second[0]),
+        max(first[1], second[1]),
+        min(first[2], second[2]),
+        max(first[3], second[3]),
+    )
+
+
 class _Figure:
-    """A figure whose data coordinates are its pixels: (x, y) from the top-left, y downwards."""
+    """A diagram drawn in pixels: data (x, y) from the top-left of a frame, y downwards.
+
+    Raster frames: the static parts are artists drawn once into a cached background; each
+    frame restores it and draws what changes straight to the Agg renderer. Vector figures
+    (SVG, PDF) are built from artists only: ``_add_static`` and ``_add_frame`` per panel.
+    """
 
     size: tuple[int, int]
+    options: RenderOptions
     theme: Theme
+    frame_count: int
 
     def _open(self, width: int, height: int, options: RenderOptions) -> None:
         if width * height > MAX_FRAME_PIXELS:
@@ -357,25 +369,37 @@ class _Figure:
         self.size = (width, height)
         self.figure = figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
         figure.patch.set_facecolor(self.theme.background)
-        axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
-        axes.set_axis_off()
-        axes.set_xlim(0, width)
-        axes.set_ylim(height, 0)
-        self.axes = axes
+        self.axes = self._pixel_axes(figure, (0.0, 0.0, 1.0, 1.0))
         self.canvas: Any = FigureCanvasAgg(figure)
+
+    def _pixel_axes(self, figure: Figure, rect: tuple[float, float, float, float]) -> Axes:
+        axes = figure.add_axes(rect)
+        axes.set_axis_off()
+        axes.set_xlim(0, self.size[0])
+        axes.set_ylim(self.size[1], 0)
+        return axes
 
     def _cache(self) -> None:
         """Draw the static parts once and keep them as the background of every frame."""
+        self._add_static(self.axes)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.renderer: Any = self.canvas.get_renderer()
         self.transform = self.axes.transData.frozen()
 
-    def _text(self, x: float, y: float, font_pt: float, **style: Any) -> Text:
-        """A caption redrawn per frame."""
-        return self.axes.text(
-            x, y, "", animated=True, fontsize=font_pt, color=self.theme.text, **style
-        )
+    def _add_static(self, axes: Axes) -> None:
+        raise NotImplementedError
+
+    def _add_frame(self, axes: Axes, index: int) -> None:
+        raise NotImplementedError
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < self.frame_count:
+            raise IndexError(f"frame {index}; expected 0 to {self.frame_count - 1}")
+
+    def _text(self, axes: Axes, x: float, y: float, text: str = "", **style: Any) -> Text:
+        style = {"fontsize": FONT_PT * self.options.scale, "color": self.theme.text, **style}
+        return axes.text(x, y, text, **style)
 
     def _box(self, x0: float, y0: float, x1: float, y1: float, margin: float = 3) -> Box:
         width, height = self.size
@@ -408,14 +432,28 @@ class _Figure:
         self.draw(index)
         return np.ascontiguousarray(self.rgba()[:, :, :3])
 
+    def vector(self, indices: Sequence[int], columns: int) -> Figure:
+        """A figure of these frames tiled ``columns`` to a row, drawn with artists (SVG, PDF).
 
-def _union(first: Box, second: Box) -> Box:
-    return (
-        min(first[0], second[0]),
-        max(first[1], second[1]),
-        min(first[2], second[2]),
-        max(first[3], second[3]),
-    )
+        Laid out as the PNG strip is: the same frame size, the same gap.
+        """
+        for index in indices:
+            self._check_index(index)
+        width, height = self.size
+        rows = -(-len(indices) // columns)
+        gap = STRIP_GAP_PX
+        total_w = columns * width + (columns - 1) * gap
+        total_h = rows * height + (rows - 1) * gap
+        figure = Figure(figsize=(total_w / DPI, total_h / DPI), dpi=DPI)
+        figure.patch.set_facecolor(self.theme.background)
+        for position, index in enumerate(indices):
+            row, col = divmod(position, columns)
+            left = col * (width + gap) / total_w
+            bottom = 1 - (row * (height + gap) + height) / total_h
+            axes = self._pixel_axes(figure, (left, bottom, width / total_w, height / total_h))
+            self._add_static(axes)
+            self._add_frame(axes, index)
+        return figure
 
 
 # -- the Yu & Koltun strip ------------------------------------------------------------------
@@ -428,8 +466,11 @@ class FieldStrip(_Figure):
     centred). ``output_unit`` is the (row, col) of the unit whose field panel l shows, at
     every level (a 'same'-padded stack's levels overlay the input); by default each level's
     centre unit, ``((rows - 1) // 2, (cols - 1) // 2)``. 1-D: ints, drawn as a 1 x n strip.
-    Layer l's taps are units of level l - 1, drawn where ``_Geometry.place`` puts them: on the
-    input cell of the same index when the level overlays the input.
+    Layer l's taps are units of level l - 1: each is drawn on the input cell of the same index
+    when that level overlays the input ('same' or 'causal' padding at stride 1), otherwise at
+    the centre of its own field (between cells for an even field), or, below a transposed
+    layer, spread evenly over the input. ``options.view`` and ``options.labels`` do not apply:
+    the strip is flat and always captioned.
     """
 
     def __init__(
@@ -449,7 +490,11 @@ class FieldStrip(_Figure):
         self.panels = self._panels(geometry, output_unit)
         self.frame_count = len(self.panels)
         self._layout()
-        self._build()
+        self.captions = [
+            self._text(self.axes, x, y, animated=True, ha="center", va="top")
+            for x, y in self.caption_xy
+        ]
+        self._cache()
         self.shown: tuple[str, ...] = ()
 
     @staticmethod
@@ -507,121 +552,142 @@ class FieldStrip(_Figure):
             (low, high), fit = ROW_CELL_PX, ROW_FIT_PX / cols
         self.cell_px = cell = max(1, round(min(max(fit, low), high) * scale))
         font_px = _font_px(self.options)
-        self.font_pt = FONT_PT * scale
         captions = [line for panel in self.panels for line in panel.caption]
-        text_width = _text_width(captions, self.font_pt)
+        text_width = _text_width(captions, FONT_PT * scale)
         margin = max(cell, round(font_px))
         grid_width, grid_height = cols * cell, rows * cell
         width = max(grid_width + 2 * margin, math.ceil(text_width + 2 * font_px))
-        self.line_height = round(font_px * 1.45)
-        height = margin + grid_height + round(font_px * 0.8) + 2 * self.line_height + margin // 2
+        line_height = round(font_px * 1.45)
+        caption_top = margin + grid_height + round(font_px * 0.8)
+        height = caption_top + 2 * line_height + margin // 2
         self.left = (width - grid_width) // 2
         self.top = margin
+        self.xs = self.left + np.arange(cols + 1) * cell
+        self.ys = self.top + np.arange(rows + 1) * cell
+        # Whole pixels, just inside each cell's top and left edges: crisp lines in one colour
+        # (no snapping, which Agg would skip for long paths anyway).
+        line_px = max(1, round(cell * LINE_PER_CELL))
+        self.line_width, self.line_offset = line_px * 72 / DPI, line_px / 2
+        self.dot_radius_px = max(cell * 0.2, 1.5)
+        self.caption_xy = [(width / 2, caption_top + i * line_height) for i in range(2)]
+        self.caption_box = (caption_top - 2, height, 0, width)
         self._open(width, height, self.options)
 
     def cell_centre(self, row: float, col: float) -> Point:
         """The pixel (x, y) of a cell's centre in a frame; fractional cells are allowed."""
         return self.left + (col + 0.5) * self.cell_px, self.top + (row + 0.5) * self.cell_px
 
-    def _build(self) -> None:
-        theme, cell = self.theme, self.cell_px
-        rows, cols = self.geometry.sizes[0]
-        xs = self.left + np.arange(cols + 1) * cell
-        ys = self.top + np.arange(rows + 1) * cell
-        self.xs, self.ys = xs, ys
-        self.line_width = LINE_PT * max(cell / 14.17 * 0.72, 0.6)  # render.py's flat lines
-        # The input: one filled rectangle under the grid lines.
-        self.axes.fill(
-            [xs[0], xs[-1], xs[-1], xs[0]],
-            [ys[0], ys[0], ys[-1], ys[-1]],
-            color=theme.input,
-            linewidth=0,
-            antialiased=False,
-        )
-        self.axes.add_collection(self._grid_collection(xs, ys))
-        centre = self.size[0] / 2
-        caption_top = ys[-1] + round(_font_px(self.options) * 0.8)
-        self.captions = [
-            self._text(centre, caption_top + i * self.line_height, self.font_pt, ha="center")
-            for i in range(2)
-        ]
-        for caption in self.captions:
-            caption.set_verticalalignment("top")
-        self._cache()
-        self.caption_box = (
-            math.floor(caption_top) - 2,
-            self.size[1],
-            0,
-            self.size[0],
-        )
-        self.dot_radius_px = max(cell * 0.2, 1.5)
-
-    def _grid_collection(self, xs: npt.NDArray[np.int64], ys: npt.NDArray[np.int64]) -> Any:
-        from matplotlib.collections import LineCollection
-
-        return LineCollection(
-            list(self._grid_segments(xs, ys)),
-            colors=self.theme.line,
-            linewidths=self.line_width,
-        )
-
-    @staticmethod
-    def _grid_segments(xs: npt.ArrayLike, ys: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-        across = np.stack(
-            [np.stack([np.full_like(y, x[0]), y], 1), np.stack([np.full_like(y, x[-1]), y], 1)], 1
-        )
-        down = np.stack(
-            [np.stack([x, np.full_like(x, y[0])], 1), np.stack([x, np.full_like(x, y[-1])], 1)], 1
-        )
-        return np.concatenate([across, down])
-
     def colours(self) -> list[str]:
         """Every flat colour the figure uses, as '#rrggbb'."""
         theme = self.theme
         return [theme.background, theme.input, theme.line, theme.highlight, theme.text]
 
+    # -- artists: the raster background, and vector figures --------------------------------
+
+    def _add_static(self, axes: Axes) -> None:
+        xs, ys = self.xs, self.ys
+        axes.add_patch(
+            Rectangle(
+                (xs[0], ys[0]),
+                xs[-1] - xs[0],
+                ys[-1] - ys[0],
+                facecolor=self.theme.input,
+                linewidth=0,
+                antialiased=False,
+            )
+        )
+        axes.add_collection(self._grid(xs, ys))
+
+    def _grid_lines(self, xs: npt.ArrayLike, ys: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The grid lines along these cell boundaries, in pixels."""
+        offset = self.line_offset
+        return grid_lines(np.asarray(ys) + offset, np.asarray(xs) + offset)
+
+    def _grid(self, xs: npt.ArrayLike, ys: npt.ArrayLike) -> LineCollection:
+        return LineCollection(
+            list(self._grid_lines(xs, ys)),
+            colors=self.theme.line,
+            linewidths=self.line_width,
+            snap=False,
+        )
+
+    def _add_frame(self, axes: Axes, index: int) -> None:
+        panel = self.panels[index]
+        field = self._field(panel)
+        if field is not None:
+            boxes, xs, ys = field
+            axes.add_patch(
+                PathPatch(
+                    _rects(boxes), facecolor=self.theme.highlight, linewidth=0, antialiased=False
+                )
+            )
+            axes.add_collection(self._grid(xs, ys))
+        if panel.tap_points:
+            dots = self._dots(panel)
+            axes.plot(
+                dots[:, 0],
+                dots[:, 1],
+                linestyle="none",
+                marker="o",
+                markersize=2 * self.dot_radius_px * 72 / DPI,
+                markerfacecolor=self.theme.line,
+                markeredgewidth=0,
+            )
+        for (x, y), line in zip(self.caption_xy, panel.caption, strict=True):
+            self._text(axes, x, y, line, ha="center", va="top")
+
+    def _field(
+        self, panel: Panel
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+        """The field's cells as pixel boxes (x0, y0, x1, y1), and the grid lines over them."""
+        if not panel.field:
+            return None
+        cells = np.array(sorted(panel.field), dtype=int)
+        cell = self.cell_px
+        x0, y0 = self.left + cells[:, 1] * cell, self.top + cells[:, 0] * cell
+        boxes = np.stack([x0, y0, x0 + cell, y0 + cell], axis=1).astype(float)
+        (r0, c0), (r1, c1) = cells.min(axis=0), cells.max(axis=0)
+        return boxes, self.xs[c0 : c1 + 2], self.ys[r0 : r1 + 2]
+
+    def _dots(self, panel: Panel) -> npt.NDArray[np.float64]:
+        return np.array([self.cell_centre(*point) for point in panel.tap_points], dtype=float)
+
+    # -- raster frames ----------------------------------------------------------------------
+
     def draw(self, index: int) -> Box:
         """Draw panel ``index`` (layer ``index + 1``); returns the pixel box that changed."""
+        self._check_index(index)
         panel = self.panels[index]
-        renderer, transform = self.renderer, self.transform
-        cell = self.cell_px
+        renderer, transform, theme = self.renderer, self.transform, self.theme
         self.canvas.restore_region(self.background)
         gc = renderer.new_gc()
+        gc.set_snap(False)
         box = self.caption_box
-        if panel.field:
-            cells = np.array(sorted(panel.field), dtype=float)
-            x0 = self.left + cells[:, 1] * cell
-            y0 = self.top + cells[:, 0] * cell
+        field = self._field(panel)
+        if field is not None:
+            boxes, xs, ys = field
             # Whole cells, no antialiasing: their edges lie under the grid lines drawn next.
             gc.set_antialiased(False)
             gc.set_linewidth(0)
-            renderer.draw_path(
-                gc,
-                _rects(np.stack([x0, y0, x0 + cell, y0 + cell], axis=1)),
-                transform,
-                _rgb(self.theme.highlight),
-            )
+            renderer.draw_path(gc, _rects(boxes), transform, _rgb(theme.highlight))
             gc.set_antialiased(True)
-            (r0, c0), (r1, c1) = cells.min(axis=0).astype(int), cells.max(axis=0).astype(int)
-            grid = self._grid_segments(self.xs[c0 : c1 + 2], self.ys[r0 : r1 + 2])
-            gc.set_foreground(_rgb(self.theme.line))
+            gc.set_foreground(_rgb(theme.line))
             gc.set_linewidth(self.line_width)
-            renderer.draw_path(gc, _segments(grid), transform)
-            box = _union(box, self._box(x0.min(), y0.min(), x0.max() + cell, y0.max() + cell))
+            renderer.draw_path(gc, segments_path(self._grid_lines(xs, ys)), transform)
+            end = self.line_offset * 2
+            box = _union(box, self._box(xs[0], ys[0], xs[-1] + end, ys[-1] + end))
         if panel.tap_points:
-            centres = np.array([self.cell_centre(*point) for point in panel.tap_points])
-            radius = self.dot_radius_px
+            dots, radius = self._dots(panel), self.dot_radius_px
             gc.set_linewidth(0)
             renderer.draw_markers(
                 gc,
                 MplPath.unit_circle(),
                 Affine2D().scale(radius),
-                _points(centres),
+                MplPath(dots),
                 transform,
-                _rgb(self.theme.line),
+                _rgb(theme.line),
             )
-            (x0, y0), (x1, y1) = centres.min(axis=0), centres.max(axis=0)
+            (x0, y0), (x1, y1) = dots.min(axis=0), dots.max(axis=0)
             box = _union(box, self._box(x0 - radius, y0 - radius, x1 + radius, y1 + radius))
         gc.restore()
         for text, line in zip(self.captions, panel.caption, strict=True):
@@ -640,8 +706,9 @@ class DependencyDiagram(_Figure):
     Level 0 (the input) is the bottom row, level L (the last layer's output) the top one. A
     unit in the highlighted tree is drawn in its level's colour (input and hidden levels: the
     input colour; the output level: the output colour) and its connections in the highlight
-    colour; every other unit and connection is pale. Units sit where ``_Geometry.place`` puts
-    them: over the input unit of the same index when a level overlays the input ('causal').
+    colour; every other unit and connection is pale. A level as long as the input sits unit
+    over unit ('causal' or 'same' padding); a shorter one is placed as ``FieldStrip`` places
+    taps. ``options.view`` and ``options.labels`` do not apply: levels are always labelled.
     """
 
     def __init__(
@@ -680,11 +747,14 @@ class DependencyDiagram(_Figure):
             reads.append(table)
         self._reads = reads
         self._layout()
-        self._build()
+        self.caption = self._text(self.axes, *self.caption_xy, animated=True, ha="center")
+        self.caption.set_verticalalignment("center")
+        self._cache()
         self.shown: tuple[str, ...] = ()
 
     def highlight(self, unit: int) -> Highlight:
         """What frame ``unit`` shows: the tree of output unit ``unit``."""
+        self._check_index(unit)
         if unit not in self._frames:
             levels = [{unit}]
             for table in reversed(self._reads):
@@ -718,103 +788,70 @@ class DependencyDiagram(_Figure):
 
     def _layout(self) -> None:
         geometry, scale = self.geometry, self.options.scale
-        self.xs = [
+        xs = [
             np.array([geometry.place(level, 1, unit) for unit in range(size)], dtype=float)
             for level, size in enumerate(self.level_sizes)
         ]
-        low = min(float(x.min()) for x in self.xs if x.size)
-        high = max(float(x.max()) for x in self.xs if x.size)
-        span = high - low + 1
-        spacing = round(min(max(UNIT_FIT_PX / span, UNIT_PX[0]), UNIT_PX[1]) * scale)
+        low = min(float(x.min()) for x in xs if x.size)
+        high = max(float(x.max()) for x in xs if x.size)
+        # Neighbours on the most crowded level (a transposed layer's output is denser than
+        # the input) are ``spacing`` pixels apart; ``step`` is the pixels per input unit.
+        gaps = [float(np.diff(np.sort(x)).min()) for x in xs if x.size > 1]
+        densest = min([gap for gap in gaps if gap > 0], default=1.0)
+        count = (high - low) / densest + 1
+        spacing = round(min(max(UNIT_FIT_PX / count, UNIT_PX[0]), UNIT_PX[1]) * scale)
         self.spacing = spacing = max(spacing, 2)
+        step = spacing / densest
         self.radius = max(spacing * 0.3, 2.0)
         font_px = _font_px(self.options)
-        self.font_pt = FONT_PT * scale
-        stack = geometry.stack
         self.labels = ["input"] + [
             _layer_caption(layer, raw, kernel[1], dilation[1])
             for layer, (raw, kernel, dilation) in enumerate(
-                zip(stack, geometry.kernels, geometry.dilations, strict=True), 1
+                zip(geometry.stack, geometry.kernels, geometry.dilations, strict=True), 1
             )
         ]
-        label_width = _text_width(self.labels, self.font_pt)
-        caption_width = _text_width(
-            [self.highlight(unit).caption for unit in range(self.frame_count)], self.font_pt
-        )
-        self.caption_width = caption_width
+        label_width = _text_width(self.labels, FONT_PT * scale)
+        # Digits share one width (tabular figures): one caption of each shape is enough.
+        captions = {
+            caption.translate(_DIGITS_TO_ZERO): caption
+            for caption in (self.highlight(unit).caption for unit in range(self.frame_count))
+        }
+        caption_width = _text_width(captions.values(), FONT_PT * scale)
         margin = max(round(font_px), round(spacing / 2))
         gap = round(font_px)
         row_gap = max(round(spacing * 2.2), round(3.2 * font_px))
         units_left = margin + math.ceil(label_width) + gap
-        units_width = span * spacing
+        units_width = (high - low) * step + spacing
         width = max(
             units_left + math.ceil(units_width) + margin, math.ceil(caption_width) + 2 * margin
         )
         levels = len(self.level_sizes)
-        top = margin + self.radius
+        # Unit centres on pixel centres: vertical connections of odd widths come out crisp.
+        top = round(margin + self.radius) + 0.5
         self.row_y = [top + (levels - 1 - level) * row_gap for level in range(levels)]
-        self.caption_y = self.row_y[0] + self.radius + round(font_px * 1.2)
-        height = math.ceil(self.caption_y + font_px * 1.3 + margin * 0.6)
-        self.origin = units_left + spacing / 2 - low * spacing
+        caption_y = self.row_y[0] + self.radius + round(font_px * 1.2)
+        height = math.ceil(caption_y + font_px * 1.3 + margin * 0.6)
+        origin = math.floor(units_left + spacing / 2 - low * step) + 0.5
         self.label_x = units_left - gap
-        self._open(width, height, self.options)
         self.centres = [
-            np.stack([self.origin + x * spacing, np.full_like(x, y)], axis=1)
-            for x, y in zip(self.xs, self.row_y, strict=True)
+            np.stack([origin + x * step, np.full_like(x, y)], axis=1)
+            for x, y in zip(xs, self.row_y, strict=True)
         ]
+        # The caption under the units, as far as the figure's edges allow.
+        everything = np.concatenate(self.centres)[:, 0]
+        half = caption_width / 2 + spacing / 2
+        middle = min(max((everything.min() + everything.max()) / 2, half), width - half)
+        self.caption_xy = (middle, caption_y)
+        # Whole pixels, odd where possible, so that vertical connections stay one colour.
+        self.thin = max(1, round(scale)) * 72 / DPI
+        self.thick = (2 * math.floor(spacing / 20) + 1) * 72 / DPI
+        self.outline = max(0.5, self.radius / 10) * 72 / DPI
+        self._open(width, height, self.options)
 
     def unit_centre(self, level: int, unit: int) -> Point:
         """The pixel (x, y) of a unit's centre in a frame."""
         x, y = self.centres[level][unit]
         return float(x), float(y)
-
-    def _edge_segments(self, edges: Sequence[Iterable[Pair]]) -> npt.NDArray[np.float64]:
-        """Segments (n, 2, 2) between unit centres: layer l's edges join levels l and l - 1."""
-        segments = [np.empty((0, 2, 2))]
-        for layer, layer_edges in enumerate(edges, 1):
-            pairs = np.array(sorted(layer_edges), dtype=int).reshape(-1, 2)
-            if len(pairs):
-                above = self.centres[layer][pairs[:, 0]]
-                below = self.centres[layer - 1][pairs[:, 1]]
-                segments.append(np.stack([above, below], axis=1))
-        return np.concatenate(segments)
-
-    def _build(self) -> None:
-        from matplotlib.collections import LineCollection
-
-        theme = self.theme
-        self.thin = max(0.6 * self.options.scale, self.spacing / 36) * 72 / DPI
-        self.thick = max(1.0, self.spacing / 14) * self.options.scale * 72 / DPI * 1.4
-        self.axes.add_collection(
-            LineCollection(
-                list(self._edge_segments(self.edges)), colors=theme.pale, linewidths=self.thin
-            )
-        )
-        everything = np.concatenate(self.centres)
-        self.axes.scatter(
-            everything[:, 0],
-            everything[:, 1],
-            s=(2 * self.radius * 72 / DPI) ** 2,
-            c=theme.pale,
-            linewidths=0,
-        )
-        for label, y in zip(self.labels, self.row_y, strict=True):
-            self.axes.text(
-                self.label_x,
-                y,
-                label,
-                ha="right",
-                va="center",
-                fontsize=self.font_pt,
-                color=theme.text,
-            )
-        # Under the units, as far as the figure's edges allow.
-        units = np.concatenate(self.centres)[:, 0]
-        half = self.caption_width / 2 + self.spacing / 2
-        middle = min(max((units.min() + units.max()) / 2, half), self.size[0] - half)
-        self.caption = self._text(middle, self.caption_y, self.font_pt, ha="center")
-        self.caption.set_verticalalignment("center")
-        self._cache()
 
     def colours(self) -> list[str]:
         """Every flat colour the figure uses, as '#rrggbb'."""
@@ -829,32 +866,93 @@ class DependencyDiagram(_Figure):
             theme.pale,
         ]
 
+    def _edge_segments(self, edges: Sequence[Iterable[Pair]]) -> npt.NDArray[np.float64]:
+        """Segments (n, 2, 2) between unit centres: layer l's edges join levels l and l - 1."""
+        segments = [np.empty((0, 2, 2))]
+        for layer, layer_edges in enumerate(edges, 1):
+            pairs = np.array(sorted(layer_edges), dtype=int).reshape(-1, 2)
+            if len(pairs):
+                above = self.centres[layer][pairs[:, 0]]
+                below = self.centres[layer - 1][pairs[:, 1]]
+                segments.append(np.stack([above, below], axis=1))
+        return np.concatenate(segments)
+
+    def _tree_units(self, frame: Highlight) -> Iterator[tuple[npt.NDArray[np.float64], str]]:
+        """Per level with units in the tree: their centres, and the level's colour."""
+        top = len(self.level_sizes) - 1
+        for level, units in enumerate(frame.levels):
+            if units:
+                colour = self.theme.output if level == top else self.theme.input
+                yield self.centres[level][sorted(units)], colour
+
+    # -- artists: the raster background, and vector figures --------------------------------
+
+    def _units(
+        self, axes: Axes, centres: npt.NDArray[np.float64], colour: str, edge: float
+    ) -> None:
+        # Line2D markers go through the renderer's draw_markers, as each raster frame's do.
+        axes.plot(
+            centres[:, 0],
+            centres[:, 1],
+            linestyle="none",
+            marker="o",
+            markersize=2 * self.radius * 72 / DPI,
+            markerfacecolor=colour,
+            markeredgecolor=self.theme.line,
+            markeredgewidth=edge,
+        )
+
+    def _add_static(self, axes: Axes) -> None:
+        theme = self.theme
+        axes.add_collection(
+            LineCollection(
+                list(self._edge_segments(self.edges)),
+                colors=theme.pale,
+                linewidths=self.thin,
+                snap=False,  # centred on the units, which sit on pixel centres
+            )
+        )
+        self._units(axes, np.concatenate(self.centres), theme.pale, 0)
+        for label, y in zip(self.labels, self.row_y, strict=True):
+            self._text(axes, self.label_x, y, label, ha="right", va="center")
+
+    def _add_frame(self, axes: Axes, index: int) -> None:
+        frame = self.highlight(index)
+        axes.add_collection(
+            LineCollection(
+                list(self._edge_segments(frame.edges)),
+                colors=self.theme.highlight,
+                linewidths=self.thick,
+                capstyle="round",
+                snap=False,
+            )
+        )
+        for centres, colour in self._tree_units(frame):
+            self._units(axes, centres, colour, self.outline)
+        self._text(axes, *self.caption_xy, frame.caption, ha="center", va="center")
+
+    # -- raster frames ----------------------------------------------------------------------
+
     def draw(self, index: int) -> Box:
         """Draw the tree of output unit ``index``; returns the pixel box that changed."""
-        if not 0 <= index < self.frame_count:
-            raise IndexError(f"frame {index} of {self.frame_count}")
         frame = self.highlight(index)
         renderer, transform, theme = self.renderer, self.transform, self.theme
         self.canvas.restore_region(self.background)
         gc = renderer.new_gc()
+        gc.set_snap(False)
         segments = self._edge_segments(frame.edges)
         if len(segments):
             gc.set_foreground(_rgb(theme.highlight))
             gc.set_linewidth(self.thick)
             gc.set_capstyle("round")
-            renderer.draw_path(gc, _segments(segments), transform)
-        marker = Affine2D().scale(self.radius)
+            renderer.draw_path(gc, segments_path(segments), transform)
         gc.set_foreground(_rgb(theme.line))
-        gc.set_linewidth(max(0.5, self.radius / 10) * 72 / DPI)
-        top = len(self.level_sizes) - 1
+        gc.set_linewidth(self.outline)
+        marker = Affine2D().scale(self.radius)
         drawn = [np.empty((0, 2))]
-        for level, units in enumerate(frame.levels):
-            if not units:
-                continue
-            centres = self.centres[level][sorted(units)]
-            colour = theme.output if level == top else theme.input
+        for centres, colour in self._tree_units(frame):
             renderer.draw_markers(
-                gc, MplPath.unit_circle(), marker, _points(centres), transform, _rgb(colour)
+                gc, MplPath.unit_circle(), marker, MplPath(centres), transform, _rgb(colour)
             )
             drawn.append(centres)
         gc.restore()
@@ -865,7 +963,7 @@ class DependencyDiagram(_Figure):
         box = self._text_box([self.caption])
         if len(points):
             (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-            r = self.radius + self.thick
+            r = self.radius + self.thick * DPI / 72
             box = _union(box, self._box(x0 - r, y0 - r, x1 + r, y1 + r))
         return box
 
@@ -873,21 +971,38 @@ class DependencyDiagram(_Figure):
 # -- files ------------------------------------------------------------------------------------
 
 
-def _check_frame_ms(output: Output) -> None:
-    if not GIF_TICK_MS * 2 <= output.frame_ms <= 655_350 or output.frame_ms % GIF_TICK_MS:
+def _check_output(output: Output, dims: int) -> str:
+    """The output's extension, after every check of ``output`` that needs no geometry."""
+    suffix = check_output(output.path)
+    check_frame_ms(output.frame_ms)
+    if dims not in (1, 2):
+        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
+    if output.columns is not None and (dims == 1 or output.columns < 1):
+        valid = "an integer >= 1" if dims == 2 else "none: a 1-D diagram is one frame per file"
+        raise ConvSpecError("columns", f"got {output.columns}; expected {valid}")
+    if output.frame is not None and suffix == ".gif":
         raise ConvSpecError(
-            "frame_ms",
-            f"got {output.frame_ms}; expected a multiple of 10 from 20 to 655350 "
-            "(GIF stores hundredths of a second)",
+            "frame", f"got {output.frame}; a single frame is written as .png, .svg or .pdf"
         )
+    return suffix
 
 
-def _drawn(diagram: FieldStrip | DependencyDiagram, indices: Iterable[int]) -> Iterator[Any]:
-    from convanim.writers import Drawn
-
-    for index in indices:
+def _frames(diagram: FieldStrip | DependencyDiagram) -> Iterator[Drawn]:
+    """Each frame drawn on the diagram's canvas, as the GIF writer reads it."""
+    for index in range(diagram.frame_count):
         box = diagram.draw(index)
         yield Drawn(diagram.rgba(), box)
+
+
+def _write_gif(diagram: FieldStrip | DependencyDiagram, output: Output) -> Path:
+    if diagram.frame_count > output.max_frames:
+        raise ConvSpecError(
+            "max_frames",
+            f"the animation would have {diagram.frame_count:,} frames, over the limit of "
+            f"{output.max_frames:,}; use a smaller input, or raise --max-frames",
+        )
+    write_gif(output.path, _frames(diagram), diagram.colours(), output.frame_ms, output.stamp)
+    return output.path
 
 
 def save_rf(
@@ -901,92 +1016,90 @@ def save_rf(
 ) -> Path:
     """Draw a stack's receptive fields to ``output.path``; every check comes before any write.
 
-    2-D: a ``FieldStrip``, as a .gif (one frame per layer) or a .png strip of every panel
-    (``output.columns`` panels to a row, default all in one row; ``output.frame`` picks one
-    panel). ``output_unit`` is then a (row, col) unit of every level (default: the centres).
-    1-D: a ``DependencyDiagram``, as a .gif (one frame per output unit) or a .png of one
-    output unit's tree: ``output_unit`` or ``output.frame`` (default: the last unit).
+    2-D: a ``FieldStrip``: a .gif (one frame per layer), or a .png, .svg or .pdf strip of
+    every panel (``output.columns`` panels to a row, default all in one row; ``output.frame``
+    picks one panel). ``output_unit`` is a (row, col) unit of every level (default: each
+    one's centre). 1-D: a ``DependencyDiagram``: a .gif (one frame per output unit), or a
+    .png, .svg or .pdf of one output unit's tree, ``output_unit`` or ``output.frame``
+    (default: the last unit). ``output.stamp`` goes into the file as the writers put it.
+    Errors are ``ConvSpecError`` (``LayerSpecError`` for a layer) naming the parameter.
     """
-    from convanim.writers import (
-        MAX_STRIP_PIXELS,
-        check_output,
-        strip_size,
-        write_gif,
-        write_png,
-        write_strip,
-    )
-
-    suffix = check_output(output.path)
-    _check_frame_ms(output)
-    if dims not in (1, 2):
-        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
-    options = options or RenderOptions()
-    if output.columns is not None and (dims == 1 or output.columns < 1):
-        valid = "an integer >= 1" if dims == 2 else "none: a 1-D diagram is one frame per file"
-        raise ConvSpecError("columns", f"got {output.columns}; expected {valid}")
-    if output.frame is not None and suffix != ".png":
-        raise ConvSpecError(
-            "frame", f"got {output.frame}; a single frame is written as .png, not {suffix}"
-        )
+    suffix = _check_output(output, dims)
     if dims == 1:
-        if output_unit is not None and suffix != ".png":
-            raise ConvSpecError(
-                "output_unit",
-                f"got {output_unit!r}; a .gif shows every output unit, a .png one of them",
-            )
-        if output_unit is not None and output.frame is not None:
-            raise ConvSpecError(
-                "frame", f"got {output.frame} and output_unit {output_unit!r}; give one of them"
-            )
-        if input_size is not None and not isinstance(input_size, int):
-            raise ConvSpecError(
-                "input_size", f"got {input_size!r}; a 1-D stack takes an integer >= 1"
-            )
-        diagram: FieldStrip | DependencyDiagram = DependencyDiagram(layers, input_size, options)
-        chosen = output.frame if output_unit is None else output_unit
-        if suffix == ".png":
-            size = diagram.frame_count
-            unit = _unit(diagram.frame_count - 1 if chosen is None else chosen, (1, size), 1, 0)
-            if output.frame is not None and not 0 <= output.frame < size:
-                raise ConvSpecError(
-                    "frame", f"got {output.frame}; expected 0 to {size - 1} (an output unit)"
-                )
-            write_png(output.path, diagram.render(unit[1]))
-            return output.path
-    else:
-        diagram = FieldStrip(layers, input_size, options, dims=2, output_unit=output_unit)
-        if output.frame is not None and not 0 <= output.frame < diagram.frame_count:
-            raise ConvSpecError(
-                "frame",
-                f"got {output.frame}; expected 0 to {diagram.frame_count - 1} "
-                "(the panel of layer l is frame l - 1)",
-            )
-        if output.frame is not None:
-            write_png(output.path, diagram.render(output.frame))
-            return output.path
-        if suffix == ".png":
-            count = diagram.frame_count
-            columns = min(output.columns or count, count)
-            width, height = strip_size(count, diagram.size, columns)
-            if width * height > MAX_STRIP_PIXELS:
-                raise ConvSpecError(
-                    "columns",
-                    f"the strip would be {width}x{height} pixels, over the limit of "
-                    f"{MAX_STRIP_PIXELS:,}; write a .gif, one frame, or use a smaller scale",
-                )
-            pixels = (diagram.render(index) for index in range(count))
-            write_strip(output.path, pixels, count, diagram.size, columns, diagram.theme.background)
-            return output.path
-    if diagram.frame_count > output.max_frames:
+        return _save_1d(layers, output, options, suffix, input_size, output_unit)
+    return _save_2d(layers, output, options, suffix, input_size, output_unit)
+
+
+def _save_1d(
+    layers: Iterable[Mapping[str, Any]],
+    output: Output,
+    options: RenderOptions | None,
+    suffix: str,
+    input_size: int | Pair | None,
+    output_unit: int | Pair | None,
+) -> Path:
+    if output_unit is not None and suffix == ".gif":
         raise ConvSpecError(
-            "max_frames",
-            f"the animation would have {diagram.frame_count:,} frames, over the limit of "
-            f"{output.max_frames:,}; use a smaller input, or raise --max-frames",
+            "output_unit",
+            f"got {output_unit!r}; a .gif shows every output unit in turn, a .png one of them",
         )
-    write_gif(
-        output.path,
-        _drawn(diagram, range(diagram.frame_count)),
-        diagram.colours(),
-        output.frame_ms,
+    if output_unit is not None and output.frame is not None:
+        raise ConvSpecError(
+            "frame", f"got {output.frame} and output_unit {output_unit!r}; give one of them"
+        )
+    if input_size is not None and not isinstance(input_size, int):
+        raise ConvSpecError("input_size", f"got {input_size!r}; a 1-D stack takes an integer >= 1")
+    diagram = DependencyDiagram(layers, input_size, options)
+    if suffix == ".gif":
+        return _write_gif(diagram, output)
+    units = diagram.frame_count
+    if output.frame is not None and not 0 <= output.frame < units:
+        raise ConvSpecError(
+            "frame", f"got {output.frame}; expected 0 to {units - 1} (frame i: output unit i)"
+        )
+    chosen = output.frame if output_unit is None else output_unit
+    layer = len(diagram.level_sizes) - 1
+    _, unit = _unit(units - 1 if chosen is None else chosen, (1, units), 1, layer)
+    if suffix in VECTOR:
+        write_vector(output.path, diagram.vector([unit], 1), output.stamp)
+    else:
+        write_png(output.path, diagram.render(unit), output.stamp)
+    return output.path
+
+
+def _save_2d(
+    layers: Iterable[Mapping[str, Any]],
+    output: Output,
+    options: RenderOptions | None,
+    suffix: str,
+    input_size: int | Pair | None,
+    output_unit: int | Pair | None,
+) -> Path:
+    strip = FieldStrip(layers, input_size, options, dims=2, output_unit=output_unit)
+    count = strip.frame_count
+    if output.frame is not None and not 0 <= output.frame < count:
+        raise ConvSpecError(
+            "frame", f"got {output.frame}; expected 0 to {count - 1} (frame i: layer i + 1)"
+        )
+    if suffix == ".gif":
+        return _write_gif(strip, output)
+    indices = list(range(count)) if output.frame is None else [output.frame]
+    columns = min(output.columns or len(indices), len(indices))
+    if suffix in VECTOR:  # at most MAX_LAYERS panels: within the writers' vector limit
+        write_vector(output.path, strip.vector(indices, columns), output.stamp)
+        return output.path
+    if output.frame is not None:
+        write_png(output.path, strip.render(output.frame), output.stamp)
+        return output.path
+    width, height = strip_size(count, strip.size, columns)
+    if width * height > MAX_STRIP_PIXELS:
+        raise ConvSpecError(
+            "columns",
+            f"the strip would be {width}x{height} pixels, over the limit of "
+            f"{MAX_STRIP_PIXELS:,}; write a .gif, one frame, or use a smaller scale",
+        )
+    pixels = (strip.render(index) for index in indices)
+    write_strip(
+        output.path, pixels, count, strip.size, columns, strip.theme.background, output.stamp
     )
     return output.path
