@@ -618,7 +618,7 @@ class _Values:
         worked = self.worked
         under = tap_values(self.animation.spec, worked.drawn, frame).ravel()
         values = [format_value(float(v), 6) for v in under]
-        result = format_value(float(worked.output[frame.output]), 8)
+        result = format_value(float(worked.output[frame.output]), 6)
         if worked.op == "max":
             return f"max({', '.join(values)}) = {result}"
         if worked.op == "avg":
@@ -652,7 +652,8 @@ class _ValueStyle:
         base: dict[str, Any] = {"color": animation.theme.text, "ha": "center", "va": "center"}
         x0, x1, y0, _ = animation.limits
         return cls(
-            max_chars=max(1, int(animation.cell_px * 0.9 / (font_px * 0.55))),
+            # A digit is about 0.6 em wide; leave a fifth of the cell as margin.
+            max_chars=max(1, int(animation.cell_px * 0.8 / (font_px * 0.6))),
             cell={**base, "fontsize": points},
             small={**base, "fontsize": points * 0.7, "ha": "right", "va": "bottom"},
             caption={**base, "fontsize": max(points, 8.0)},

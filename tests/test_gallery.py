@@ -1,0 +1,89 @@
+"""The gallery command and the project's own figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from convanim.build import build, load_manifest
+from convanim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The published conv_arithmetic animations: name and frame count (conv_arithmetic.tsv).
+REFERENCE_FRAMES = {
+    "no_padding_no_strides": 4,
+    "arbitrary_padding_no_strides": 36,
+    "same_padding_no_strides": 25,
+    "full_padding_no_strides": 49,
+    "no_padding_strides": 4,
+    "padding_strides": 9,
+    "padding_strides_odd": 9,
+    "dilation": 9,
+    "no_padding_no_strides_transposed": 16,
+    "arbitrary_padding_no_strides_transposed": 25,
+    "same_padding_no_strides_transposed": 25,
+    "full_padding_no_strides_transposed": 25,
+    "no_padding_strides_transposed": 25,
+    "padding_strides_transposed": 25,
+    "padding_strides_odd_transposed": 36,
+}
+EXTRA = {
+    "numerical_no_padding_no_strides.gif": 9,
+    "numerical_padding_strides.gif": 9,
+    "numerical_average_pooling.gif": 9,
+    "numerical_max_pooling.gif": 9,
+    "wavenet_causal.gif": 16,
+    "receptive_field_dilated.png": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("gallery")
+    result = CliRunner().invoke(main, ["gallery", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "rendered 21, skipped 0, failed 0" in result.output
+    return folder
+
+
+@pytest.mark.parametrize(("name", "frames"), sorted(REFERENCE_FRAMES.items()))
+def test_gallery_has_each_reference_animation(gallery: Path, name: str, frames: int) -> None:
+    with Image.open(gallery / f"{name}.gif") as gif:
+        assert gif.n_frames == frames
+        assert gif.info["loop"] == 0
+        assert gif.info["duration"] == 1000
+
+
+@pytest.mark.parametrize(("name", "frames"), sorted(EXTRA.items()))
+def test_gallery_extras(gallery: Path, name: str, frames: int) -> None:
+    with Image.open(gallery / name) as image:
+        assert getattr(image, "n_frames", 1) == frames
+
+
+def test_gallery_index_shows_every_figure(gallery: Path) -> None:
+    index = (gallery / "index.md").read_text()
+    files = sorted(p.name for p in gallery.iterdir() if p.suffix in (".gif", ".png"))
+    assert len(files) == 21
+    for name in files:
+        assert f"]({name})" in index
+    assert "convanim conv --input 5 --stride 2 --padding 1 -o padding_strides.gif" in index
+
+
+def test_gallery_again_skips_everything(gallery: Path) -> None:
+    result = CliRunner().invoke(main, ["gallery", str(gallery), "--jobs", "1"])
+    assert result.exit_code == 0
+    assert "rendered 0, skipped 21" in result.output
+
+
+def test_readme_figures_are_current() -> None:
+    """examples/figures.toml renders every image in the README; the committed files match."""
+    entries = load_manifest(ROOT / "examples" / "figures.toml")
+    report = build(entries, check=True)
+    assert report.failed == {} and report.stale == [], report
+    readme = (ROOT / "README.md").read_text()
+    for entry in entries:
+        assert f"examples/images/{entry.output.name}" in readme, entry.name
