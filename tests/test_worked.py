@@ -55,7 +55,7 @@ def test_numerical_figures_show_the_right_numbers(name: str) -> None:
         row, col = frame.output
         assert shown["output"] == frame.output
         assert shown["value"] == format_value(EXPECTED[name][row][col], animation.values.max_chars)
-        assert str(shown["caption"]).endswith("= " + format_value(EXPECTED[name][row][col], 8))
+        assert str(shown["caption"]).endswith("= " + format_value(EXPECTED[name][row][col], 6))
 
 
 def test_caption_is_the_sum_of_products_under_the_taps() -> None:
