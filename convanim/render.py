@@ -36,6 +36,7 @@ __all__ = [
     "grid_lines",
     "render_frames",
     "segments_path",
+    "tile",
 ]
 
 
@@ -83,6 +84,34 @@ def _polygons(corners: npt.NDArray[np.float64]) -> Path:
     vertices = np.concatenate([corners, corners[:, :1]], axis=1).reshape(-1, 2)
     codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], count)
     return Path(vertices, codes)
+
+
+PIXEL_SLACK = 0.25  # see pixel_figure
+
+
+def pixel_figure(width_px: int, height_px: int, dpi: float = 100.0) -> Figure:
+    """A figure that comes out at exactly these pixels.
+
+    Matplotlib truncates (some releases round) inches * dpi to whole pixels: 463.99999 would
+    lose a pixel. A quarter pixel more gives the same size either way; ``tile`` places axes
+    on whole pixels from the bottom-left, so the slack falls outside them.
+    """
+    return Figure(
+        figsize=((width_px + PIXEL_SLACK) / dpi, (height_px + PIXEL_SLACK) / dpi), dpi=dpi
+    )
+
+
+def tile(
+    figure: Figure, index: int, columns: int, size: tuple[int, int], gap: int, rows: int
+) -> tuple[float, float, float, float]:
+    """The axes rectangle (figure fractions) of tile ``index`` of a row-major grid of tiles of
+    ``size`` (width, height) pixels with ``gap`` pixels between them, on whole pixels."""
+    width, height = size
+    row, col = divmod(index, columns)
+    total_w = figure.bbox.width
+    total_h = figure.bbox.height
+    bottom = (rows - 1 - row) * (height + gap)
+    return (col * (width + gap) / total_w, bottom / total_h, width / total_w, height / total_h)
 
 
 def segments_path(segments: npt.NDArray[np.float64]) -> Path:
@@ -240,9 +269,9 @@ class Animation:
         x0, x1, y0, y1 = self.limits
 
         dpi = 100.0
-        figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+        figure = pixel_figure(width_px, height_px, dpi)
         figure.patch.set_facecolor(theme.background)
-        axes = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+        axes = figure.add_axes(tile(figure, 0, 1, self.size, 0, 1))
         axes.set_axis_off()
         axes.set_xlim(x0, x1)
         axes.set_ylim(y0, y1)
@@ -403,7 +432,10 @@ class Animation:
         The box is (top, bottom, left, right), rows from the top, exclusive ends.
         """
         moving = self._moving(frame)
-        dirty = [moving.shaded.reshape(-1, 2), moving.thick.reshape(-1, 2)]
+        dirty: list[npt.NDArray[np.float64]] = [
+            moving.shaded.reshape(-1, 2),
+            moving.thick.reshape(-1, 2),
+        ]
         dirty.append(moving.thin.reshape(-1, 2))
         if self.values is not None:
             dirty.append(self.values.fill_to(frame.index))
@@ -443,14 +475,11 @@ class Animation:
         gap = VECTOR_GAP_PX
         total_w, total_h = columns * width + (columns - 1) * gap, rows * height + (rows - 1) * gap
         dpi = 100.0
-        figure = Figure(figsize=(total_w / dpi, total_h / dpi), dpi=dpi)
+        figure = pixel_figure(total_w, total_h, dpi)
         figure.patch.set_facecolor(self.theme.background)
         x0, x1, y0, y1 = self.limits
         for index, frame in enumerate(frames):
-            row, col = divmod(index, columns)
-            left = col * (width + gap) / total_w
-            bottom = 1 - (row * (height + gap) + height) / total_h
-            axes = figure.add_axes((left, bottom, width / total_w, height / total_h))
+            axes = figure.add_axes(tile(figure, index, columns, self.size, gap, rows))
             axes.set_axis_off()
             axes.set_xlim(x0, x1)
             axes.set_ylim(y0, y1)
@@ -543,7 +572,7 @@ class _Values:
         else:
             animation.canvas.restore_region(animation.background)
             start = self.filled
-        corners = [np.empty((0, 2))]
+        corners: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for done in range(start, index):
             cell, text = self._output(done)
             self.filler.set_position(tuple(cell.mean(axis=0)))

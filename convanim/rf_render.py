@@ -47,7 +47,7 @@ from convanim.receptive import (
     receptive_field,
     receptive_field_stats,
 )
-from convanim.render import MAX_FRAME_PIXELS, grid_lines, segments_path
+from convanim.render import MAX_FRAME_PIXELS, grid_lines, pixel_figure, segments_path, tile
 from convanim.theme import THEMES, Theme, hex_rgb
 from convanim.writers import (
     MAX_STRIP_PIXELS,
@@ -367,9 +367,9 @@ class _Figure:
                 f"of {MAX_FRAME_PIXELS:,}; use a smaller scale or a smaller input",
             )
         self.size = (width, height)
-        self.figure = figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        self.figure = figure = pixel_figure(width, height, DPI)
         figure.patch.set_facecolor(self.theme.background)
-        self.axes = self._pixel_axes(figure, (0.0, 0.0, 1.0, 1.0))
+        self.axes = self._pixel_axes(figure, tile(figure, 0, 1, self.size, 0, 1))
         self.canvas: Any = FigureCanvasAgg(figure)
 
     def _pixel_axes(self, figure: Figure, rect: tuple[float, float, float, float]) -> Axes:
@@ -444,13 +444,11 @@ class _Figure:
         gap = STRIP_GAP_PX
         total_w = columns * width + (columns - 1) * gap
         total_h = rows * height + (rows - 1) * gap
-        figure = Figure(figsize=(total_w / DPI, total_h / DPI), dpi=DPI)
+        figure = pixel_figure(total_w, total_h, DPI)
         figure.patch.set_facecolor(self.theme.background)
         for position, index in enumerate(indices):
-            row, col = divmod(position, columns)
-            left = col * (width + gap) / total_w
-            bottom = 1 - (row * (height + gap) + height) / total_h
-            axes = self._pixel_axes(figure, (left, bottom, width / total_w, height / total_h))
+            rect = tile(figure, position, columns, self.size, gap, rows)
+            axes = self._pixel_axes(figure, rect)
             self._add_static(axes)
             self._add_frame(axes, index)
         return figure
@@ -949,7 +947,7 @@ class DependencyDiagram(_Figure):
         gc.set_foreground(_rgb(theme.line))
         gc.set_linewidth(self.outline)
         marker = Affine2D().scale(self.radius)
-        drawn = [np.empty((0, 2))]
+        drawn: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for centres, colour in self._tree_units(frame):
             renderer.draw_markers(
                 gc, MplPath.unit_circle(), marker, MplPath(centres), transform, _rgb(colour)

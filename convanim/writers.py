@@ -102,7 +102,7 @@ def palette_for(colours: Sequence[str]) -> npt.NDArray[np.uint8]:
     for i in range(len(base)):
         for j in range(i + 1, len(base)):
             entries.append(base[i] + np.outer(weights, base[j] - base[i]))
-    palette = np.unique(np.rint(np.vstack(entries)).astype(np.uint8), axis=0)
+    palette: npt.NDArray[np.uint8] = np.unique(np.rint(np.vstack(entries)).astype(np.uint8), axis=0)
     if len(palette) > MAX_COLOURS:
         # Too many colours for blends of every pair: keep the colours and as many blends as fit.
         palette = np.unique(
@@ -273,7 +273,8 @@ def write_gif(
                 stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
                 stream.write(_frame_bytes(shown_indices, 0, 0, bits, frame_ms))
             else:
-                top, bottom, left, right = _union(previous_box, box, shown.shape)
+                height, width = shown.shape
+                top, bottom, left, right = _union(previous_box, box, (height, width))
                 region = _words(pixels[top:bottom, left:right])
                 moved = region != shown[top:bottom, left:right]
                 shown[top:bottom, left:right] = region
