@@ -20,7 +20,15 @@ from typing import Any, TextIO
 
 from convanim.figures import Figure, FigureError, parse_figure
 
-__all__ = ["Entry", "ManifestError", "Report", "build", "load_manifest", "plan"]
+__all__ = [
+    "Entry",
+    "ManifestError",
+    "Report",
+    "build",
+    "load_manifest",
+    "plan",
+    "start_workers",
+]
 
 
 class ManifestError(ValueError):
@@ -148,12 +156,27 @@ def _render_one(entry: Entry) -> tuple[str, float, str | None]:
     return entry.name, time.perf_counter() - start, None
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    # fork starts a worker in milliseconds with convanim already imported; elsewhere the
-    # platform's default.
+def _warm() -> None:
+    """Load the renderer (matplotlib, its fonts) in a worker before figures arrive."""
+    import convanim.render  # noqa: F401
+
+
+def start_workers(jobs: int | None) -> ProcessPoolExecutor | None:
+    """Worker processes for a build, already loading the renderer; None for one job.
+
+    Started before the manifest is read, the workers spend the second matplotlib takes to
+    import while the parent validates: it is most of a small build's time.
+    """
+    count = jobs or os.cpu_count() or 1
+    if count <= 1:
+        return None
+    # fork starts a worker in milliseconds; elsewhere the platform's default start method.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+    for _ in range(count):
+        pool.submit(_warm)
+    return pool
 
 
 class Progress:
@@ -188,9 +211,11 @@ def build(
     check: bool = False,
     stream: TextIO | None = None,
     force: bool = False,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Report:
     """Render what is missing or stale (all of it with ``force``); with ``check``, write
-    nothing and report what would render."""
+    nothing and report what would render. ``pool``: workers from ``start_workers``, which
+    the build shuts down."""
     out = stream or sys.stderr
     start = time.perf_counter()
     todo, current, invalid = plan(entries)
@@ -198,21 +223,21 @@ def build(
         todo, current = todo + current, []
     failed = {entry.name: entry.error or "invalid" for entry in invalid}
     report = Report([], [e.name for e in current], failed, [], 0.0)
-    if check:
+    if check or not todo:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         report.stale = [entry.name for entry in todo]
         report.seconds = time.perf_counter() - start
         return report
     progress = Progress(len(todo), out)
-    workers = min(jobs or os.cpu_count() or 1, len(todo))
-    results: Iterable[tuple[str, float, str | None]]
-    if workers <= 1:
-        results = map(_render_one, todo)
-        _collect(results, report, progress)
+    # Longest first, so that no worker is left with a long figure at the end.
+    todo.sort(key=_cost, reverse=True)
+    if pool is None and len(todo) > 1:
+        pool = start_workers(jobs)
+    if pool is None:
+        _collect(map(_render_one, todo), report, progress)
     else:
-        # Imported before the fork, matplotlib and its fonts load once, not once per worker.
-        import convanim.render  # noqa: F401
-
-        with _pool(workers) as pool:
+        with pool:
             futures = [pool.submit(_render_one, entry) for entry in todo]
             _collect((f.result() for f in as_completed(futures)), report, progress)
     progress.close()
@@ -220,6 +245,17 @@ def build(
     report.rendered.sort(key=order.__getitem__)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _cost(entry: Entry) -> float:
+    """A rough rendering cost: frames, more with numbers to draw."""
+    figure = entry.figure
+    assert figure is not None
+    if figure.kind == "rf":
+        return 10.0
+    options = figure.options
+    frames = 1 if options["frame"] is not None else figure.spec.frame_count
+    return frames * (4.0 if options["values"] or options["input-values"] else 1.0)
 
 
 def _collect(

@@ -708,14 +708,17 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
       stride = 2
       padding = 1
     """
-    from convanim.build import ManifestError, load_manifest
+    from convanim.build import ManifestError, load_manifest, start_workers
     from convanim.build import build as run_build
 
+    pool = None if check else start_workers(jobs)
     try:
         entries = load_manifest(manifest)
     except ManifestError as error:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         raise click.UsageError(str(error)) from None
-    report = run_build(entries, jobs=jobs, check=check, force=force)
+    report = run_build(entries, jobs=jobs, check=check, force=force, pool=pool)
     finish(report, check)
 
 
@@ -757,6 +760,9 @@ def gallery(out_dir: str, jobs: int | None) -> None:
       convanim gallery docs/_static/conv --jobs 2
     """
     from convanim.build import build as run_build
+    from convanim.build import start_workers
+
+    pool = start_workers(jobs)
     from convanim.gallery import gallery_entries, gallery_index
     from convanim.writers import atomic_output
 
@@ -764,9 +770,11 @@ def gallery(out_dir: str, jobs: int | None) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         raise click.UsageError(f"OUT_DIR: cannot create '{out_dir}': {error.strerror}") from None
     entries = gallery_entries(folder)
-    report = run_build(entries, jobs=jobs)
+    report = run_build(entries, jobs=jobs, pool=pool)
     with atomic_output(folder / "index.md") as stream:
         stream.write(gallery_index(entries).encode())
     finish(report, check=False)
