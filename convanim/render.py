@@ -56,6 +56,7 @@ FLAT_MAX_WIDTH_PX, FLAT_MAX_HEIGHT_PX = 1000, 700
 FLAT_CELL_PX_RANGE = (12.0, 30.0)
 FLAT_VALUES_CELL_PX_RANGE = (28.0, 44.0)  # room for numbers
 FLAT_GAP = 2.0  # cells between input and output
+LINK_FADE = 0.8  # of the text colour in the links' grey
 VECTOR_GAP_PX = 8  # between the frames of a vector strip, as in the PNG strip
 
 MAX_FRAME_PIXELS = 16_000_000
@@ -288,7 +289,7 @@ class Animation:
         # cell's outline, so their fill needs no antialiasing: fewer colours, smaller GIFs.
         self.shade_rgb = tuple(c / 255 for c in hex_rgb(theme.shade))
         self.line_rgb = tuple(c / 255 for c in hex_rgb(theme.line))
-        self.link_rgb = tuple(c / 255 for c in hex_rgb(theme.text))
+        self.link_rgb = tuple(c / 255 for c in hex_rgb(self._link_colour()))
         self.widths = (thick, thin)
         self.values = _Values(self, self.worked) if self.worked is not None else None
         self.canvas.draw()
@@ -360,11 +361,21 @@ class Animation:
                 mid = (plane.corner(0, 0) + plane.corner(0, cols)) / 2
                 axes.text(mid[0], mid[1] + 0.3, text, va="bottom", **style)
 
+    def _link_colour(self) -> str:
+        """The hairlines to the output cell: the text colour, half faded into the background.
+
+        conv_arithmetic draws them 0.4 pt wide, antialiased, and they read as grey; a one-pixel
+        line of that grey looks the same without the antialiasing that would double the bytes
+        of every GIF frame.
+        """
+        return _blend(hex_rgb(self.theme.text), hex_rgb(self.theme.background), LINK_FADE)
+
     def colours(self) -> list[str]:
         """Every flat colour the figure uses, shaded ones included, as '#rrggbb'."""
         theme = self.theme
         shade = hex_rgb(theme.shade)
         flat = [theme.background, theme.input, theme.output, theme.line, theme.padding, theme.text]
+        flat.append(self._link_colour())
         shaded = [
             _blend(shade, hex_rgb(under), theme.shade_alpha)
             for under in (theme.input, theme.output, theme.padding, theme.line)
@@ -452,7 +463,7 @@ class Animation:
         gc.set_antialiased(True)
         for segments, colour, width, smooth in (
             (moving.thick, self.line_rgb, self.widths[0], True),
-            # Hairlines need no antialiasing, and without it GIFs are a fifth smaller.
+            # Hairlines need no antialiasing (see _link_colour), and GIFs are a fifth smaller.
             (moving.thin, self.link_rgb, self.widths[1], False),
         ):
             if len(segments):
