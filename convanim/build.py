@@ -8,7 +8,6 @@ current exactly when its file exists and carries the fingerprint of its descript
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from convanim.figures import Figure, FigureError, parse_figure
+from convanim.workers import start_workers
 
 __all__ = [
     "Entry",
@@ -154,29 +154,6 @@ def _render_one(entry: Entry) -> tuple[str, float, str | None]:
     except (ValueError, OSError) as error:
         return entry.name, time.perf_counter() - start, str(error)
     return entry.name, time.perf_counter() - start, None
-
-
-def _warm() -> None:
-    """Load the renderer (matplotlib, its fonts) in a worker before figures arrive."""
-    import convanim.render  # noqa: F401
-
-
-def start_workers(jobs: int | None) -> ProcessPoolExecutor | None:
-    """Worker processes for a build, already loading the renderer; None for one job.
-
-    Started before the manifest is read, the workers spend the second matplotlib takes to
-    import while the parent validates: it is most of a small build's time.
-    """
-    count = jobs or os.cpu_count() or 1
-    if count <= 1:
-        return None
-    # fork starts a worker in milliseconds; elsewhere the platform's default start method.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
-    for _ in range(count):
-        pool.submit(_warm)
-    return pool
 
 
 class Progress:

@@ -708,10 +708,12 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
       stride = 2
       padding = 1
     """
-    from convanim.build import ManifestError, load_manifest, start_workers
+    from convanim.workers import start_workers
+
+    pool = None if check else start_workers(jobs)  # first: they load matplotlib meanwhile
+    from convanim.build import ManifestError, load_manifest
     from convanim.build import build as run_build
 
-    pool = None if check else start_workers(jobs)
     try:
         entries = load_manifest(manifest)
     except ManifestError as error:
@@ -759,10 +761,10 @@ def gallery(out_dir: str, jobs: int | None) -> None:
       convanim gallery gallery/
       convanim gallery docs/_static/conv --jobs 2
     """
-    from convanim.build import build as run_build
-    from convanim.build import start_workers
+    from convanim.workers import start_workers
 
-    pool = start_workers(jobs)
+    pool = start_workers(jobs)  # first: they load matplotlib while the figures are checked
+    from convanim.build import build as run_build
     from convanim.gallery import gallery_entries, gallery_index
     from convanim.writers import atomic_output
 
