@@ -22,6 +22,9 @@ _EXPORTS = {
     "Theme": "convanim.theme",
     "WRITERS": "convanim.writers",
     "Output": "convanim.animate",
+    "Figure": "convanim.figures",
+    "FigureError": "convanim.figures",
+    "parse_figure": "convanim.figures",
     "save": "convanim.animate",
     "receptive_field": "convanim.receptive",
     "receptive_field_stats": "convanim.receptive",
@@ -43,6 +46,8 @@ __all__ = [
     "ConvSpec",
     "ConvSpecError",
     "DrawnGrid",
+    "Figure",
+    "FigureError",
     "Frame",
     "LayerSpecError",
     "Output",
@@ -55,6 +60,7 @@ __all__ = [
     "format_value",
     "layer_sizes",
     "load_values",
+    "parse_figure",
     "random_values",
     "receptive_field",
     "receptive_field_stats",
@@ -65,6 +71,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from convanim.animate import Output, save
+    from convanim.figures import Figure, FigureError, parse_figure
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.options import RenderOptions
     from convanim.receptive import (
