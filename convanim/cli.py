@@ -63,57 +63,33 @@ def fail(error: ValueError) -> NoReturn:
 
 
 class SizeType(click.ParamType):
-    """``5`` or ``5,7`` (rows,cols)."""
+    """``5`` or ``5,7`` (rows,cols), parsed as manifests parse it (convanim.figures)."""
 
     name = "size"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        parts = value.split(",")
+        from convanim.figures import parse_size
+        from convanim.geometry import ConvSpecError
+
         try:
-            numbers = [int(part) for part in parts]
-        except ValueError:
-            self.fail(
-                f"got '{value}'; expected an integer like 5 or rows,cols like 5,7", param, ctx
-            )
-        if len(numbers) == 1:
-            return numbers[0]
-        if len(numbers) == 2:
-            return tuple(numbers)
-        self.fail(f"got '{value}'; expected an integer like 5 or rows,cols like 5,7", param, ctx)
+            return parse_size(self.name, value)
+        except ConvSpecError as error:
+            self.fail(error.detail, param, ctx)
 
 
-class PaddingType(click.ParamType):
+class PaddingType(SizeType):
     """``1``, ``1,2`` (rows,cols), ``0,1,0,1`` (top,bottom,left,right) or a mode name."""
 
     name = "padding"
-    modes = ("valid", "same", "full")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        if value in self.modes:
-            return value
-        valid = (
-            "expected 1, rows,cols like 1,2, top,bottom,left,right like 0,1,0,1, or valid|same|full"
-        )
+        from convanim.figures import parse_padding
+        from convanim.geometry import ConvSpecError
+
         try:
-            numbers = [int(part) for part in value.split(",")]
-        except ValueError:
-            self.fail(f"got '{value}'; {valid}", param, ctx)
-        if len(numbers) == 1:
-            return numbers[0]
-        if len(numbers) == 2:
-            return tuple(numbers)
-        if len(numbers) == 4:
-            return (numbers[0], numbers[1]), (numbers[2], numbers[3])
-        self.fail(
-            f"got '{value}'; expected 1, rows,cols like 1,2, top,bottom,left,right like 0,1,0,1,"
-            " or valid|same|full",
-            param,
-            ctx,
-        )
+            return parse_padding(self.name, value)
+        except ConvSpecError as error:
+            self.fail(error.detail, param, ctx)
 
 
 SIZE, PADDING = SizeType(), PaddingType()
@@ -276,17 +252,6 @@ def output_options(command: F) -> F:
     return command
 
 
-def make_spec(params: dict[str, Any]) -> Any:
-    from convanim.geometry import ConvSpec, ConvSpecError
-
-    keys = ("input_size", "kernel_size", "stride", "padding", "dilation")
-    extra = {key: params[key] for key in ("transposed", "output_padding") if key in params}
-    try:
-        return ConvSpec(**{key: params[key] for key in keys}, **extra)
-    except ConvSpecError as error:
-        fail(error)
-
-
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="convanim")
 def main() -> None:
@@ -408,7 +373,8 @@ def info(as_json: bool, **params: Any) -> None:
       convanim info -i 5 -k 3 -s 2 -p 1
       convanim info -i 3 -k 3 -s 2 -p 1 --transposed --output-padding 1 --json
     """
-    spec = make_spec(params)
+    figure = make_figure("conv", params, limits=False)
+    spec = figure.spec
     (top, bottom), (left, right) = spec.pads
     rows_formula, cols_formula = spec.formula()
     facts = {
@@ -425,7 +391,7 @@ def info(as_json: bool, **params: Any) -> None:
         "frames": spec.frame_count,
         "drawn_size": list(spec.drawn_size),
         "formula": {"rows": rows_formula, "cols": cols_formula},
-        "alt_text": make_figure("conv", params, limits=False).alt_text(),
+        "alt_text": figure.alt_text(),
     }
     if as_json:
         click.echo(json.dumps(facts, indent=2))
