@@ -264,7 +264,12 @@ def main() -> None:
       convanim conv -i 5 -k 3 -s 2 -p 1 -o padding_strides.gif
       convanim conv -i 3 -k 3 -s 2 -p 1 --transposed --output-padding 1 -o up.gif
       convanim conv -i 5,7 -k 3 -d 2 --view flat -o dilated.png
+      convanim conv -i 5 -k 3 --values --view flat -o numbers.gif
+      convanim pool --mode max -i 4 -k 2 -s 2 --values -o max_pool.gif
+      convanim rf -k 3 -d 1,2,4 -o receptive_field.png
       convanim info -i 32 -k 3 -s 2 -p same
+      convanim build docs/figures.toml --check
+      convanim gallery gallery/
     """
 
 
