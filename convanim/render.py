@@ -24,6 +24,7 @@ from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import VIEWS, RenderOptions
 from convanim.theme import THEMES, Theme, hex_rgb
+from convanim.writers import Box, union_box
 
 if TYPE_CHECKING:
     from convanim.values import Worked
@@ -61,7 +62,6 @@ VECTOR_GAP_PX = 8  # between the frames of a vector strip, as in the PNG strip
 
 MAX_FRAME_PIXELS = 16_000_000
 Rgb = npt.NDArray[np.uint8]
-Box = tuple[int, int, int, int]
 EDGES = [[0, 1], [1, 2], [2, 3], [3, 0]]  # a cell's four edges as corner pairs
 
 
@@ -131,17 +131,6 @@ def grid_lines(ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.float64]:
         [np.stack([x, np.full_like(x, y[0])], 1), np.stack([x, np.full_like(x, y[-1])], 1)], 1
     )
     return np.concatenate([across, down])
-
-
-def _union_box(first: Box, second: Box | None) -> Box:
-    if second is None:
-        return first
-    return (
-        min(first[0], second[0]),
-        max(first[1], second[1]),
-        min(first[2], second[2]),
-        max(first[3], second[3]),
-    )
 
 
 def _blend(top: tuple[int, int, int], under: tuple[int, int, int], alpha: float) -> str:
@@ -474,7 +463,7 @@ class Animation:
         gc.restore()
         box = self._box(np.concatenate(dirty))
         if self.values is not None:
-            box = _union_box(box, self.values.draw(frame))
+            box = union_box(box, self.values.draw(frame))
         return box
 
     def vector(self, frames: Sequence[GeometryFrame], columns: int) -> Figure:

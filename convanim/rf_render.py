@@ -53,9 +53,11 @@ from convanim.writers import (
     MAX_STRIP_PIXELS,
     STRIP_GAP_PX,
     VECTOR,
+    Box,
     Drawn,
     check_output,
     strip_size,
+    union_box,
     write_gif,
     write_png,
     write_strip,
@@ -91,7 +93,6 @@ UNIT_FIT_PX = 1100
 
 Pair = tuple[int, int]
 Point = tuple[float, float]
-Box = tuple[int, int, int, int]  # (top, bottom, left, right) in pixels, exclusive ends
 Rgb = npt.NDArray[np.uint8]
 Stack = tuple[Mapping[str, Any], ...]
 
@@ -335,15 +336,6 @@ def _rects(boxes: npt.NDArray[np.float64]) -> MplPath:
 def _rgb(colour: str) -> tuple[float, float, float]:
     red, green, blue = hex_rgb(colour)
     return red / 255, green / 255, blue / 255
-
-
-def _union(first: Box, second: Box) -> Box:
-    return (
-        min(first[0], second[0]),
-        max(first[1], second[1]),
-        min(first[2], second[2]),
-        max(first[3], second[3]),
-    )
 
 
 class _Figure:
@@ -673,7 +665,7 @@ class FieldStrip(_Figure):
             gc.set_linewidth(self.line_width)
             renderer.draw_path(gc, segments_path(self._grid_lines(xs, ys)), transform)
             end = self.line_offset * 2
-            box = _union(box, self._box(xs[0], ys[0], xs[-1] + end, ys[-1] + end))
+            box = union_box(box, self._box(xs[0], ys[0], xs[-1] + end, ys[-1] + end))
         if panel.tap_points:
             dots, radius = self._dots(panel), self.dot_radius_px
             gc.set_linewidth(0)
@@ -686,7 +678,7 @@ class FieldStrip(_Figure):
                 _rgb(theme.line),
             )
             (x0, y0), (x1, y1) = dots.min(axis=0), dots.max(axis=0)
-            box = _union(box, self._box(x0 - radius, y0 - radius, x1 + radius, y1 + radius))
+            box = union_box(box, self._box(x0 - radius, y0 - radius, x1 + radius, y1 + radius))
         gc.restore()
         for text, line in zip(self.captions, panel.caption, strict=True):
             text.set_text(line)
@@ -962,7 +954,7 @@ class DependencyDiagram(_Figure):
         if len(points):
             (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
             r = self.radius + self.thick * DPI / 72
-            box = _union(box, self._box(x0 - r, y0 - r, x1 + r, y1 + r))
+            box = union_box(box, self._box(x0 - r, y0 - r, x1 + r, y1 + r))
         return box
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "check_output",
     "palette_for",
     "read_stamp",
+    "union_box",
     "write_gif",
     "write_png",
     "write_strip",
@@ -224,9 +225,8 @@ def read_stamp(path: str | os.PathLike[str]) -> str | None:
     return data[start:end].decode() or None
 
 
-def _union(first: Box | None, second: Box | None, shape: tuple[int, int]) -> Box:
-    if first is None or second is None:
-        return 0, shape[0], 0, shape[1]
+def union_box(first: Box, second: Box) -> Box:
+    """The smallest pixel box holding both, (top, bottom, left, right)."""
     return (
         min(first[0], second[0]),
         max(first[1], second[1]),
@@ -274,7 +274,8 @@ def write_gif(
                 stream.write(_frame_bytes(shown_indices, 0, 0, bits, frame_ms))
             else:
                 height, width = shown.shape
-                top, bottom, left, right = _union(previous_box, box, (height, width))
+                whole = (0, height, 0, width)
+                top, bottom, left, right = union_box(previous_box or whole, box or whole)
                 region = _words(pixels[top:bottom, left:right])
                 moved = region != shown[top:bottom, left:right]
                 shown[top:bottom, left:right] = region

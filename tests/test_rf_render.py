@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import gif_frames
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -387,16 +388,6 @@ def test_levels_that_shrink() -> None:
 
 
 # -- files ------------------------------------------------------------------------------------
-
-
-def gif_frames(path: Path) -> list[np.ndarray]:
-    """Every frame as a viewer shows it: RGB, composited over the frames before it."""
-    frames = []
-    with Image.open(path) as image:
-        for index in range(image.n_frames):
-            image.seek(index)
-            frames.append(np.asarray(image.convert("RGB")))
-    return frames
 
 
 def words(rgb: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import gif_frames
 from PIL import Image
 
 from convanim.animate import Output, save
@@ -38,16 +39,6 @@ def files_in(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-def gif_frames(path: Path) -> list[np.ndarray]:
-    """Every frame as a viewer shows it: RGB, composited over the frames before it."""
-    frames = []
-    with Image.open(path) as image:
-        for index in range(image.n_frames):
-            image.seek(index)
-            frames.append(np.asarray(image.convert("RGB")))
-    return frames
 
 
 def gif_blocks(data: bytes) -> dict[str, Any]:
