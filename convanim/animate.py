@@ -145,6 +145,7 @@ def save(
             animation.colours(),
             output.frame_ms,
             output.stamp,
+            animation.inks(),
         )
         return output.path
     pixels = (animation.render(frame) for frame in spec.frames())

@@ -225,14 +225,20 @@ def build(
 
 
 def _cost(entry: Entry) -> float:
-    """A rough rendering cost: frames, more with numbers to draw."""
+    """A rough rendering cost, in plain animation frames (a few ms each).
+
+    Frames with numbers cost about eight plain ones (text is the slow part); a receptive-field
+    GIF draws a figure per frame: each unit of a 1-D output, or each layer.
+    """
     figure = entry.figure
     assert figure is not None
-    if figure.kind == "rf":
-        return 10.0
     options = figure.options
-    frames = 1 if options["frame"] is not None else figure.spec.frame_count
-    return frames * (4.0 if options["values"] or options["input-values"] else 1.0)
+    animated = entry.output.suffix.lower() == ".gif"
+    if figure.kind == "rf":
+        frames = options["input"] if options["dims"] == 1 else len(figure.layers)
+        return 10.0 + 4.0 * (frames if animated else 1)
+    frames = figure.spec.frame_count if options["frame"] is None else 1
+    return 5.0 + frames * (8.0 if options["values"] or options["input-values"] else 1.0)
 
 
 def _collect(

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 # Bump when a change to convanim changes the pixels or bytes of existing figures.
-OUTPUT_VERSION = "2"
+OUTPUT_VERSION = "3"
 
 KINDS = ("conv", "pool", "rf")
 _DRAWING = ("view", "theme", "labels", "scale", "frame-ms", "columns", "frame", "max-frames")

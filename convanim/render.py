@@ -371,6 +371,10 @@ class Animation:
         ]
         return flat + shaded
 
+    def inks(self) -> list[str]:
+        """The colours drawn antialiased, over any of ``colours()``: lines and text."""
+        return [self.theme.line, self.theme.text]
+
     # -- moving parts, per frame ----------------------------------------------------------
 
     def _links(self, frame: GeometryFrame) -> npt.NDArray[np.float64]:

@@ -572,6 +572,10 @@ class FieldStrip(_Figure):
         theme = self.theme
         return [theme.background, theme.input, theme.line, theme.highlight, theme.text]
 
+    def inks(self) -> list[str] | None:
+        """The colours drawn antialiased, over any of ``colours()``: grid lines, dots, text."""
+        return [self.theme.line, self.theme.text]
+
     # -- artists: the raster background, and vector figures --------------------------------
 
     def _add_static(self, axes: Axes) -> None:
@@ -856,6 +860,10 @@ class DependencyDiagram(_Figure):
             theme.pale,
         ]
 
+    def inks(self) -> list[str] | None:
+        """None: units and edges of every colour are antialiased, over each other."""
+        return None
+
     def _edge_segments(self, edges: Sequence[Iterable[Pair]]) -> npt.NDArray[np.float64]:
         """Segments (n, 2, 2) between unit centres: layer l's edges join levels l and l - 1."""
         segments = [np.empty((0, 2, 2))]
@@ -991,7 +999,14 @@ def _write_gif(diagram: FieldStrip | DependencyDiagram, output: Output) -> Path:
             f"the animation would have {diagram.frame_count:,} frames, over the limit of "
             f"{output.max_frames:,}; use a smaller input, or raise --max-frames",
         )
-    write_gif(output.path, _frames(diagram), diagram.colours(), output.frame_ms, output.stamp)
+    write_gif(
+        output.path,
+        _frames(diagram),
+        diagram.colours(),
+        output.frame_ms,
+        output.stamp,
+        diagram.inks(),
+    )
     return output.path
 
 

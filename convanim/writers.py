@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import struct
 import tempfile
@@ -95,14 +96,24 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
 # -- GIF ----------------------------------------------------------------------------------
 
 
-def palette_for(colours: Sequence[str]) -> npt.NDArray[np.uint8]:
-    """A GIF palette (n, 3) for a figure drawn in these colours, with its antialiased blends."""
+def palette_for(colours: Sequence[str], inks: Sequence[str] | None = None) -> npt.NDArray[np.uint8]:
+    """A GIF palette (n, 3) for a figure drawn in these colours, with its antialiased blends.
+
+    ``inks`` are the colours drawn antialiased (lines, text): their edges blend only into
+    the colours under them, so the palette blends each ink with each colour. Without
+    ``inks``, every pair of colours blends. A smaller palette makes smaller GIFs: shorter
+    codes, and fewer edge colours for the LZW dictionary to learn.
+    """
     base = np.array(sorted({hex_rgb(c) for c in colours}), dtype=float)
+    if inks is None:
+        pairs = list(itertools.combinations(base, 2))
+    else:
+        strokes = np.array(sorted({hex_rgb(c) for c in inks}), dtype=float)
+        pairs = [(ink, paper) for ink in strokes for paper in base if (ink != paper).any()]
     entries = [base]
     weights = np.arange(1, BLEND_LEVELS + 1) / (BLEND_LEVELS + 1)
-    for i in range(len(base)):
-        for j in range(i + 1, len(base)):
-            entries.append(base[i] + np.outer(weights, base[j] - base[i]))
+    for ink, paper in pairs:
+        entries.append(paper + np.outer(weights, ink - paper))
     palette: npt.NDArray[np.uint8] = np.unique(np.rint(np.vstack(entries)).astype(np.uint8), axis=0)
     if len(palette) > MAX_COLOURS:
         # Too many colours for blends of every pair: keep the colours and as many blends as fit.
@@ -194,6 +205,36 @@ def _frame_bytes(
     return control + descriptor + bytes([code_size]) + data + b"\x00"
 
 
+def _patch(
+    indices: npt.NDArray[np.uint8], changed: npt.NDArray[np.bool_], transparent: int
+) -> npt.NDArray[np.uint8]:
+    """A frame's rectangle as written: its changed pixels, and unchanged ones transparent or,
+    where that makes fewer changes of colour along the rows, their own colour.
+
+    Both decode to the same picture. A run of unchanged pixels of one colour (row after row,
+    as LZW reads them) between two changed pixels keeps its colour when one of them has it:
+    an erased link line and the background around it become one run. Every other unchanged
+    pixel is transparent: long transparent runs are what the LZW dictionary learns best.
+    """
+    flat = indices.ravel()
+    size = flat.size
+    # One key per pixel, equal along a run: its index, plus 256 where it changed.
+    key = flat.astype(np.uint16)
+    key[changed.ravel()] += 256
+    starts = np.flatnonzero(key[1:] != key[:-1]) + 1
+    run = key[np.concatenate(([0], starts))]
+    lengths = np.diff(np.concatenate(([0], starts, [size])))
+    # Each run's neighbours; the rectangle's ends (512) bound a run but match no colour.
+    before = np.concatenate(([512], run[:-1]))
+    after = np.concatenate((run[1:], [512]))
+    unchanged = run < 256
+    joins = (before == run + 256) | (after == run + 256)  # a changed pixel of its colour
+    keep = unchanged & (before >= 256) & (after >= 256) & joins
+    out = flat.copy()
+    out[np.repeat(unchanged & ~keep, lengths)] = transparent
+    return out.reshape(indices.shape)
+
+
 def _gif_comment(text: bytes) -> bytes:
     """A GIF comment extension holding ``text``."""
     blocks = [text[i : i + 255] for i in range(0, len(text), 255)]
@@ -241,14 +282,17 @@ def write_gif(
     colours: Sequence[str],
     frame_ms: int = 1000,
     stamp: str | None = None,
+    inks: Sequence[str] | None = None,
 ) -> int:
     """Write an animated GIF that loops forever; returns the number of frames written.
+
+    ``colours`` and ``inks`` make the palette (see ``palette_for``).
 
     Only the part of each frame inside its box (and the box before it) is read: the writer
     keeps the frame shown so far as palette indices and stores each new frame as the rectangle
     that changed, unchanged pixels in it transparent.
     """
-    palette = palette_for(colours)
+    palette = palette_for(colours, inks)
     quantise = _Quantiser(palette)
     transparent = len(palette)  # the first free index: "unchanged since the last frame"
     bits = max(2, int(transparent).bit_length())
@@ -291,8 +335,7 @@ def write_gif(
                     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
                 else:  # nothing moved: one transparent pixel keeps the frame and its time
                     r0, r1, c0, c1 = 0, 1, 0, 1
-                patch = indices[r0:r1, c0:c1].copy()
-                patch[~changed[r0:r1, c0:c1]] = transparent
+                patch = _patch(indices[r0:r1, c0:c1], changed[r0:r1, c0:c1], transparent)
                 origin = int(left + c0), int(top + r0)
                 stream.write(_frame_bytes(patch, *origin, bits, frame_ms, transparent))
             previous_box = box

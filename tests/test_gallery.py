@@ -13,24 +13,26 @@ from convanim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The published conv_arithmetic animations: name and frame count (conv_arithmetic.tsv).
-REFERENCE_FRAMES = {
-    "no_padding_no_strides": 4,
-    "arbitrary_padding_no_strides": 36,
-    "same_padding_no_strides": 25,
-    "full_padding_no_strides": 49,
-    "no_padding_strides": 4,
-    "padding_strides": 9,
-    "padding_strides_odd": 9,
-    "dilation": 9,
-    "no_padding_no_strides_transposed": 16,
-    "arbitrary_padding_no_strides_transposed": 25,
-    "same_padding_no_strides_transposed": 25,
-    "full_padding_no_strides_transposed": 25,
-    "no_padding_strides_transposed": 25,
-    "padding_strides_transposed": 25,
-    "padding_strides_odd_transposed": 36,
+# The published conv_arithmetic animations (conv_arithmetic.tsv): frames, width and height in
+# pixels, bytes.
+REFERENCE = {
+    "no_padding_no_strides": (4, 244, 259, 37751),
+    "arbitrary_padding_no_strides": (36, 495, 542, 476750),
+    "same_padding_no_strides": (25, 395, 449, 276460),
+    "full_padding_no_strides": (49, 495, 576, 435605),
+    "no_padding_strides": (4, 294, 288, 44665),
+    "padding_strides": (9, 395, 381, 118422),
+    "padding_strides_odd": (9, 445, 411, 122211),
+    "dilation": (9, 395, 381, 124951),
+    "no_padding_no_strides_transposed": (16, 344, 386, 164355),
+    "arbitrary_padding_no_strides_transposed": (25, 445, 479, 323062),
+    "same_padding_no_strides_transposed": (25, 395, 449, 213333),
+    "full_padding_no_strides_transposed": (25, 395, 449, 287001),
+    "no_padding_strides_transposed": (25, 395, 449, 197717),
+    "padding_strides_transposed": (25, 395, 449, 272498),
+    "padding_strides_odd_transposed": (36, 445, 513, 303965),
 }
+REFERENCE_FRAMES = {name: row[0] for name, row in REFERENCE.items()}
 EXTRA = {
     "numerical_no_padding_no_strides.gif": 9,
     "numerical_padding_strides.gif": 9,
@@ -56,6 +58,16 @@ def test_gallery_has_each_reference_animation(gallery: Path, name: str, frames: 
         assert gif.n_frames == frames
         assert gif.info["loop"] == 0
         assert gif.info["duration"] == 1000
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_gallery_gifs_are_at_most_half_the_reference_bytes(gallery: Path, name: str) -> None:
+    """Bytes per frame-pixel: at most half of the published GIF's (issue 6)."""
+    frames, width, height, size = REFERENCE[name]
+    path = gallery / f"{name}.gif"
+    with Image.open(path) as gif:
+        ours = path.stat().st_size / (gif.n_frames * gif.size[0] * gif.size[1])
+    assert ours <= 0.5 * size / (frames * width * height)
 
 
 @pytest.mark.parametrize(("name", "frames"), sorted(EXTRA.items()))

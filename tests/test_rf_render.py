@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import gif_frames
+from helpers import gif_frames, quantised, words
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -34,7 +34,7 @@ from convanim.receptive import (
 )
 from convanim.rf_render import DependencyDiagram, FieldStrip, save_rf
 from convanim.theme import THEMES, hex_rgb
-from convanim.writers import STRIP_GAP_PX, palette_for, read_stamp
+from convanim.writers import STRIP_GAP_PX, read_stamp
 
 Rgb = tuple[int, int, int]
 Pair = tuple[int, int]
@@ -390,23 +390,6 @@ def test_levels_that_shrink() -> None:
 # -- files ------------------------------------------------------------------------------------
 
 
-def words(rgb: np.ndarray) -> np.ndarray:
-    """Each pixel as one integer, for fast counting."""
-    rgb = rgb.astype(np.int64)
-    packed: np.ndarray = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-    return packed
-
-
-def quantised(rgb: np.ndarray, colours: list[str]) -> np.ndarray:
-    """Pixels mapped to the nearest entry of the GIF writer's palette for ``colours``."""
-    palette = palette_for(colours).astype(np.int64)
-    unique, inverse = np.unique(words(rgb).reshape(-1), return_inverse=True)
-    split = np.stack([unique >> 16, (unique >> 8) & 255, unique & 255], axis=1)
-    distance = ((split[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)
-    mapped: np.ndarray = palette[distance.argmin(axis=1)][inverse.reshape(-1)]
-    return mapped.reshape(rgb.shape).astype(np.uint8)
-
-
 def read_png(path: Path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
@@ -437,7 +420,8 @@ def test_gif_frames_are_the_rendered_frames(tmp_path: Path, name: str) -> None:
     )
     assert len(decoded) == diagram.frame_count == expected_frames
     for index, gif in enumerate(decoded):
-        assert np.array_equal(gif, quantised(diagram.render(index), diagram.colours())), index
+        expected = quantised(diagram.render(index), diagram.colours(), diagram.inks())
+        assert np.array_equal(gif, expected), index
 
 
 def test_every_flat_colour_is_declared() -> None:

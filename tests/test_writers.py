@@ -14,19 +14,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import gif_frames
+from helpers import gif_frames, quantised
 from PIL import Image
 
 from convanim.animate import Output, save
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.render import Animation, RenderOptions, render_frames
 from convanim.theme import THEMES, hex_rgb
-from convanim.writers import check_output, write_gif
+from convanim.writers import _patch, check_output, write_gif
 
 Rgb = tuple[int, int, int]
 
 GAP_PX = 8  # between the frames of a PNG strip
-EDGE_TOLERANCE = 32  # per channel: an antialiased edge quantised to the nearest palette blend
+# Per channel: an antialiased edge quantised to the nearest palette blend. Blends sit at
+# thirds between an ink and the colour under it, so an edge is at most a sixth of the way off.
+EDGE_TOLERANCE = 43
 
 PADDING_STRIDES = ConvSpec(5, 3, stride=2, padding=1)  # output 3x3: 9 frames
 WIDE = ConvSpec((4, 5), 3)  # output 2x3: 6 frames, more columns than rows
@@ -175,6 +177,21 @@ def test_gif_frames_match_rendered_frames(tmp_path: Path, case: str) -> None:
         assert (difference == 0).mean() > 0.8, f"frame {index}"
 
 
+@pytest.mark.parametrize("case", list(GIF_CASES))
+def test_gif_frames_are_full_redraws_exactly(tmp_path: Path, case: str) -> None:
+    """Each frame stored as its changed rectangle decodes to the whole frame drawn afresh,
+    pixel for pixel, in the palette's colours: nothing is lost by storing only the changes."""
+    spec, options = GIF_CASES[case]
+    path = tmp_path / "x.gif"
+    save(spec, Output(path), options)
+    animation = Animation(spec, options)
+    colours, inks = animation.colours(), animation.inks()
+    for index, (gif, rgb) in enumerate(
+        zip(gif_frames(path), render_frames(spec, options), strict=True)
+    ):
+        assert np.array_equal(gif, quantised(rgb, colours, inks)), f"frame {index}"
+
+
 def colour_at(image: np.ndarray, animation: Animation, plane: Any, row: int, col: int) -> Rgb:
     """The most common colour of a 7x7 patch at the centre of a cell (a link may cross it)."""
     x, y = animation.axes.transData.transform(plane.cell(row, col)).mean(axis=0)
@@ -207,6 +224,45 @@ def test_gif_cell_centres_are_exact(padding_strides_gif: Path) -> None:
                 if (row, col) != frame.output:
                     got = colour_at(image, animation, animation.output_plane, row, col)
                     assert got == cyan, (frame.index, row, col)
+
+
+T = 9  # the transparent index in the tests of _patch
+
+
+@pytest.mark.parametrize(
+    ("indices", "changed", "written"),
+    [
+        # An erased line (1) beside unchanged background (1): one run of 1s.
+        ([2, 1, 1, 1, 1, 2], [1, 1, 0, 0, 0, 1], [2, 1, 1, 1, 1, 2]),
+        ([2, 1, 1, 1, 1, 2], [1, 0, 0, 0, 1, 1], [2, 1, 1, 1, 1, 2]),
+        # Unchanged between changed pixels of other colours: transparent.
+        ([2, 1, 1, 1, 3], [1, 0, 0, 0, 1], [2, T, T, T, 3]),
+        # Next to another unchanged run: transparent, however the changed neighbour looks.
+        ([1, 1, 1, 4, 4, 2], [1, 0, 0, 0, 0, 1], [1, T, T, T, T, 2]),
+        # The rectangle's ends bound a run but match no colour.
+        ([1, 1, 2], [0, 0, 1], [T, T, 2]),
+        ([2, 1, 1], [1, 0, 0], [2, T, T]),
+        ([2, 2, 1], [0, 0, 1], [T, T, 1]),
+        ([1, 2, 2], [1, 0, 0], [1, T, T]),
+        ([1, 1, 1], [0, 0, 0], [T, T, T]),
+        ([3, 1, 1], [0, 0, 1], [T, T, 1]),
+        ([1, 1, 1], [0, 0, 1], [1, 1, 1]),
+    ],
+)
+def test_patch_keeps_unchanged_runs_only_where_they_join_their_colour(
+    indices: list[int], changed: list[int], written: list[int]
+) -> None:
+    patch = _patch(
+        np.array([indices], dtype=np.uint8), np.array([changed], dtype=bool), transparent=T
+    )
+    assert patch.tolist() == [written]
+
+
+def test_patch_reads_rows_in_order() -> None:
+    """Runs continue from one row's end to the next row's start, as LZW reads them."""
+    indices = np.array([[2, 1, 1], [1, 1, 2]], dtype=np.uint8)
+    changed = np.array([[1, 1, 0], [0, 0, 1]], dtype=bool)
+    assert _patch(indices, changed, transparent=T).tolist() == [[2, 1, 1], [1, 1, 2]]
 
 
 def test_same_gif_twice_is_byte_identical(tmp_path: Path, padding_strides_gif: Path) -> None:
