@@ -679,12 +679,12 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
       stride = 2
       padding = 1
     """
-    from convanim.workers import start_workers
-
-    pool = None if check else start_workers(jobs)  # first: they load matplotlib meanwhile
     from convanim.build import ManifestError, load_manifest
     from convanim.build import build as run_build
+    from convanim.workers import start_workers
 
+    # Workers start before the manifest is read, and load matplotlib meanwhile.
+    pool = None if check else start_workers(jobs)
     try:
         entries = load_manifest(manifest)
     except ManifestError as error:
@@ -732,12 +732,12 @@ def gallery(out_dir: str, jobs: int | None) -> None:
       convanim gallery gallery/
       convanim gallery docs/_static/conv --jobs 2
     """
-    from convanim.workers import start_workers
-
-    pool = start_workers(jobs)  # first: they load matplotlib while the figures are checked
     from convanim.build import build as run_build
     from convanim.gallery import gallery_entries, gallery_index
+    from convanim.workers import start_workers
     from convanim.writers import atomic_output
+
+    pool = start_workers(jobs)  # they load matplotlib while the figures are checked
 
     folder = Path(out_dir)
     try:

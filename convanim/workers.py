@@ -1,4 +1,4 @@
-"""Worker processes for builds: the standard library only, so they start before anything heavy."""
+"""Worker processes for builds: the standard library only, so that importing this costs nothing."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ def _warm() -> None:
 def start_workers(jobs: int | None) -> ProcessPoolExecutor | None:
     """Worker processes for a build, already loading the renderer; None for one job.
 
-    Started before the manifest is read, the workers spend the second matplotlib takes to
-    import while the parent validates: it is most of a small build's time.
+    Start them after the parent's own imports (numpy, Pillow: forked workers inherit them,
+    instead of each importing them again on a shared core) and before the manifest is read:
+    the workers spend the second matplotlib takes to import while the parent validates. That
+    second is most of a small build's time.
     """
     count = jobs or os.cpu_count() or 1
     if count <= 1:
