@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.axes import Axes
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.path import Path
-from matplotlib.transforms import Affine2DBase
+from matplotlib.text import Text
+from matplotlib.transforms import Affine2D, Affine2DBase, Bbox, Transform, TransformedBbox
 
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
@@ -34,6 +35,7 @@ __all__ = [
     "VIEWS",
     "Animation",
     "RenderOptions",
+    "Sheet",
     "grid_lines",
     "render_frames",
     "segments_path",
@@ -88,31 +90,76 @@ def _polygons(corners: npt.NDArray[np.float64]) -> Path:
 
 
 PIXEL_SLACK = 0.25  # see pixel_figure
+A = TypeVar("A", bound=Artist)
 
 
 def pixel_figure(width_px: int, height_px: int, dpi: float = 100.0) -> Figure:
     """A figure that comes out at exactly these pixels.
 
     Matplotlib truncates (some releases round) inches * dpi to whole pixels: 463.99999 would
-    lose a pixel. A quarter pixel more gives the same size either way; ``tile`` places axes
-    on whole pixels from the bottom-left, so the slack falls outside them.
+    lose a pixel. A quarter pixel more gives the same size either way; sheets sit on whole
+    pixels from the bottom-left, so the slack falls outside them.
     """
     return Figure(
         figsize=((width_px + PIXEL_SLACK) / dpi, (height_px + PIXEL_SLACK) / dpi), dpi=dpi
     )
 
 
-def tile(
-    figure: Figure, index: int, columns: int, size: tuple[int, int], gap: int, rows: int
-) -> tuple[float, float, float, float]:
-    """The axes rectangle (figure fractions) of tile ``index`` of a row-major grid of tiles of
-    ``size`` (width, height) pixels with ``gap`` pixels between them, on whole pixels."""
+def tile(index: int, columns: int, size: tuple[int, int], gap: int, rows: int) -> tuple[int, int]:
+    """The bottom-left pixel of tile ``index`` of a row-major grid of tiles of ``size`` (width,
+    height) pixels with ``gap`` pixels between them."""
     width, height = size
     row, col = divmod(index, columns)
-    total_w = figure.bbox.width
-    total_h = figure.bbox.height
-    bottom = (rows - 1 - row) * (height + gap)
-    return (col * (width + gap) / total_w, bottom / total_h, width / total_w, height / total_h)
+    return col * (width + gap), (rows - 1 - row) * (height + gap)
+
+
+class Sheet:
+    """A rectangle of whole pixels on a figure, in its own data coordinates.
+
+    Artists added to it are mapped onto the rectangle and clipped to it: the few things an
+    Axes does that convanim needs, without an Axes, whose ticks, spines and limits cost more
+    to set up than an animation costs to draw.
+    """
+
+    def __init__(
+        self,
+        figure: Figure,
+        origin: tuple[int, int],
+        size: tuple[int, int],
+        limits: tuple[float, float, float, float],
+    ) -> None:
+        """``origin``: the bottom-left pixel; ``limits``: (x0, x1, y0, y1) seen from left to
+        right and bottom to top (y0 > y1 turns y downwards)."""
+        (left, bottom), (width, height) = origin, size
+        x0, x1, y0, y1 = limits
+        # Through inches, so that a figure saved at another dpi (vector output) scales with it.
+        inches = (
+            Affine2D()
+            .translate(-x0, -y0)
+            .scale(width / (x1 - x0), height / (y1 - y0))
+            .translate(left, bottom)
+            .scale(1 / figure.dpi)
+        )
+        self.figure = figure
+        self.transform: Transform = inches + figure.dpi_scale_trans
+        dpi = figure.dpi
+        box = Bbox.from_bounds(left / dpi, bottom / dpi, width / dpi, height / dpi)
+        self.clip = TransformedBbox(box, figure.dpi_scale_trans)
+
+    def add(self, artist: A) -> A:
+        """Draw ``artist`` (given in data coordinates) in this sheet."""
+        artist.set_transform(self.transform)
+        artist.set_clip_box(self.clip)
+        self.figure.add_artist(artist)
+        return artist
+
+    def text(self, x: float, y: float, text: str, **style: Any) -> Text:
+        """A text artist at (x, y); ``style`` as ``matplotlib.text.Text`` takes it."""
+        return self.add(Text(x, y, text, **style))
+
+    def draw_artist(self, artist: Artist) -> None:
+        """Draw one (animated) artist on the canvas as it stands."""
+        self.figure.draw_artist(artist)
 
 
 def segments_path(segments: npt.NDArray[np.float64]) -> Path:
@@ -256,19 +303,14 @@ class Animation:
     def _build(self) -> None:
         theme = self.theme
         width_px, height_px = self.size
-        x0, x1, y0, y1 = self.limits
-
         dpi = 100.0
         figure = pixel_figure(width_px, height_px, dpi)
         figure.patch.set_facecolor(theme.background)
-        axes = figure.add_axes(tile(figure, 0, 1, self.size, 0, 1))
-        axes.set_axis_off()
-        axes.set_xlim(x0, x1)
-        axes.set_ylim(y0, y1)
-        self.figure, self.axes = figure, axes
+        sheet = Sheet(figure, (0, 0), self.size, self.limits)
+        self.figure, self.sheet = figure, sheet
         self.canvas = FigureCanvasAgg(figure)
 
-        self._add_static(axes)
+        self._add_static(sheet)
         thick, thin = self._lw(THICK_PT), self._lw(THIN_PT)
 
         # Moving parts, drawn per frame over the cached background: one collection of
@@ -285,10 +327,10 @@ class Animation:
         self.background = self.canvas.copy_from_bbox(figure.bbox)
         self.static_background = self.background
         self.renderer = self.canvas.get_renderer()
-        self.transform: Affine2DBase = axes.transData.frozen()  # type: ignore[assignment]
+        self.transform: Affine2DBase = sheet.transform.frozen()  # type: ignore[assignment]
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
 
-    def _add_static(self, axes: Axes) -> None:
+    def _add_static(self, sheet: Sheet) -> None:
         """The parts of the figure that no frame changes: grids, cells, labels, cell values."""
         theme, grid = self.theme, self.grid
         drawn_rows, drawn_cols = grid.shape
@@ -299,7 +341,7 @@ class Animation:
         # Padding and inserted zeros: no fill, a dashed grid under everything.
         blank = grid.cells != Cell.INPUT
         if blank.any():
-            axes.add_collection(
+            sheet.add(
                 PolyCollection(
                     [inp.cell(r, c) for r, c in zip(*np.nonzero(blank), strict=True)],
                     facecolors=theme.padding,
@@ -307,10 +349,10 @@ class Animation:
                 )
             )
             segments = list(inp.xy(grid_lines(range(drawn_rows + 1), range(drawn_cols + 1))))
-            axes.add_collection(
+            sheet.add(
                 LineCollection(segments, colors=theme.line, linewidths=thick, linestyles=[dashes])
             )
-        axes.add_collection(
+        sheet.add(
             PolyCollection(
                 [inp.cell(r, c) for r, c in zip(*np.nonzero(~blank), strict=True)],
                 facecolors=theme.input,
@@ -318,7 +360,7 @@ class Animation:
                 linewidths=thick,
             )
         )
-        axes.add_collection(
+        sheet.add(
             PolyCollection(
                 [out.cell(r, c) for r in range(out_rows) for c in range(out_cols)],
                 facecolors=theme.output,
@@ -327,28 +369,28 @@ class Animation:
             )
         )
         if self.options.labels:
-            self._add_labels(axes)
+            self._add_labels(sheet)
 
         if self.worked is not None:
-            _Values.add_static(self, self.worked, axes)
+            _Values.add_static(self, self.worked, sheet)
 
-    def _add_labels(self, axes: Axes) -> None:
+    def _add_labels(self, sheet: Sheet) -> None:
         drawn_rows, drawn_cols = self.grid.shape
         out_cols = self.spec.output_size[1]
         size = 11 * self.cell_px / OBLIQUE_CELL_PX
         style: dict[str, Any] = {"color": self.theme.text, "fontsize": size, "ha": "center"}
         if self.options.view == "oblique":
             bottom = self.input_plane.corner(drawn_rows, 0)
-            axes.text(bottom[0], bottom[1] - 0.5, "input", va="top", **style)
+            sheet.text(bottom[0], bottom[1] - 0.5, "input", va="top", **style)
             top = self.output_plane.corner(0, out_cols)
-            axes.text(top[0], top[1] + 0.5, "output", va="bottom", **style)
+            sheet.text(top[0], top[1] + 0.5, "output", va="bottom", **style)
         else:
             for plane, cols, text in (
                 (self.input_plane, drawn_cols, "input"),
                 (self.output_plane, out_cols, "output"),
             ):
                 mid = (plane.corner(0, 0) + plane.corner(0, cols)) / 2
-                axes.text(mid[0], mid[1] + 0.3, text, va="bottom", **style)
+                sheet.text(mid[0], mid[1] + 0.3, text, va="bottom", **style)
 
     def _link_colour(self) -> str:
         """The hairlines to the output cell: the text colour, half faded into the background.
@@ -481,15 +523,13 @@ class Animation:
         dpi = 100.0
         figure = pixel_figure(total_w, total_h, dpi)
         figure.patch.set_facecolor(self.theme.background)
-        x0, x1, y0, y1 = self.limits
         for index, frame in enumerate(frames):
-            axes = figure.add_axes(tile(figure, index, columns, self.size, gap, rows))
-            axes.set_axis_off()
-            axes.set_xlim(x0, x1)
-            axes.set_ylim(y0, y1)
-            self._add_static(axes)
+            sheet = Sheet(
+                figure, tile(index, columns, self.size, gap, rows), self.size, self.limits
+            )
+            self._add_static(sheet)
             moving = self._moving(frame)
-            axes.add_patch(
+            sheet.add(
                 PathPatch(
                     _polygons(moving.shaded),
                     facecolor=self.theme.shade,
@@ -498,15 +538,13 @@ class Animation:
                 )
             )
             thick, thin = self.widths
-            axes.add_collection(
-                LineCollection(list(moving.thick), colors=self.theme.line, linewidths=thick)
-            )
+            sheet.add(LineCollection(list(moving.thick), colors=self.theme.line, linewidths=thick))
             if len(moving.thin):
-                axes.add_collection(
+                sheet.add(
                     LineCollection(list(moving.thin), colors=self.theme.text, linewidths=thin)
                 )
             if self.values is not None:
-                self.values.add_frame(axes, frame)
+                self.values.add_frame(sheet, frame)
         return figure
 
     def _box(self, points: npt.NDArray[np.float64]) -> Box:
@@ -542,22 +580,22 @@ class _Values:
     def __init__(self, animation: Animation, worked: Worked) -> None:
         self.animation, self.worked = animation, worked
         self.style = _ValueStyle.of(animation)
-        axes, style = animation.axes, self.style
+        sheet, style = animation.sheet, self.style
         self.weights = []
         if worked.weights is not None:
             for weight in worked.weights.ravel():
                 self.weights.append(
-                    axes.text(0, 0, style.text(weight), animated=True, **style.small)
+                    sheet.text(0, 0, style.text(weight), animated=True, **style.small)
                 )
-        self.current = axes.text(0, 0, "", animated=True, fontweight="bold", **style.cell)
-        self.filler = axes.text(0, 0, "", animated=True, **style.cell)
+        self.current = sheet.text(0, 0, "", animated=True, fontweight="bold", **style.cell)
+        self.filler = sheet.text(0, 0, "", animated=True, **style.cell)
         x, y = style.caption_at
-        self.caption = axes.text(x, y, "", animated=True, **style.caption)
+        self.caption = sheet.text(x, y, "", animated=True, **style.caption)
         self.filled = 0
         self.shown: dict[str, Any] = {}
 
     @staticmethod
-    def add_static(animation: Animation, worked: Worked, axes: Axes) -> None:
+    def add_static(animation: Animation, worked: Worked, sheet: Sheet) -> None:
         """Every drawn cell's value."""
         style = _ValueStyle.of(animation)
         inp = animation.input_plane
@@ -565,7 +603,7 @@ class _Values:
         for row in range(rows):
             for col in range(cols):
                 x, y = inp.cell(row, col).mean(axis=0)
-                axes.text(x, y, style.text(worked.drawn[row, col]), **style.cell)
+                sheet.text(x, y, style.text(worked.drawn[row, col]), **style.cell)
 
     def fill_to(self, index: int) -> npt.NDArray[np.float64]:
         """Put outputs 0 .. index-1 into the background; returns the corners of cells it changed."""
@@ -581,7 +619,7 @@ class _Values:
             cell, text = self._output(done)
             self.filler.set_position(tuple(cell.mean(axis=0)))
             self.filler.set_text(text)
-            animation.axes.draw_artist(self.filler)
+            animation.sheet.draw_artist(self.filler)
             corners.append(cell)
         if start != self.filled or index != self.filled:
             animation.background = animation.canvas.copy_from_bbox(animation.figure.bbox)
@@ -605,13 +643,13 @@ class _Values:
         animation = self.animation
         for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
             text.set_position(self._weight_at(row, col))
-            animation.axes.draw_artist(text)
+            animation.sheet.draw_artist(text)
         cell, value = self._output(frame.index)
         self.current.set_position(tuple(cell.mean(axis=0)))
         self.current.set_text(value)
-        animation.axes.draw_artist(self.current)
+        animation.sheet.draw_artist(self.current)
         self.caption.set_text(self.sum(frame))
-        animation.axes.draw_artist(self.caption)
+        animation.sheet.draw_artist(self.caption)
         self.shown = {
             "output": frame.output,
             "value": self.current.get_text(),
@@ -627,22 +665,22 @@ class _Values:
             min(int(np.ceil(extent.x1)) + 2, width),
         )
 
-    def add_frame(self, axes: Axes, frame: GeometryFrame) -> None:
-        """One frame's numbers as artists on ``axes`` (vector output)."""
+    def add_frame(self, sheet: Sheet, frame: GeometryFrame) -> None:
+        """One frame's numbers as artists on ``sheet`` (vector output)."""
         style = self.style
         for done in range(frame.index):
             cell, text = self._output(done)
             x, y = cell.mean(axis=0)
-            axes.text(x, y, text, **style.cell)
+            sheet.text(x, y, text, **style.cell)
         if self.worked.weights is not None:
             for weight, (row, col) in zip(self.worked.weights.ravel(), frame.taps, strict=True):
                 x, y = self._weight_at(row, col)
-                axes.text(x, y, style.text(weight), **style.small)
+                sheet.text(x, y, style.text(weight), **style.small)
         cell, value = self._output(frame.index)
         x, y = cell.mean(axis=0)
-        axes.text(x, y, value, fontweight="bold", **style.cell)
+        sheet.text(x, y, value, fontweight="bold", **style.cell)
         x, y = style.caption_at
-        axes.text(x, y, self.sum(frame), **style.caption)
+        sheet.text(x, y, self.sum(frame), **style.caption)
 
     def sum(self, frame: GeometryFrame) -> str:
         """The arithmetic of one output cell, as a line of text."""

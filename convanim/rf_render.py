@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
@@ -47,7 +47,14 @@ from convanim.receptive import (
     receptive_field,
     receptive_field_stats,
 )
-from convanim.render import MAX_FRAME_PIXELS, grid_lines, pixel_figure, segments_path, tile
+from convanim.render import (
+    MAX_FRAME_PIXELS,
+    Sheet,
+    grid_lines,
+    pixel_figure,
+    segments_path,
+    tile,
+)
 from convanim.theme import THEMES, Theme, hex_rgb
 from convanim.writers import (
     MAX_STRIP_PIXELS,
@@ -361,37 +368,35 @@ class _Figure:
         self.size = (width, height)
         self.figure = figure = pixel_figure(width, height, DPI)
         figure.patch.set_facecolor(self.theme.background)
-        self.axes = self._pixel_axes(figure, tile(figure, 0, 1, self.size, 0, 1))
+        self.sheet = self._sheet(figure, (0, 0))
         self.canvas: Any = FigureCanvasAgg(figure)
 
-    def _pixel_axes(self, figure: Figure, rect: tuple[float, float, float, float]) -> Axes:
-        axes = figure.add_axes(rect)
-        axes.set_axis_off()
-        axes.set_xlim(0, self.size[0])
-        axes.set_ylim(self.size[1], 0)
-        return axes
+    def _sheet(self, figure: Figure, origin: tuple[int, int]) -> Sheet:
+        """A frame's area of ``figure``, in pixels from its top-left corner."""
+        width, height = self.size
+        return Sheet(figure, origin, self.size, (0, width, height, 0))
 
     def _cache(self) -> None:
         """Draw the static parts once and keep them as the background of every frame."""
-        self._add_static(self.axes)
+        self._add_static(self.sheet)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.renderer: Any = self.canvas.get_renderer()
-        self.transform = self.axes.transData.frozen()
+        self.transform = self.sheet.transform.frozen()
 
-    def _add_static(self, axes: Axes) -> None:
+    def _add_static(self, sheet: Sheet) -> None:
         raise NotImplementedError
 
-    def _add_frame(self, axes: Axes, index: int) -> None:
+    def _add_frame(self, sheet: Sheet, index: int) -> None:
         raise NotImplementedError
 
     def _check_index(self, index: int) -> None:
         if not 0 <= index < self.frame_count:
             raise IndexError(f"frame {index}; expected 0 to {self.frame_count - 1}")
 
-    def _text(self, axes: Axes, x: float, y: float, text: str = "", **style: Any) -> Text:
+    def _text(self, sheet: Sheet, x: float, y: float, text: str = "", **style: Any) -> Text:
         style = {"fontsize": FONT_PT * self.options.scale, "color": self.theme.text, **style}
-        return axes.text(x, y, text, **style)
+        return sheet.text(x, y, text, **style)
 
     def _box(self, x0: float, y0: float, x1: float, y1: float, margin: float = 3) -> Box:
         width, height = self.size
@@ -439,10 +444,9 @@ class _Figure:
         figure = pixel_figure(total_w, total_h, DPI)
         figure.patch.set_facecolor(self.theme.background)
         for position, index in enumerate(indices):
-            rect = tile(figure, position, columns, self.size, gap, rows)
-            axes = self._pixel_axes(figure, rect)
-            self._add_static(axes)
-            self._add_frame(axes, index)
+            sheet = self._sheet(figure, tile(position, columns, self.size, gap, rows))
+            self._add_static(sheet)
+            self._add_frame(sheet, index)
         return figure
 
 
@@ -481,7 +485,7 @@ class FieldStrip(_Figure):
         self.frame_count = len(self.panels)
         self._layout()
         self.captions = [
-            self._text(self.axes, x, y, animated=True, ha="center", va="top")
+            self._text(self.sheet, x, y, animated=True, ha="center", va="top")
             for x, y in self.caption_xy
         ]
         self._cache()
@@ -578,9 +582,9 @@ class FieldStrip(_Figure):
 
     # -- artists: the raster background, and vector figures --------------------------------
 
-    def _add_static(self, axes: Axes) -> None:
+    def _add_static(self, sheet: Sheet) -> None:
         xs, ys = self.xs, self.ys
-        axes.add_patch(
+        sheet.add(
             Rectangle(
                 (xs[0], ys[0]),
                 xs[-1] - xs[0],
@@ -590,7 +594,7 @@ class FieldStrip(_Figure):
                 antialiased=False,
             )
         )
-        axes.add_collection(self._grid(xs, ys))
+        sheet.add(self._grid(xs, ys))
 
     def _grid_lines(self, xs: npt.ArrayLike, ys: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """The grid lines along these cell boundaries, in pixels."""
@@ -605,30 +609,32 @@ class FieldStrip(_Figure):
             snap=False,
         )
 
-    def _add_frame(self, axes: Axes, index: int) -> None:
+    def _add_frame(self, sheet: Sheet, index: int) -> None:
         panel = self.panels[index]
         field = self._field(panel)
         if field is not None:
             boxes, xs, ys = field
-            axes.add_patch(
+            sheet.add(
                 PathPatch(
                     _rects(boxes), facecolor=self.theme.highlight, linewidth=0, antialiased=False
                 )
             )
-            axes.add_collection(self._grid(xs, ys))
+            sheet.add(self._grid(xs, ys))
         if panel.tap_points:
             dots = self._dots(panel)
-            axes.plot(
-                dots[:, 0],
-                dots[:, 1],
-                linestyle="none",
-                marker="o",
-                markersize=2 * self.dot_radius_px * 72 / DPI,
-                markerfacecolor=self.theme.line,
-                markeredgewidth=0,
+            sheet.add(
+                Line2D(
+                    dots[:, 0],
+                    dots[:, 1],
+                    linestyle="none",
+                    marker="o",
+                    markersize=2 * self.dot_radius_px * 72 / DPI,
+                    markerfacecolor=self.theme.line,
+                    markeredgewidth=0,
+                )
             )
         for (x, y), line in zip(self.caption_xy, panel.caption, strict=True):
-            self._text(axes, x, y, line, ha="center", va="top")
+            self._text(sheet, x, y, line, ha="center", va="top")
 
     def _field(
         self, panel: Panel
@@ -686,7 +692,7 @@ class FieldStrip(_Figure):
         gc.restore()
         for text, line in zip(self.captions, panel.caption, strict=True):
             text.set_text(line)
-            self.axes.draw_artist(text)
+            self.sheet.draw_artist(text)
         self.shown = tuple(text.get_text() for text in self.captions)
         return box
 
@@ -741,7 +747,7 @@ class DependencyDiagram(_Figure):
             reads.append(table)
         self._reads = reads
         self._layout()
-        self.caption = self._text(self.axes, *self.caption_xy, animated=True, ha="center")
+        self.caption = self._text(self.sheet, *self.caption_xy, animated=True, ha="center")
         self.caption.set_verticalalignment("center")
         self._cache()
         self.shown: tuple[str, ...] = ()
@@ -886,23 +892,25 @@ class DependencyDiagram(_Figure):
     # -- artists: the raster background, and vector figures --------------------------------
 
     def _units(
-        self, axes: Axes, centres: npt.NDArray[np.float64], colour: str, edge: float
+        self, sheet: Sheet, centres: npt.NDArray[np.float64], colour: str, edge: float
     ) -> None:
         # Line2D markers go through the renderer's draw_markers, as each raster frame's do.
-        axes.plot(
-            centres[:, 0],
-            centres[:, 1],
-            linestyle="none",
-            marker="o",
-            markersize=2 * self.radius * 72 / DPI,
-            markerfacecolor=colour,
-            markeredgecolor=self.theme.line,
-            markeredgewidth=edge,
+        sheet.add(
+            Line2D(
+                centres[:, 0],
+                centres[:, 1],
+                linestyle="none",
+                marker="o",
+                markersize=2 * self.radius * 72 / DPI,
+                markerfacecolor=colour,
+                markeredgecolor=self.theme.line,
+                markeredgewidth=edge,
+            )
         )
 
-    def _add_static(self, axes: Axes) -> None:
+    def _add_static(self, sheet: Sheet) -> None:
         theme = self.theme
-        axes.add_collection(
+        sheet.add(
             LineCollection(
                 list(self._edge_segments(self.edges)),
                 colors=theme.pale,
@@ -910,13 +918,13 @@ class DependencyDiagram(_Figure):
                 snap=False,  # centred on the units, which sit on pixel centres
             )
         )
-        self._units(axes, np.concatenate(self.centres), theme.pale, 0)
+        self._units(sheet, np.concatenate(self.centres), theme.pale, 0)
         for label, y in zip(self.labels, self.row_y, strict=True):
-            self._text(axes, self.label_x, y, label, ha="right", va="center")
+            self._text(sheet, self.label_x, y, label, ha="right", va="center")
 
-    def _add_frame(self, axes: Axes, index: int) -> None:
+    def _add_frame(self, sheet: Sheet, index: int) -> None:
         frame = self.highlight(index)
-        axes.add_collection(
+        sheet.add(
             LineCollection(
                 list(self._edge_segments(frame.edges)),
                 colors=self.theme.highlight,
@@ -926,8 +934,8 @@ class DependencyDiagram(_Figure):
             )
         )
         for centres, colour in self._tree_units(frame):
-            self._units(axes, centres, colour, self.outline)
-        self._text(axes, *self.caption_xy, frame.caption, ha="center", va="center")
+            self._units(sheet, centres, colour, self.outline)
+        self._text(sheet, *self.caption_xy, frame.caption, ha="center", va="center")
 
     # -- raster frames ----------------------------------------------------------------------
 
@@ -955,7 +963,7 @@ class DependencyDiagram(_Figure):
             drawn.append(centres)
         gc.restore()
         self.caption.set_text(frame.caption)
-        self.axes.draw_artist(self.caption)
+        self.sheet.draw_artist(self.caption)
         self.shown = (self.caption.get_text(),)
         points = np.concatenate(drawn)
         box = self._text_box([self.caption])

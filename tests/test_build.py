@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -173,7 +174,10 @@ def test_vector_strip_and_frame(tmp_path: Path) -> None:
     )
     assert code == 0, output
     svg = (tmp_path / "s.svg").read_text()
-    assert svg.startswith("<?xml") and svg.count('<g id="axes_') == 9  # one tile per frame
+    assert svg.startswith("<?xml")
+    # One tile per frame, each clipped to its own rectangle.
+    tiles = set(re.findall(r'<clipPath id="[^"]+">\s*<rect ([^/]+)/>', svg))
+    assert len(tiles) == 9
     code, output = run("conv", "-i", "5", "-o", str(tmp_path / "f.pdf"), "--frame", "2")
     assert code == 0, output
     assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")

@@ -1,7 +1,7 @@
 """Tests for ``convanim.render``: pixels of real rendered frames.
 
-Colours are read at the centre of a cell: the cell's four corners go through the axes'
-``transData`` to display pixels (origin bottom-left), and the most common colour of a small
+Colours are read at the centre of a cell: the cell's four corners go through the animation's
+``transform`` to display pixels (origin bottom-left), and the most common colour of a small
 patch around their centre is the cell's colour (so a thin link line crossing the centre does
 not count). Expected colours are conv_arithmetic's, written out here; a shaded cell is the
 shade laid at its opacity over the cell's own colour, within a few units per channel.
@@ -81,14 +81,14 @@ def test_solarized_theme_is_conv_arithmetics_look() -> None:
 
 def cell_pixel(animation: Animation, plane: Any, row: int, col: int) -> Pair:
     """(pixel row, pixel col) of the centre of cell (row, col) of a plane; origin top-left."""
-    x, y = animation.axes.transData.transform(plane.cell(row, col)).mean(axis=0)
+    x, y = animation.transform.transform(plane.cell(row, col)).mean(axis=0)
     height = animation.size[1]
     return int(height - y), int(x)
 
 
 def cell_extent(animation: Animation, plane: Any, row: int, col: int) -> tuple[float, float]:
     """(width, height) in pixels of the box around cell (row, col)."""
-    corners = animation.axes.transData.transform(plane.cell(row, col))
+    corners = animation.transform.transform(plane.cell(row, col))
     width, height = corners.max(axis=0) - corners.min(axis=0)
     return float(width), float(height)
 
@@ -241,7 +241,7 @@ def interior_colours(
     animation: Animation, image: np.ndarray, plane: Any, row: int, col: int
 ) -> set[Rgb]:
     """The colours at a 7x7 lattice of points inside a cell, away from its edges."""
-    corners = animation.axes.transData.transform(plane.cell(row, col))
+    corners = animation.transform.transform(plane.cell(row, col))
     height = animation.size[1]
     found = set()
     for u in np.linspace(0.2, 0.8, 7):
@@ -378,7 +378,7 @@ def test_flat_view_of_a_non_square_input() -> None:
     cell_width, cell_height = cell_extent(animation, animation.input_plane, 0, 0)
     assert cell_width >= 10
     assert cell_width == pytest.approx(cell_height, abs=0.5)  # square cells
-    transform = animation.axes.transData.transform
+    transform = animation.transform.transform
     inp = transform(animation.input_plane.cell(0, 0, 5, 9))
     out = transform(animation.output_plane.cell(0, 0, 3, 7))
     inp_width, inp_height = inp.max(axis=0) - inp.min(axis=0)

@@ -194,7 +194,7 @@ def test_gif_frames_are_full_redraws_exactly(tmp_path: Path, case: str) -> None:
 
 def colour_at(image: np.ndarray, animation: Animation, plane: Any, row: int, col: int) -> Rgb:
     """The most common colour of a 7x7 patch at the centre of a cell (a link may cross it)."""
-    x, y = animation.axes.transData.transform(plane.cell(row, col)).mean(axis=0)
+    x, y = animation.transform.transform(plane.cell(row, col)).mean(axis=0)
     top, left = int(animation.size[1] - y) - 3, int(x) - 3
     patch = image[top : top + 7, left : left + 7].reshape(-1, 3)
     colours, counts = np.unique(patch, axis=0, return_counts=True)
