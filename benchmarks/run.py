@@ -213,6 +213,9 @@ def gallery(repeat: int, folder: Path) -> tuple[dict[str, object], list[dict[str
                 "pixels": f"{ours_w}x{ours_h}",
                 "bytes": ours,
                 "reference_bytes": size,
+                "bytes_per_frame": round(ours / ours_frames),
+                "reference_per_frame": round(size / frames),
+                "per_frame_ratio": round((ours / ours_frames) / (size / frames), 2),
                 "per_frame_pixel_ratio": round(ratio, 2),
             }
         )
