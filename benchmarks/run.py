@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from convanim.animate import Output, save  # noqa: E402
+from convanim.gallery import PUBLISHED  # noqa: E402
 from convanim.geometry import ConvSpec  # noqa: E402
 from convanim.render import Animation  # noqa: E402
 
@@ -123,27 +124,6 @@ def peak_memory(folder: Path) -> dict[str, float]:
     }
 
 
-# The published GIFs (conv_arithmetic.tsv): frames, width, height, bytes. A copy, so that the
-# benchmark runs without ../shared.
-REFERENCE = {
-    "no_padding_no_strides": (4, 244, 259, 37751),
-    "arbitrary_padding_no_strides": (36, 495, 542, 476750),
-    "same_padding_no_strides": (25, 395, 449, 276460),
-    "full_padding_no_strides": (49, 495, 576, 435605),
-    "no_padding_strides": (4, 294, 288, 44665),
-    "padding_strides": (9, 395, 381, 118422),
-    "padding_strides_odd": (9, 445, 411, 122211),
-    "dilation": (9, 395, 381, 124951),
-    "no_padding_no_strides_transposed": (16, 344, 386, 164355),
-    "arbitrary_padding_no_strides_transposed": (25, 445, 479, 323062),
-    "same_padding_no_strides_transposed": (25, 395, 449, 213333),
-    "full_padding_no_strides_transposed": (25, 395, 449, 287001),
-    "no_padding_strides_transposed": (25, 395, 449, 197717),
-    "padding_strides_transposed": (25, 395, 449, 272498),
-    "padding_strides_odd_transposed": (36, 445, 513, 303965),
-}
-
-
 def gallery(repeat: int, folder: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
     """Wall time of `convanim gallery` (process start included), jobs 1 and default.
 
@@ -199,7 +179,7 @@ def gallery(repeat: int, folder: Path) -> tuple[dict[str, object], list[dict[str
         "peak_mb_per_process": round(peak_mb, 1),
     }
     sizes = []
-    for name, (frames, width, height, size) in REFERENCE.items():
+    for name, (frames, width, height, size) in PUBLISHED.items():
         path = folder / "gallery" / f"{name}.gif"
         with Image.open(path) as image:
             ours_w, ours_h = image.size

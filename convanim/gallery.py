@@ -14,7 +14,7 @@ from typing import Any
 from convanim.build import Entry, entries_from
 from convanim.values import NUMERICAL_FIGURE_INPUT, NUMERICAL_FIGURE_KERNEL
 
-__all__ = ["CONV_ARITHMETIC", "gallery_entries", "gallery_index"]
+__all__ = ["CONV_ARITHMETIC", "PUBLISHED", "gallery_entries", "gallery_index"]
 
 # name: (input, kernel, stride, padding, dilation, transposed, output_padding)
 CONV_ARITHMETIC: dict[str, tuple[int, int, int, int, int, bool, int]] = {
@@ -33,6 +33,26 @@ CONV_ARITHMETIC: dict[str, tuple[int, int, int, int, int, bool, int]] = {
     "no_padding_strides_transposed": (2, 3, 2, 0, 1, True, 0),
     "padding_strides_transposed": (3, 3, 2, 1, 1, True, 0),
     "padding_strides_odd_transposed": (3, 3, 2, 1, 1, True, 1),
+}
+
+# The published GIFs (conv_arithmetic.tsv): frames, width and height in pixels, bytes. The
+# benchmark and the tests hold convanim's own to these.
+PUBLISHED: dict[str, tuple[int, int, int, int]] = {
+    "no_padding_no_strides": (4, 244, 259, 37751),
+    "arbitrary_padding_no_strides": (36, 495, 542, 476750),
+    "same_padding_no_strides": (25, 395, 449, 276460),
+    "full_padding_no_strides": (49, 495, 576, 435605),
+    "no_padding_strides": (4, 294, 288, 44665),
+    "padding_strides": (9, 395, 381, 118422),
+    "padding_strides_odd": (9, 445, 411, 122211),
+    "dilation": (9, 395, 381, 124951),
+    "no_padding_no_strides_transposed": (16, 344, 386, 164355),
+    "arbitrary_padding_no_strides_transposed": (25, 445, 479, 323062),
+    "same_padding_no_strides_transposed": (25, 395, 449, 213333),
+    "full_padding_no_strides_transposed": (25, 395, 449, 287001),
+    "no_padding_strides_transposed": (25, 395, 449, 197717),
+    "padding_strides_transposed": (25, 395, 449, 272498),
+    "padding_strides_odd_transposed": (36, 445, 513, 303965),
 }
 
 _NUMERICAL: dict[str, dict[str, Any]] = {

@@ -10,29 +10,11 @@ from PIL import Image
 
 from convanim.build import build, load_manifest
 from convanim.cli import main
+from convanim.gallery import PUBLISHED
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The published conv_arithmetic animations (conv_arithmetic.tsv): frames, width and height in
-# pixels, bytes.
-REFERENCE = {
-    "no_padding_no_strides": (4, 244, 259, 37751),
-    "arbitrary_padding_no_strides": (36, 495, 542, 476750),
-    "same_padding_no_strides": (25, 395, 449, 276460),
-    "full_padding_no_strides": (49, 495, 576, 435605),
-    "no_padding_strides": (4, 294, 288, 44665),
-    "padding_strides": (9, 395, 381, 118422),
-    "padding_strides_odd": (9, 445, 411, 122211),
-    "dilation": (9, 395, 381, 124951),
-    "no_padding_no_strides_transposed": (16, 344, 386, 164355),
-    "arbitrary_padding_no_strides_transposed": (25, 445, 479, 323062),
-    "same_padding_no_strides_transposed": (25, 395, 449, 213333),
-    "full_padding_no_strides_transposed": (25, 395, 449, 287001),
-    "no_padding_strides_transposed": (25, 395, 449, 197717),
-    "padding_strides_transposed": (25, 395, 449, 272498),
-    "padding_strides_odd_transposed": (36, 445, 513, 303965),
-}
-REFERENCE_FRAMES = {name: row[0] for name, row in REFERENCE.items()}
+REFERENCE_FRAMES = {name: row[0] for name, row in PUBLISHED.items()}
 EXTRA = {
     "numerical_no_padding_no_strides.gif": 9,
     "numerical_padding_strides.gif": 9,
@@ -60,10 +42,27 @@ def test_gallery_has_each_reference_animation(gallery: Path, name: str, frames: 
         assert gif.info["duration"] == 1000
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_published_numbers_are_the_reference_table() -> None:
+    """The copy in convanim.gallery matches conv_arithmetic.tsv, where ../shared is present."""
+    table = ROOT.parent / "shared" / "reference" / "conv_arithmetic.tsv"
+    if not table.exists():
+        pytest.skip("../shared/reference is not here")
+    rows = [line.split("\t") for line in table.read_text().splitlines()]
+    header, body = rows[0], rows[1:]
+    column = {name: index for index, name in enumerate(header)}
+    published = {
+        row[column["name"]]: tuple(
+            int(row[column[key]]) for key in ("frames", "width_px", "height_px", "bytes")
+        )
+        for row in body
+    }
+    assert published == PUBLISHED
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_gallery_gifs_are_at_most_half_the_reference_bytes(gallery: Path, name: str) -> None:
     """Bytes per frame-pixel: at most half of the published GIF's (issue 6)."""
-    frames, width, height, size = REFERENCE[name]
+    frames, width, height, size = PUBLISHED[name]
     path = gallery / f"{name}.gif"
     with Image.open(path) as gif:
         ours = path.stat().st_size / (gif.n_frames * gif.size[0] * gif.size[1])
