@@ -53,7 +53,7 @@ VECTOR = (".svg", ".pdf")
 MAX_VECTOR_FRAMES = 100
 MAX_STRIP_PIXELS = 64_000_000
 STRIP_GAP_PX = 8
-BLEND_LEVELS = 2  # antialiased edges: blends of each pair of a figure's colours
+BLEND_LEVELS = 2  # antialiased edges: blends between an ink and a colour (see palette_for)
 MAX_COLOURS = 255  # one index stays free for "unchanged since the last frame"
 STAMP_KEY = "convanim"  # a file's fingerprint: a GIF comment, a PNG text chunk, SVG/PDF text
 
@@ -290,7 +290,7 @@ def write_gif(
 
     Only the part of each frame inside its box (and the box before it) is read: the writer
     keeps the frame shown so far as palette indices and stores each new frame as the rectangle
-    that changed, unchanged pixels in it transparent.
+    that changed, unchanged pixels in it mostly transparent (see ``_patch``).
     """
     palette = palette_for(colours, inks)
     quantise = _Quantiser(palette)
