@@ -217,22 +217,19 @@ def _patch(
     pixel is transparent: long transparent runs are what the LZW dictionary learns best.
     """
     flat = indices.ravel()
-    size = flat.size
     # One key per pixel, equal along a run: its index, plus 256 where it changed.
-    key = flat.astype(np.uint16)
-    key[changed.ravel()] += 256
+    key = flat + (changed.ravel().view(np.uint8).astype(np.uint16) << 8)
     starts = np.flatnonzero(key[1:] != key[:-1]) + 1
     run = key[np.concatenate(([0], starts))]
-    lengths = np.diff(np.concatenate(([0], starts, [size])))
+    lengths = np.diff(np.concatenate(([0], starts, [flat.size])))
     # Each run's neighbours; the rectangle's ends (512) bound a run but match no colour.
     before = np.concatenate(([512], run[:-1]))
     after = np.concatenate((run[1:], [512]))
     unchanged = run < 256
     joins = (before == run + 256) | (after == run + 256)  # a changed pixel of its colour
     keep = unchanged & (before >= 256) & (after >= 256) & joins
-    out = flat.copy()
-    out[np.repeat(unchanged & ~keep, lengths)] = transparent
-    return out.reshape(indices.shape)
+    written = np.where(unchanged & ~keep, transparent, run & 255).astype(np.uint8)
+    return np.repeat(written, lengths).reshape(indices.shape)
 
 
 def _gif_comment(text: bytes) -> bytes:
