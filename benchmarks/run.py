@@ -54,11 +54,11 @@ def naive_gif(spec: ConvSpec, path: Path) -> None:
     from PIL import Image
 
     images = []
+    animation = Animation(spec)
     for frame in spec.frames():
-        animation = Animation(spec)  # a new figure, everything drawn
-        animation.draw(frame)
+        figure = animation.vector([frame], 1)  # a new figure of artists, everything drawn
         buffer = io.BytesIO()
-        animation.figure.savefig(buffer, format="png", dpi=animation.figure.dpi)
+        figure.savefig(buffer, format="png", dpi=figure.dpi)
         images.append(Image.open(buffer).convert("RGB"))
     first, *rest = (image.quantize(256) for image in images)
     first.save(path, save_all=True, append_images=rest, loop=0, duration=1000)

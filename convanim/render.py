@@ -1,8 +1,9 @@
-"""The renderer: frames of a ``ConvSpec`` to RGB pixels, with matplotlib's Agg canvas.
+"""The renderer: frames of a ``ConvSpec`` to RGB pixels, with matplotlib's Agg renderer.
 
-One figure per animation. The static parts (grids, cells) are drawn once and cached as a
+One page per animation. The static parts (grids, cells) are drawn once and cached as a
 background; each frame restores it and draws only what moves (the kernel window, the links to
-the output cell, the current output cell). No pyplot: nothing here touches a display.
+the output cell, the current output cell). No pyplot: nothing here touches a display, and
+raster output never imports ``matplotlib.figure`` (see ``Page``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.figure import Figure
 from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Affine2DBase, Bbox, Transform, TransformedBbox
@@ -28,12 +28,15 @@ from convanim.theme import THEMES, Theme, hex_rgb
 from convanim.writers import Box, union_box
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from convanim.values import Worked
 
 __all__ = [
     "MAX_FRAME_PIXELS",
     "VIEWS",
     "Animation",
+    "Page",
     "RenderOptions",
     "Sheet",
     "grid_lines",
@@ -94,15 +97,69 @@ A = TypeVar("A", bound=Artist)
 
 
 def pixel_figure(width_px: int, height_px: int, dpi: float = 100.0) -> Figure:
-    """A figure that comes out at exactly these pixels.
+    """A figure that comes out at exactly these pixels, for vector output.
 
     Matplotlib truncates (some releases round) inches * dpi to whole pixels: 463.99999 would
     lose a pixel. A quarter pixel more gives the same size either way; sheets sit on whole
     pixels from the bottom-left, so the slack falls outside them.
     """
+    from matplotlib.figure import Figure
+
     return Figure(
         figsize=((width_px + PIXEL_SLACK) / dpi, (height_px + PIXEL_SLACK) / dpi), dpi=dpi
     )
+
+
+class Page:
+    """A raster figure without ``matplotlib.figure``: an Agg renderer and the artists on it.
+
+    Importing ``matplotlib.figure`` (Axes, projections, layout engines) takes a quarter of a
+    second, once per process: more than most GIFs take to render. Artists draw themselves on
+    a renderer and ask their figure only for its ``dpi`` and ``bbox``, which a page has, so
+    raster frames skip that import. Pixels are the same as a ``pixel_figure`` on an Agg canvas
+    would give (tested); vector output goes through ``savefig`` and keeps a real figure.
+    """
+
+    def __init__(self, width_px: int, height_px: int, background: str, dpi: float = 100.0):
+        self.dpi = dpi
+        self.dpi_scale_trans = Affine2D().scale(dpi)
+        self.bbox = Bbox.from_bounds(0, 0, width_px, height_px)
+        self.renderer: Any = RendererAgg(width_px, height_px, dpi)  # unannotated in matplotlib
+        self.background = (*hex_rgb(background), 255)
+        self.artists: list[Artist] = []
+
+    def get_figure(self, root: bool = False) -> Page:
+        """Itself: what an artist asks its figure (``root=True``) for the dpi."""
+        return self
+
+    def add_artist(self, artist: A) -> A:
+        """Keep ``artist`` to draw with the static parts (unless it is animated)."""
+        artist.set_figure(self)  # type: ignore[arg-type]  # a page stands in for the figure
+        self.artists.append(artist)
+        return artist
+
+    def draw(self) -> None:
+        """Clear to the background and draw the artists that are not animated, by zorder."""
+        self.renderer.clear()
+        self.rgba()[...] = self.background
+        static = [artist for artist in self.artists if not artist.get_animated()]
+        for artist in sorted(static, key=lambda artist: artist.get_zorder()):
+            artist.draw(self.renderer)
+
+    def draw_artist(self, artist: Artist) -> None:
+        """Draw one (animated) artist over the pixels as they stand."""
+        artist.draw(self.renderer)
+
+    def copy(self) -> Any:
+        """The pixels as they stand, to ``restore`` later."""
+        return self.renderer.copy_from_bbox(self.bbox)
+
+    def restore(self, region: Any) -> None:
+        self.renderer.restore_region(region)
+
+    def rgba(self) -> npt.NDArray[np.uint8]:
+        """The pixels: (height, width, 4), rows from the top; a view valid until the next draw."""
+        return np.asarray(self.renderer.buffer_rgba())
 
 
 def tile(index: int, columns: int, size: tuple[int, int], gap: int, rows: int) -> tuple[int, int]:
@@ -123,7 +180,7 @@ class Sheet:
 
     def __init__(
         self,
-        figure: Figure,
+        figure: Figure | Page,
         origin: tuple[int, int],
         size: tuple[int, int],
         limits: tuple[float, float, float, float],
@@ -304,11 +361,8 @@ class Animation:
         theme = self.theme
         width_px, height_px = self.size
         dpi = 100.0
-        figure = pixel_figure(width_px, height_px, dpi)
-        figure.patch.set_facecolor(theme.background)
-        sheet = Sheet(figure, (0, 0), self.size, self.limits)
-        self.figure, self.sheet = figure, sheet
-        self.canvas = FigureCanvasAgg(figure)
+        self.page = page = Page(width_px, height_px, theme.background, dpi)
+        self.sheet = sheet = Sheet(page, (0, 0), self.size, self.limits)
 
         self._add_static(sheet)
         thick, thin = self._lw(THICK_PT), self._lw(THIN_PT)
@@ -323,10 +377,9 @@ class Animation:
         self.link_rgb = tuple(c / 255 for c in hex_rgb(self._link_colour()))
         self.widths = (thick, thin)
         self.values = _Values(self, self.worked) if self.worked is not None else None
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(figure.bbox)
-        self.static_background = self.background
-        self.renderer = self.canvas.get_renderer()
+        page.draw()
+        self.background = self.static_background = page.copy()
+        self.renderer = page.renderer
         self.transform: Affine2DBase = sheet.transform.frozen()  # type: ignore[assignment]
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
 
@@ -485,7 +538,7 @@ class Animation:
         dirty.append(moving.thin.reshape(-1, 2))
         if self.values is not None:
             dirty.append(self.values.fill_to(frame.index))
-        self.canvas.restore_region(self.background)
+        self.page.restore(self.background)
         # Straight to the Agg renderer: the moving parts are three paths, and artists would
         # cost more in bookkeeping than in drawing.
         renderer, transform = self.renderer, self.transform
@@ -562,7 +615,7 @@ class Animation:
 
     def rgba(self) -> npt.NDArray[np.uint8]:
         """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
-        return np.asarray(self.canvas.buffer_rgba())
+        return self.page.rgba()
 
     def render(self, frame: GeometryFrame) -> Rgb:
         """The RGB pixels (height, width, 3) of one frame, a copy."""
@@ -609,10 +662,10 @@ class _Values:
         """Put outputs 0 .. index-1 into the background; returns the corners of cells it changed."""
         animation = self.animation
         if self.filled > index:
-            animation.canvas.restore_region(animation.static_background)
+            animation.page.restore(animation.static_background)
             start = 0
         else:
-            animation.canvas.restore_region(animation.background)
+            animation.page.restore(animation.background)
             start = self.filled
         corners: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for done in range(start, index):
@@ -622,7 +675,7 @@ class _Values:
             animation.sheet.draw_artist(self.filler)
             corners.append(cell)
         if start != self.filled or index != self.filled:
-            animation.background = animation.canvas.copy_from_bbox(animation.figure.bbox)
+            animation.background = animation.page.copy()
         self.filled = index
         return np.concatenate(corners)
 

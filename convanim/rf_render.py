@@ -23,13 +23,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import PathPatch, Rectangle
@@ -49,6 +48,7 @@ from convanim.receptive import (
 )
 from convanim.render import (
     MAX_FRAME_PIXELS,
+    Page,
     Sheet,
     grid_lines,
     pixel_figure,
@@ -70,6 +70,9 @@ from convanim.writers import (
     write_strip,
     write_vector,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "MAX_EDGES",
@@ -366,12 +369,10 @@ class _Figure:
                 f"of {MAX_FRAME_PIXELS:,}; use a smaller scale or a smaller input",
             )
         self.size = (width, height)
-        self.figure = figure = pixel_figure(width, height, DPI)
-        figure.patch.set_facecolor(self.theme.background)
-        self.sheet = self._sheet(figure, (0, 0))
-        self.canvas: Any = FigureCanvasAgg(figure)
+        self.page = Page(width, height, self.theme.background, DPI)
+        self.sheet = self._sheet(self.page, (0, 0))
 
-    def _sheet(self, figure: Figure, origin: tuple[int, int]) -> Sheet:
+    def _sheet(self, figure: Figure | Page, origin: tuple[int, int]) -> Sheet:
         """A frame's area of ``figure``, in pixels from its top-left corner."""
         width, height = self.size
         return Sheet(figure, origin, self.size, (0, width, height, 0))
@@ -379,9 +380,9 @@ class _Figure:
     def _cache(self) -> None:
         """Draw the static parts once and keep them as the background of every frame."""
         self._add_static(self.sheet)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self.renderer: Any = self.canvas.get_renderer()
+        self.page.draw()
+        self.background = self.page.copy()
+        self.renderer: Any = self.page.renderer
         self.transform = self.sheet.transform.frozen()
 
     def _add_static(self, sheet: Sheet) -> None:
@@ -419,7 +420,7 @@ class _Figure:
 
     def rgba(self) -> npt.NDArray[np.uint8]:
         """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
-        return np.asarray(self.canvas.buffer_rgba())
+        return self.page.rgba()
 
     def draw(self, index: int) -> Box:
         raise NotImplementedError
@@ -659,7 +660,7 @@ class FieldStrip(_Figure):
         self._check_index(index)
         panel = self.panels[index]
         renderer, transform, theme = self.renderer, self.transform, self.theme
-        self.canvas.restore_region(self.background)
+        self.page.restore(self.background)
         gc = renderer.new_gc()
         gc.set_snap(False)
         box = self.caption_box
@@ -943,7 +944,7 @@ class DependencyDiagram(_Figure):
         """Draw the tree of output unit ``index``; returns the pixel box that changed."""
         frame = self.highlight(index)
         renderer, transform, theme = self.renderer, self.transform, self.theme
-        self.canvas.restore_region(self.background)
+        self.page.restore(self.background)
         gc = renderer.new_gc()
         gc.set_snap(False)
         segments = self._edge_segments(frame.edges)

@@ -19,8 +19,8 @@ def start_workers(jobs: int | None) -> ProcessPoolExecutor | None:
 
     Start them after the parent's own imports (numpy, Pillow: forked workers inherit them,
     instead of each importing them again on a shared core) and before the manifest is read:
-    the workers spend the second matplotlib takes to import while the parent validates. That
-    second is most of a small build's time.
+    the workers spend the third of a second matplotlib takes to import while the parent
+    validates. That is most of a small build's time.
     """
     count = jobs or os.cpu_count() or 1
     if count <= 1:

@@ -402,15 +402,15 @@ def test_labels(view: str) -> None:
     spec = ConvSpec(3, 3, stride=2, padding=1, transposed=True, output_padding=1)
     labelled = Animation(spec, RenderOptions(view=view, labels=True))
     plain = Animation(spec, RenderOptions(view=view, labels=False))
-    texts = {t.get_text(): t for t in labelled.figure.findobj(Text) if t.get_text()}
+    texts = {t.get_text(): t for t in labelled.page.artists if isinstance(t, Text)}
     assert {"input", "output"} <= set(texts)
-    assert not [t.get_text() for t in plain.figure.findobj(Text) if t.get_text()]
+    assert not [t for t in plain.page.artists if isinstance(t, Text)]
 
     frame = frame_at(spec, 0)
     with_labels, without = labelled.render(frame), plain.render(frame)
     assert with_labels.shape != without.shape or not np.array_equal(with_labels, without)
 
-    renderer = labelled.canvas.get_renderer()
+    renderer = labelled.renderer
     width, height = labelled.size
     for name in ("input", "output"):
         box = texts[name].get_window_extent(renderer)

@@ -660,7 +660,7 @@ def test_draw_boxes_cover_every_change() -> None:
         for index in range(diagram.frame_count):
             box = diagram.draw(index)
             frame = diagram.rgba()[:, :, :3].copy()
-            diagram.canvas.restore_region(diagram.background)
+            diagram.page.restore(diagram.background)
             plain = diagram.rgba()[:, :, :3].copy()
             top, bottom, left, right = box
             outside = np.ones(frame.shape[:2], dtype=bool)
