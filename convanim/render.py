@@ -121,10 +121,13 @@ class Page:
     """
 
     def __init__(self, width_px: int, height_px: int, background: str, dpi: float = 100.0):
+        # The sizes an Agg canvas gives a pixel_figure, slack included: some releases place
+        # text from the renderer's height (3.7 does), and would round it elsewhere without it.
+        width, height = ((size + PIXEL_SLACK) / dpi * dpi for size in (width_px, height_px))
         self.dpi = dpi
         self.dpi_scale_trans = Affine2D().scale(dpi)
-        self.bbox = Bbox.from_bounds(0, 0, width_px, height_px)
-        self.renderer: Any = RendererAgg(width_px, height_px, dpi)  # unannotated in matplotlib
+        self.bbox = Bbox.from_bounds(0, 0, width, height)
+        self.renderer: Any = RendererAgg(width, height, dpi)  # unannotated in matplotlib
         self.background = (*hex_rgb(background), 255)
         self.artists: list[Artist] = []
 
