@@ -142,8 +142,7 @@ class Page:
         return artist
 
     def draw(self) -> None:
-        """Clear to the background and draw the artists that are not animated, by zorder."""
-        self.renderer.clear()
+        """Fill with the background and draw the artists that are not animated, by zorder."""
         self.rgba()[...] = self.background
         static = [artist for artist in self.artists if not artist.get_animated()]
         for artist in sorted(static, key=lambda artist: artist.get_zorder()):
