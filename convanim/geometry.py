@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from convanim.errors import ConvSpecError
+
 __all__ = [
     "PADDING_MODES",
     "Cell",
@@ -35,15 +37,6 @@ Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]
 
 PADDING_MODES = ("valid", "same", "full")
-
-
-class ConvSpecError(ValueError):
-    """An invalid convolution parameter; ``param`` names it (as ``ConvSpec`` spells it)."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.detail = message
 
 
 class Cell(enum.IntEnum):
