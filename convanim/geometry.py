@@ -1,13 +1,26 @@
 """The geometry engine: convolution parameters in, frames out.
 
 Pure: numpy and the standard library only. Coordinates are (row, col) with the origin at the
-top-left. Parameters mean what they mean in PyTorch's ``Conv2d`` and ``ConvTranspose2d``.
+top-left. Parameters mean what they mean in PyTorch's ``Conv2d`` and ``ConvTranspose2d``, or,
+with ``dims=1``, ``Conv1d`` and ``ConvTranspose1d``.
 
 A convolution is drawn on a *drawn grid*: the input with its padding for a direct
 convolution; for a transposed one, the input with ``stride - 1`` zeros inserted between cells
 and ``dilation * (kernel - 1) - padding`` cells of padding on each side (negative: the grid is
 cropped), plus ``output_padding`` extra cells at the bottom and right. The kernel then slides
 over the drawn grid as a stride-1 (transposed) or stride-``stride`` (direct) convolution.
+
+One dimension. ``ConvSpec(7, 3, dims=1)`` is PyTorch's ``Conv1d`` seen as PyTorch sees it:
+every size is a 1-tuple (``kernel_size == (3,)``, like ``nn.Conv1d(1, 1, 3).kernel_size``),
+``pads`` is ``((before, after),)``, and a frame's ``output`` is ``(j,)``, its ``sources`` and
+``taps`` 1-tuples. Underneath, a 1-D spec is the 2-D problem of a 1 x W input with a trivial
+rows axis (size 1, kernel 1, stride 1, padding 0, dilation 1), which ``as_2d()`` returns: the
+same arithmetic computes both, so 2-D results cannot drift, and whatever draws or evaluates a
+2-D spec draws and evaluates that one. A 1-D spec's ``grid()`` (and its frames' ``grid``) is
+that plane's drawn grid: one row. Errors about a 1-D spec name no axis.
+
+Types: ``ConvSpec`` is generic in its size type (a ``(rows, cols)`` pair, or a 1-tuple for 1-D)
+and its padding type; both default to 2-D, so a bare ``ConvSpec`` annotation means a 2-D spec.
 """
 
 from __future__ import annotations
@@ -15,9 +28,10 @@ from __future__ import annotations
 import enum
 import math
 import numbers
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -35,8 +49,20 @@ __all__ = [
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]
+Single = tuple[int]
+Pads1d = tuple[Pair]
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    Size = TypeVar("Size", bound=tuple[int, ...], default=Pair)
+    PadsT = TypeVar("PadsT", bound=tuple[Pair, ...], default=Pads)
+else:  # defaults matter only to type checkers (typing.TypeVar takes them from Python 3.13)
+    Size = typing.TypeVar("Size", bound=tuple[int, ...])
+    PadsT = typing.TypeVar("PadsT", bound=tuple[Pair, ...])
 
 PADDING_MODES = ("valid", "same", "full")
+_AXES = ("rows", "cols")
 
 
 class Cell(enum.IntEnum):
@@ -170,25 +196,38 @@ class DrawnGrid:
 
 
 @dataclass(frozen=True)
-class Frame:
-    """One step of the animation: one output cell and what it reads."""
+class Frame(Generic[Size]):
+    """One step of the animation: one output cell and what it reads.
+
+    In 2-D every position is (row, col); in 1-D it is a 1-tuple ``(j,)``, as PyTorch indexes a
+    1-D signal, and ``grid`` is the one-row drawn grid of the spec's ``as_2d()``.
+    """
 
     index: int
-    output: Pair
-    sources: frozenset[Pair]  # input cells read; never padding or inserted zeros
-    taps: tuple[Pair, ...]  # drawn (row, col) of every kernel tap, kernel row-major
-    window: tuple[Pair, Pair]  # drawn footprint: (top, left) inclusive, (bottom, right) exclusive
+    output: Size
+    sources: frozenset[Size]  # input cells read; never padding or inserted zeros
+    taps: tuple[Size, ...]  # drawn position of every kernel tap, kernel row-major
+    window: tuple[Size, Size]  # drawn footprint: (top, left) inclusive, (bottom, right) exclusive
     grid: DrawnGrid = field(repr=False, compare=False)
 
+    def as_2d(self) -> Frame[Pair]:
+        """This frame as a frame of the spec's ``as_2d()``: itself in 2-D, on row 0 in 1-D."""
+        if len(self.output) == 2:
+            return cast("Frame[Pair]", self)
+        (low,), (high,) = self.window
+        return Frame(
+            index=self.index,
+            output=(0, self.output[0]),
+            sources=frozenset((0, j) for (j,) in self.sources),
+            taps=tuple((0, c) for (c,) in self.taps),
+            window=((0, low), (1, high)),
+            grid=self.grid,
+        )
 
-@dataclass(frozen=True, init=False)
-class ConvSpec:
-    """A validated convolution, direct or transposed, as PyTorch's ``Conv2d`` defines it.
 
-    Sizes are ints (both axes) or (rows, cols) pairs and are stored as pairs. ``padding`` is
-    stored as a mode name (``valid``, ``same``, ``full``) or ((top, bottom), (left, right));
-    ``pads`` resolves it to numbers.
-    """
+@dataclass(frozen=True)
+class _Conv:
+    """The arithmetic of a validated 2-D convolution; ``ConvSpec`` validates and presents it."""
 
     input_size: Pair
     kernel_size: Pair
@@ -198,66 +237,8 @@ class ConvSpec:
     transposed: bool
     output_padding: Pair
 
-    def __init__(
-        self,
-        input_size: int | tuple[int, int],
-        kernel_size: int | tuple[int, int] = 3,
-        stride: int | tuple[int, int] = 1,
-        padding: int | str | tuple[int, int] | Pads = 0,
-        dilation: int | tuple[int, int] = 1,
-        transposed: bool = False,
-        output_padding: int | tuple[int, int] = 0,
-    ) -> None:
-        if not isinstance(transposed, bool):
-            raise ConvSpecError(
-                "transposed", f"got {_describe(transposed)}; expected True or False"
-            )
-        values = {
-            "input_size": _pair("input_size", input_size, 1),
-            "kernel_size": _pair("kernel_size", kernel_size, 1),
-            "stride": _pair("stride", stride, 1),
-            "padding": _padding(padding, transposed),
-            "dilation": _pair("dilation", dilation, 1),
-            "transposed": transposed,
-            "output_padding": _pair("output_padding", output_padding, 0),
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-        self._check()
-
-    def _check(self) -> None:
-        if not self.transposed:
-            if self.output_padding != (0, 0):
-                raise ConvSpecError(
-                    "output_padding",
-                    f"got {self.output_padding}; it applies only to transposed convolutions, "
-                    "expected 0",
-                )
-        else:
-            for axis in range(2):
-                limit = max(self.stride[axis], self.dilation[axis])
-                if self.output_padding[axis] >= limit:
-                    raise ConvSpecError(
-                        "output_padding",
-                        f"got {self.output_padding}; it must be smaller than stride or dilation "
-                        f"(at most {limit - 1} on the {('rows', 'cols')[axis]} axis)",
-                    )
-        for axis in range(2):
-            if self._axis(axis).outputs < 1:
-                raise ConvSpecError(
-                    "output_size",
-                    f"would be {self._raw_output(axis)} on the {('rows', 'cols')[axis]} axis "
-                    f"(kernel footprint {self.footprint[axis]} on "
-                    f"{'a padded input' if not self.transposed else 'an input'} of "
-                    f"{self._padded_input(axis)}); expected at least 1: use a smaller kernel "
-                    f"or dilation, or {'more' if not self.transposed else 'less'} padding",
-                )
-
-    # -- derived numbers ------------------------------------------------------------------
-
     @property
     def footprint(self) -> Pair:
-        """Drawn cells the kernel spans per axis: dilation * (kernel - 1) + 1."""
         return (
             self.dilation[0] * (self.kernel_size[0] - 1) + 1,
             self.dilation[1] * (self.kernel_size[1] - 1) + 1,
@@ -265,7 +246,6 @@ class ConvSpec:
 
     @property
     def pads(self) -> Pads:
-        """Padding in cells, ((top, bottom), (left, right)); for a transposed spec, PyTorch's."""
         if isinstance(self.padding, tuple):
             return self.padding
         resolved = []
@@ -282,13 +262,13 @@ class ConvSpec:
             resolved.append((lo, hi))
         return resolved[0], resolved[1]
 
-    def _padded_input(self, axis: int) -> int:
+    def padded_input(self, axis: int) -> int:
         lo, hi = self.pads[axis]
         if self.transposed:
             return self.input_size[axis]
         return self.input_size[axis] + lo + hi
 
-    def _raw_output(self, axis: int) -> int:
+    def raw_output(self, axis: int) -> int:
         size, kernel = self.input_size[axis], self.kernel_size[axis]
         stride, dilation = self.stride[axis], self.dilation[axis]
         lo, hi = self.pads[axis]
@@ -303,7 +283,7 @@ class ConvSpec:
             )
         return (size + lo + hi - dilation * (kernel - 1) - 1) // stride + 1
 
-    def _axis(self, axis: int) -> _Axis:
+    def axis(self, axis: int) -> _Axis:
         size, stride = self.input_size[axis], self.stride[axis]
         span = self.footprint[axis] - 1
         lo, hi = self.pads[axis]
@@ -318,7 +298,7 @@ class ConvSpec:
             first=first,
             step=step,
             inputs=size,
-            outputs=self._raw_output(axis),
+            outputs=self.raw_output(axis),
             kernel=self.kernel_size[axis],
             dilation=self.dilation[axis],
             hop=hop,
@@ -326,25 +306,14 @@ class ConvSpec:
 
     @property
     def output_size(self) -> Pair:
-        """(rows, cols) of the output."""
-        return self._raw_output(0), self._raw_output(1)
-
-    @property
-    def frame_count(self) -> int:
-        """One frame per output cell."""
-        rows, cols = self.output_size
-        return rows * cols
+        return self.raw_output(0), self.raw_output(1)
 
     @property
     def drawn_size(self) -> Pair:
-        """(rows, cols) of the drawn grid, without building it."""
-        return self._axis(0).length, self._axis(1).length
-
-    # -- the grid and the frames ----------------------------------------------------------
+        return self.axis(0).length, self.axis(1).length
 
     def grid(self) -> DrawnGrid:
-        """The drawn grid, shared by every frame."""
-        rows, cols = self._axis(0), self._axis(1)
+        rows, cols = self.axis(0), self.axis(1)
         row_kind, col_kind = rows.kinds(), cols.kinds()
         both_input = (row_kind[:, None] == 1) & (col_kind[None, :] == 1)
         both_inside = (row_kind[:, None] > 0) & (col_kind[None, :] > 0)
@@ -358,11 +327,10 @@ class ConvSpec:
 
         return DrawnGrid(cells=cells, input_rows=indices(rows), input_cols=indices(cols))
 
-    def frames(self) -> Iterator[Frame]:
-        """One frame per output cell, row-major from the top-left."""
+    def frames(self) -> Iterator[Frame[Pair]]:
         grid = self.grid()
-        rows, cols = self._axis(0), self._axis(1)
-        for index in range(self.frame_count):
+        rows, cols = self.axis(0), self.axis(1)
+        for index in range(rows.outputs * cols.outputs):
             out_row, out_col = divmod(index, cols.outputs)
             tap_rows, tap_cols = rows.taps(out_row), cols.taps(out_col)
             src_rows = [i for i in map(rows.input_index, tap_rows) if i is not None]
@@ -377,13 +345,12 @@ class ConvSpec:
             )
 
     def formula(self) -> tuple[str, str]:
-        """The output-size formula per axis (rows, cols), with this spec's numbers filled in."""
         lines = []
         for axis in range(2):
             size, kernel = self.input_size[axis], self.kernel_size[axis]
             stride, dilation = self.stride[axis], self.dilation[axis]
             lo, hi = self.pads[axis]
-            out = self._raw_output(axis)
+            out = self.raw_output(axis)
             if self.transposed:
                 lines.append(
                     f"({size} - 1) * {stride} - 2 * {lo} + {dilation} * ({kernel} - 1) "
@@ -395,3 +362,313 @@ class ConvSpec:
                     f" + 1 = {out}"
                 )
         return lines[0], lines[1]
+
+
+def _single(param: str, value: object, minimum: int) -> int:
+    """A 1-D parameter: an int, or a 1-tuple of one (as ``nn.Conv1d`` stores it)."""
+    valid = f"an integer >= {minimum}"
+    item = value
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ConvSpecError(
+                param,
+                f"got {len(value)} values {_describe(value)}; a 1-D convolution takes one: "
+                f"expected {valid}",
+            )
+        item = value[0]
+    if not _is_int(item) or cast(int, item) < minimum:
+        raise ConvSpecError(param, f"got {_describe(value)}; expected {valid}")
+    return int(cast(int, item))
+
+
+def _padding_1d(value: object, transposed: bool) -> str | Pads1d:
+    """Normalise a 1-D ``padding`` to a mode name or ((before, after),)."""
+    if isinstance(value, str):
+        if transposed:
+            raise ConvSpecError(
+                "padding",
+                f"got {_describe(value)}; a transposed convolution takes an integer >= 0 "
+                "(PyTorch's ConvTranspose1d has no named padding modes)",
+            )
+        if value not in PADDING_MODES:
+            raise ConvSpecError(
+                "padding",
+                f"got {_describe(value)}; expected one of {', '.join(PADDING_MODES)}, "
+                "an integer >= 0 or a (before, after) pair",
+            )
+        return value
+    valid = "an integer >= 0" + (
+        "" if transposed else ", a (before, after) pair or valid/same/full"
+    )
+    wrapped = isinstance(value, (tuple, list)) and len(value) == 1
+    # (p,) is how nn.Conv1d stores padding, ((before, after),) how this spec does.
+    items: Any = value[0] if wrapped else value  # type: ignore[index]
+    if _is_int(items):
+        sides: Any = (items, items)
+    elif isinstance(items, (tuple, list)) and len(items) == 2 and all(map(_is_int, items)):
+        sides = items
+        # ConvTranspose1d pads both sides alike: a pair only as this spec stores it.
+        if transposed and not (wrapped and sides[0] == sides[1]):
+            sides = None
+    else:
+        sides = None
+    if sides is None or min(sides) < 0:
+        raise ConvSpecError("padding", f"got {_describe(value)}; expected {valid}")
+    return ((int(sides[0]), int(sides[1])),)
+
+
+@dataclass(frozen=True, init=False)
+class ConvSpec(Generic[Size, PadsT]):
+    """A validated convolution, direct or transposed, as PyTorch's ``Conv2d`` defines it
+    (``dims=2``, the default) or its ``Conv1d`` (``dims=1``).
+
+    2-D sizes are ints (both axes) or (rows, cols) pairs and are stored as pairs. ``padding``
+    is stored as a mode name (``valid``, ``same``, ``full``) or ((top, bottom), (left, right));
+    ``pads`` resolves it to numbers. 1-D sizes are ints (or 1-tuples) and are stored as
+    1-tuples; ``padding`` is an int, a (before, after) pair (not for a transposed spec, whose
+    PyTorch padding is one number) or a mode name, and is stored as a mode name or
+    ((before, after),).
+    """
+
+    input_size: Size
+    kernel_size: Size
+    stride: Size
+    padding: str | PadsT
+    dilation: Size
+    transposed: bool
+    output_padding: Size
+    dims: int = field(repr=False)
+    _core: _Conv = field(init=False, repr=False, compare=False)
+
+    @overload
+    def __init__(
+        self: ConvSpec[Pair, Pads],
+        input_size: int | Pair,
+        kernel_size: int | Pair = 3,
+        stride: int | Pair = 1,
+        padding: int | str | Pair | Pads = 0,
+        dilation: int | Pair = 1,
+        transposed: bool = False,
+        output_padding: int | Pair = 0,
+        *,
+        dims: Literal[2] = 2,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: ConvSpec[Single, Pads1d],
+        input_size: int | Single,
+        kernel_size: int | Single = 3,
+        stride: int | Single = 1,
+        padding: int | str | Single | Pair | Pads1d = 0,
+        dilation: int | Single = 1,
+        transposed: bool = False,
+        output_padding: int | Single = 0,
+        *,
+        dims: Literal[1],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: ConvSpec[Any, Any],
+        input_size: Any,
+        kernel_size: Any = 3,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        transposed: bool = False,
+        output_padding: Any = 0,
+        *,
+        dims: int,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        input_size: Any,
+        kernel_size: Any = 3,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        transposed: bool = False,
+        output_padding: Any = 0,
+        *,
+        dims: int = 2,
+    ) -> None:
+        if not _is_int(dims) or dims not in (1, 2):
+            raise ConvSpecError("dims", f"got {_describe(dims)}; expected 1 or 2")
+        if not isinstance(transposed, bool):
+            raise ConvSpecError(
+                "transposed", f"got {_describe(transposed)}; expected True or False"
+            )
+        values: dict[str, Any]
+        if dims == 2:
+            values = {
+                "input_size": _pair("input_size", input_size, 1),
+                "kernel_size": _pair("kernel_size", kernel_size, 1),
+                "stride": _pair("stride", stride, 1),
+                "padding": _padding(padding, transposed),
+                "dilation": _pair("dilation", dilation, 1),
+                "transposed": transposed,
+                "output_padding": _pair("output_padding", output_padding, 0),
+            }
+            core = _Conv(**values)
+        else:
+            values = {
+                "input_size": (_single("input_size", input_size, 1),),
+                "kernel_size": (_single("kernel_size", kernel_size, 1),),
+                "stride": (_single("stride", stride, 1),),
+                "padding": _padding_1d(padding, transposed),
+                "dilation": (_single("dilation", dilation, 1),),
+                "transposed": transposed,
+                "output_padding": (_single("output_padding", output_padding, 0),),
+            }
+            (size,), (kernel,), (step,) = (
+                values[k] for k in ("input_size", "kernel_size", "stride")
+            )
+            (dilation_,), (extra,) = values["dilation"], values["output_padding"]
+            core = _Conv(
+                input_size=(1, size),
+                kernel_size=(1, kernel),
+                stride=(1, step),
+                padding=_plane_padding(values["padding"]),
+                dilation=(1, dilation_),
+                transposed=transposed,
+                output_padding=(0, extra),
+            )
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "dims", int(dims))
+        object.__setattr__(self, "_core", core)
+        self._check()
+
+    def _axes(self) -> tuple[int, ...]:
+        """The core's axes this spec has: both in 2-D, the cols axis in 1-D."""
+        return (1,) if self.dims == 1 else (0, 1)
+
+    def _on(self, axis: int) -> str:
+        """Where a per-axis problem lies, for a message: nowhere to say in 1-D."""
+        return "" if self.dims == 1 else f" on the {_AXES[axis]} axis"
+
+    def _shown(self, value: tuple[int, ...]) -> str:
+        """A per-axis value as a message shows it: the number in 1-D, the pair in 2-D."""
+        return str(value[0]) if self.dims == 1 else str(value)
+
+    def _check(self) -> None:
+        core = self._core
+        if not self.transposed:
+            if core.output_padding != (0, 0):
+                raise ConvSpecError(
+                    "output_padding",
+                    f"got {self._shown(self.output_padding)}; it applies only to transposed "
+                    "convolutions, expected 0",
+                )
+        else:
+            for axis in self._axes():
+                limit = max(core.stride[axis], core.dilation[axis])
+                if core.output_padding[axis] >= limit:
+                    raise ConvSpecError(
+                        "output_padding",
+                        f"got {self._shown(self.output_padding)}; it must be smaller than "
+                        f"stride or dilation (at most {limit - 1}{self._on(axis)})",
+                    )
+        for axis in self._axes():
+            if core.axis(axis).outputs < 1:
+                raise ConvSpecError(
+                    "output_size",
+                    f"would be {core.raw_output(axis)}{self._on(axis)} "
+                    f"(kernel footprint {core.footprint[axis]} on "
+                    f"{'a padded input' if not self.transposed else 'an input'} of "
+                    f"{core.padded_input(axis)}); expected at least 1: use a smaller kernel "
+                    f"or dilation, or {'more' if not self.transposed else 'less'} padding",
+                )
+
+    def _view(self, pair: Pair) -> Size:
+        """A core pair as this spec's size type: itself in 2-D, its cols 1-tuple in 1-D."""
+        return cast(Size, pair[1:] if self.dims == 1 else pair)
+
+    # -- derived numbers ------------------------------------------------------------------
+
+    @property
+    def footprint(self) -> Size:
+        """Drawn cells the kernel spans per axis: dilation * (kernel - 1) + 1."""
+        return self._view(self._core.footprint)
+
+    @property
+    def pads(self) -> PadsT:
+        """Padding in cells, ((top, bottom), (left, right)) in 2-D, ((before, after),) in 1-D;
+        for a transposed spec, PyTorch's."""
+        pads = self._core.pads
+        return cast(PadsT, pads[1:] if self.dims == 1 else pads)
+
+    @property
+    def output_size(self) -> Size:
+        """(rows, cols) of the output; (width,) in 1-D."""
+        return self._view(self._core.output_size)
+
+    @property
+    def frame_count(self) -> int:
+        """One frame per output cell."""
+        rows, cols = self._core.output_size
+        return rows * cols
+
+    @property
+    def drawn_size(self) -> Size:
+        """(rows, cols) of the drawn grid, without building it; (width,) in 1-D."""
+        return self._view(self._core.drawn_size)
+
+    def as_2d(self) -> ConvSpec[Pair, Pads]:
+        """This spec as a 2-D one: itself in 2-D; in 1-D the 1 x W problem it is drawn as."""
+        if self.dims == 2:
+            return cast("ConvSpec[Pair, Pads]", self)
+        core = self._core
+        return ConvSpec(
+            core.input_size,
+            core.kernel_size,
+            core.stride,
+            core.padding,
+            core.dilation,
+            core.transposed,
+            core.output_padding,
+        )
+
+    # -- the grid and the frames ----------------------------------------------------------
+
+    def grid(self) -> DrawnGrid:
+        """The drawn grid, shared by every frame; in 1-D, one row (that of ``as_2d()``)."""
+        return self._core.grid()
+
+    def frames(self) -> Iterator[Frame[Size]]:
+        """One frame per output cell, row-major from the top-left (left to right in 1-D)."""
+        if self.dims == 2:
+            yield from cast("Iterator[Frame[Size]]", self._core.frames())
+            return
+        for frame in self._core.frames():
+            (_, low), (_, high) = frame.window
+            yield cast(
+                "Frame[Size]",
+                Frame(
+                    index=frame.index,
+                    output=(frame.output[1],),
+                    sources=frozenset((j,) for _, j in frame.sources),
+                    taps=tuple((c,) for _, c in frame.taps),
+                    window=((low,), (high,)),
+                    grid=frame.grid,
+                ),
+            )
+
+    @overload
+    def formula(self: ConvSpec[Pair, Pads]) -> tuple[str, str]: ...
+
+    @overload
+    def formula(self: ConvSpec[Single, Pads1d]) -> tuple[str]: ...
+
+    def formula(self) -> tuple[str, ...]:
+        """The output-size formula per axis (rows, cols), with this spec's numbers filled in;
+        one formula in 1-D."""
+        lines = self._core.formula()
+        return lines[1:] if self.dims == 1 else lines
+
+
+def _plane_padding(padding: str | Pads1d) -> str | Pads:
+    """A 1-D padding on the 1 x W plane: none on the rows axis."""
+    return padding if isinstance(padding, str) else ((0, 0), padding[0])
