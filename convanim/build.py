@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,6 +23,7 @@ from convanim.workers import start_workers
 __all__ = [
     "Entry",
     "ManifestError",
+    "Progress",
     "Report",
     "build",
     "load_manifest",
@@ -54,6 +55,7 @@ class Report:
     failed: dict[str, str]  # name: reason
     stale: list[str]  # --check: out of date or missing
     seconds: float
+    outputs: dict[str, Path] = field(default_factory=dict)  # name: the figure's file
 
     def summary(self) -> str:
         parts = [
@@ -125,6 +127,11 @@ def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") 
             reason = f"figure '{name}': output: supported extensions are {', '.join(WRITERS)}"
             entries.append(Entry(name, output, None, reason))
             continue
+        try:
+            figure.check_output(output)
+        except FigureError as error:
+            entries.append(Entry(name, output, None, str(error)))
+            continue
         entries.append(Entry(name, output, figure))
     return entries
 
@@ -156,14 +163,20 @@ def _render_one(entry: Entry) -> tuple[str, float, str | None]:
     return entry.name, time.perf_counter() - start, None
 
 
-class Progress:
-    """A progress line on a terminal; plain lines in logs (CI)."""
+ProgressCallback = Callable[[int, str, float, "str | None"], None]
+"""Told of each figure a build finishes: (figures to render, name, seconds, error or None)."""
 
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.stream, self.done = total, stream, 0
+
+class Progress:
+    """The command line's progress callback: a progress line on a terminal, plain lines in
+    logs (CI). The library itself never prints."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.done, self.total = stream, 0, 0
         self.live = stream.isatty()
 
-    def update(self, name: str, seconds: float, error: str | None) -> None:
+    def __call__(self, total: int, name: str, seconds: float, error: str | None) -> None:
+        self.total = total
         self.done += 1
         if error is not None:
             if self.live:
@@ -176,79 +189,77 @@ class Progress:
             self.stream.write(f"rendered {name} ({seconds:.2f} s)\n")
         self.stream.flush()
 
-    def close(self) -> None:
-        if self.live and self.total:
+        if self.live and self.done == self.total:
             self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        self.stream.flush()
 
 
 def build(
     entries: Sequence[Entry],
     jobs: int | None = None,
     check: bool = False,
-    stream: TextIO | None = None,
     force: bool = False,
     pool: ProcessPoolExecutor | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     """Render what is missing or stale (all of it with ``force``); with ``check``, write
     nothing and report what would render. ``pool``: workers from ``start_workers``, which
-    the build shuts down."""
-    out = stream or sys.stderr
+    the build shuts down. ``progress`` is told of each figure as it is done."""
     start = time.perf_counter()
     todo, current, invalid = plan(entries)
     if force:
         todo, current = todo + current, []
     failed = {entry.name: entry.error or "invalid" for entry in invalid}
     report = Report([], [e.name for e in current], failed, [], 0.0)
+    report.outputs = {entry.name: entry.output for entry in entries}
     if check or not todo:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         report.stale = [entry.name for entry in todo]
         report.seconds = time.perf_counter() - start
         return report
-    progress = Progress(len(todo), out)
     # Longest first, so that no worker is left with a long figure at the end.
     todo.sort(key=_cost, reverse=True)
     if pool is None and len(todo) > 1:
         pool = start_workers(jobs)
+    told = _told(len(todo), progress)
     if pool is None:
-        _collect(map(_render_one, todo), report, progress)
+        _collect(map(_render_one, todo), report, told)
     else:
         with pool:
             futures = [pool.submit(_render_one, entry) for entry in todo]
-            _collect((f.result() for f in as_completed(futures)), report, progress)
-    progress.close()
+            _collect((f.result() for f in as_completed(futures)), report, told)
     order = {entry.name: index for index, entry in enumerate(entries)}
     report.rendered.sort(key=order.__getitem__)
     report.seconds = time.perf_counter() - start
     return report
 
 
-def _cost(entry: Entry) -> float:
-    """A rough rendering cost, in plain animation frames (a few ms each).
+def _told(
+    total: int, progress: ProgressCallback | None
+) -> Callable[[str, float, str | None], None]:
+    def tell(name: str, seconds: float, error: str | None) -> None:
+        if progress is not None:
+            progress(total, name, seconds, error)
 
-    Frames with numbers cost about eight plain ones (text is the slow part); a receptive-field
-    GIF draws a figure per frame: each unit of a 1-D output, or each layer.
-    """
+    return tell
+
+
+def _cost(entry: Entry) -> float:
+    """A rough rendering cost (see ``Kind.cost``)."""
     figure = entry.figure
     assert figure is not None
-    options = figure.options
-    animated = entry.output.suffix.lower() == ".gif"
-    if figure.kind == "rf":
-        frames = options["input"] if options["dims"] == 1 else len(figure.layers)
-        return 10.0 + 4.0 * (frames if animated else 1)
-    frames = figure.spec.frame_count if options["frame"] is None else 1
-    return 5.0 + frames * (8.0 if options["values"] or options["input-values"] else 1.0)
+    return figure.declaration.cost(figure, entry.output.suffix.lower() == ".gif")
 
 
 def _collect(
     results: Iterable[tuple[str, float, str | None]],
     report: Report,
-    progress: Progress,
+    tell: Callable[[str, float, str | None], None],
 ) -> None:
     for name, seconds, error in results:
         if error is None:
             report.rendered.append(name)
         else:
             report.failed[name] = error
-        progress.update(name, seconds, error)
+        tell(name, seconds, error)

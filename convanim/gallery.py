@@ -124,6 +124,6 @@ def gallery_index(entries: list[Entry]) -> str:
     for entry in entries:
         assert entry.figure is not None
         alt = entry.figure.alt_text().replace("|", "/")
-        command = entry.figure.command().replace("OUTPUT", entry.output.name)
+        command = entry.figure.command(entry.output.name)
         lines.append(f"| ![{alt}]({entry.output.name}) | `{entry.name}` | `{command}`<br>{alt} |")
     return "\n".join(lines) + "\n"

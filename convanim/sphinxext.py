@@ -34,7 +34,6 @@ builder that shows no images (text, man) gets the alt text, and nothing is rende
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +43,9 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from convanim import __version__
-from convanim.figures import KEYS, KINDS, Figure, option_name, parse_figure
-from convanim.geometry import ConvSpecError
+from convanim import __version__, kinds
+from convanim.errors import ParameterError
+from convanim.figures import VALUE_FILES, Figure, parse_figure
 from convanim.writers import WRITERS
 
 if TYPE_CHECKING:
@@ -64,13 +63,6 @@ MIME_TYPES = {
 }
 FALLBACK = ".png"  # for a builder that cannot show the format asked for
 FOLDER = "convanim"  # inside the doctree folder
-
-_FLAGS = frozenset({"transposed", "labels", "values", "causal"})
-_INTEGERS = frozenset({"frame-ms", "columns", "frame", "max-frames", "seed", "unit", "dims"})
-_NUMBERS = frozenset({"scale"})
-_VALUE_FILES = frozenset({"input-values", "kernel-values"})
-_TRUE = ("", "true", "yes", "on", "1")
-_FALSE = ("false", "no", "off", "0")
 
 # The directive's own options; every other option is a key of the figure's description.
 IMAGE_OPTIONS: dict[str, Callable[[str], Any]] = {
@@ -111,75 +103,27 @@ class _OptionSpec(dict[str, Callable[[str], Any]]):
 def description(options: Mapping[str, str]) -> dict[str, Any]:
     """A figure description (see ``convanim.figures``) from directive options, which are text.
 
-    One integer becomes an int; other sizes, paddings and per-layer lists stay text, which
-    ``parse_figure`` reads as the command line does (``5,7``, ``same``, ``1,2,4``). A
-    ConvSpecError names an option that is not valid.
+    The text is read by each option's declaration, as the command line's is (``5,7``,
+    ``same``, ``1,2,4``; a flag given without a value is true).
     """
-    out: dict[str, Any] = {}
-    for name, raw in options.items():
-        key = name.replace("_", "-")
-        text = raw.strip()
-        if key in _FLAGS:
-            if text.lower() not in (*_TRUE, *_FALSE):
-                raise ConvSpecError(key, f"got '{text}'; a flag takes no value (or true or false)")
-            out[key] = text.lower() in _TRUE
-        elif key in _INTEGERS:
-            try:
-                out[key] = int(text)
-            except ValueError:
-                raise ConvSpecError(key, f"got '{text}'; expected an integer") from None
-        elif key in _NUMBERS:
-            try:
-                out[key] = float(text)
-            except ValueError:
-                raise ConvSpecError(key, f"got '{text}'; expected a number") from None
-        elif key in _VALUE_FILES and text.startswith("["):
-            try:
-                out[key] = json.loads(text)
-            except ValueError:
-                raise ConvSpecError(
-                    key, f"got '{text}'; expected a file name, or rows like [[1, 2], [3, 4]]"
-                ) from None
-        else:
-            # figures.parse_padding would read the text "1" as a 1-tuple.
-            out[key] = int(text) if text.lstrip("-").isdigit() else text
-    return out
-
-
-def _one_frame(figure: Figure) -> bool:
-    """Whether the figure is one frame, which a GIF cannot hold."""
-    o = figure.options
-    if figure.kind == "rf":
-        return o["dims"] == 1 and o["unit"] is not None
-    return o["frame"] is not None
+    return {name.replace("_", "-"): raw.strip() for name, raw in options.items()}
 
 
 def _format(given: str | None, figure: Figure) -> str:
-    """The extension (with its dot) the directive asks for; a ConvSpecError if not valid."""
+    """The extension (with its dot) the directive asks for; a ParameterError if not valid."""
     formats = [ext.lstrip(".") for ext in WRITERS]
+    still = figure.still()
     if given is None:
-        ext = ".png" if _one_frame(figure) else ".gif"
+        ext = ".png" if still else ".gif"
     else:
         name = given.strip().lower().lstrip(".")
         if name not in formats:
-            raise ConvSpecError("format", f"got '{given}'; expected one of {', '.join(formats)}")
+            raise ParameterError("format", f"got '{given}'; expected one of {', '.join(formats)}")
         ext = f".{name}"
-    if _one_frame(figure) and ext == ".gif":
-        what = ":frame:" if figure.kind != "rf" else ":unit: of a 1-D figure"
-        still = ", ".join(name for name in formats if name != "gif")
-        raise ConvSpecError("format", f"got '{given}'; a single frame ({what}) is one of {still}")
-    if figure.kind != "rf":  # the limits of this format (a vector strip's frame count, say)
-        from convanim.animate import Output, check_output_request
-
-        o = figure.options
-        output = Output(
-            path=Path(f"figure{ext}"),
-            frame_ms=o["frame-ms"],
-            columns=o["columns"],
-            frame=o["frame"],
-            max_frames=o["max-frames"],
-        )
-        check_output_request(figure.spec, output)
+    if still and ext == ".gif":
+        others = ", ".join(name for name in formats if name != "gif")
+        raise ParameterError("format", f"got '{given}'; a single frame is one of {others}")
+    figure.check_output(f"figure{ext}")  # the limits of this format (a vector strip's length)
     return ext
 
 
@@ -190,7 +134,8 @@ class ConvanimDirective(SphinxDirective):
     required_arguments = 0
     optional_arguments = 0
     option_spec = _OptionSpec(
-        {key: directives.unchanged for kind in KINDS for key in KEYS[kind]}, **OWN_OPTIONS
+        {key: directives.unchanged for kind in kinds.kinds() for key in kind.option_keys()},
+        **OWN_OPTIONS,
     )
 
     def run(self) -> list[nodes.Node]:
@@ -198,8 +143,8 @@ class ConvanimDirective(SphinxDirective):
         own = {key: options.pop(key) for key in OWN_OPTIONS if key in options}
         try:
             figure, ext = self._figure(own.get("kind"), options, own.get("format"))
-        except ConvSpecError as error:
-            raise self.error(_message(error, list(self.options))) from None
+        except ParameterError as error:
+            raise self.error(_message(error)) from None
 
         node = convanim_figure(
             self.block_text,
@@ -225,27 +170,26 @@ class ConvanimDirective(SphinxDirective):
         return [wrapper, *messages]
 
     def _figure(
-        self, kind: str | None, options: dict[str, str], given_format: str | None
+        self, kind_name: str | None, options: dict[str, str], given_format: str | None
     ) -> tuple[Figure, str]:
-        """The validated figure and the extension to render; a ConvSpecError if not valid."""
-        kind = (kind or "conv").strip()
-        if kind in KINDS:
-            valid = (*KEYS[kind], *OWN_OPTIONS)
-            for name in options:
-                if name.replace("_", "-") not in valid:
-                    close = difflib.get_close_matches(name, valid, n=1)
-                    hint = f" (did you mean ':{close[0]}:'?)" if close else ""
-                    raise ConvSpecError(
-                        name,
-                        f"unknown option for kind '{kind}'{hint}; valid options are "
-                        + ", ".join(valid),
-                    )
+        """The validated figure and the extension to render; a ParameterError if not valid."""
+        kind = kinds.get((kind_name or "conv").strip())
+        valid = (*kind.option_keys(), *OWN_OPTIONS)
+        for name in options:
+            if name.replace("_", "-") not in valid:
+                close = difflib.get_close_matches(name, valid, n=1)
+                hint = f" (did you mean ':{close[0]}:'?)" if close else ""
+                raise ParameterError(
+                    name,
+                    f"unknown option for kind '{kind.name}'{hint}; valid options are "
+                    + ", ".join(valid),
+                )
         docname = self.env.docname
         base = Path(self.env.doc2path(docname)).parent
         figure = parse_figure(
-            f"{docname}:{self.lineno}", {"kind": kind, **description(options)}, base
+            f"{docname}:{self.lineno}", {"kind": kind.name, **description(options)}, base
         )
-        for key in _VALUE_FILES:
+        for key in VALUE_FILES:
             value = figure.options.get(key)
             if isinstance(value, str):  # a change to the file makes the document stale
                 self.env.note_dependency(str(base / value))
@@ -287,7 +231,7 @@ def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 figure.render(path)
-            except ConvSpecError as error:
+            except ParameterError as error:
                 _failed(node, _message(error))
                 continue
             except OSError as error:
@@ -299,13 +243,10 @@ def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         node.replace_self(image)
 
 
-def _message(error: ConvSpecError, given: Sequence[str] = ()) -> str:
+def _message(error: ParameterError) -> str:
     """An error as the directive's options name it: ``convanim: :stride: got 0; ...``."""
-    names = option_name(error.param).split("/")
-    known = {*OWN_OPTIONS, *given, *(key for kind in KINDS for key in KEYS[kind])}
-    if all(name in known for name in names):
-        return f"convanim: {'/'.join(f':{name}:' for name in names)} {error.detail}"
-    return f"convanim: {error.param}: {error.detail}"
+    names = error.param.split("/")
+    return f"convanim: {'/'.join(f':{name}:' for name in names)} {error.detail}"
 
 
 def _failed(node: convanim_figure, message: str) -> None:

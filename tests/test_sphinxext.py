@@ -187,10 +187,10 @@ BAD = [
     (":input: 5\n   :causal:", ":causal: unknown option for kind 'conv'"),
     (":kind: rf\n   :transposed:", ":transposed: unknown option for kind 'rf'"),
     (":kind: cnn\n   :input: 5", ":kind: got 'cnn'; expected one of conv, pool, rf"),
-    (":input: 5\n   :labels: maybe", ":labels: got 'maybe'; a flag takes no value"),
+    (":input: 5\n   :labels: maybe", ":labels: got 'maybe'; expected true or false"),
     (":input: 5\n   :frame-ms: fast", ":frame-ms: got 'fast'; expected an integer"),
     (":input: 5\n   :format: jpg", ":format: got 'jpg'; expected one of gif, png"),
-    (":input: 5\n   :frame: 2\n   :format: gif", ":format: got 'gif'; a single frame (:frame:)"),
+    (":input: 5\n   :frame: 2\n   :format: gif", ":format: got 'gif'; a single frame is one of"),
 ]
 
 
@@ -244,6 +244,7 @@ def test_value_files_are_read_beside_the_document_and_tracked(
 
 
 def test_description_reads_option_text_as_the_command_line_does() -> None:
+    """Directive text and TOML values make the same figure: one parser per option."""
     options = {
         "input": "5,7",
         "padding": " 1 ",
@@ -251,19 +252,23 @@ def test_description_reads_option_text_as_the_command_line_does() -> None:
         "labels": "false",
         "frame-ms": "200",
         "scale": "1.5",
-        "kernel-values": "[[1, 0], [0, 1]]",
+        "kernel-values": "[[1, 0], [0, 1], [1, 1]]",
         "input_values": "x.csv",
     }
-    assert description(options) == {
-        "input": "5,7",
+    typed = {
+        "input": [5, 7],
         "padding": 1,
         "transposed": True,
         "labels": False,
         "frame-ms": 200,
         "scale": 1.5,
-        "kernel-values": [[1, 0], [0, 1]],
+        "kernel-values": [[1, 0], [0, 1], [1, 1]],
         "input-values": "x.csv",
     }
+    from_text = parse_figure("a", {"kind": "conv", **description(options)}, limits=False)
+    from_toml = parse_figure("a", {"kind": "conv", **typed}, limits=False)
+    assert from_text.options == from_toml.options
+    assert from_text.fingerprint() == from_toml.fingerprint()
 
 
 @pytest.mark.parametrize(
@@ -277,5 +282,5 @@ def test_description_reads_option_text_as_the_command_line_does() -> None:
 )
 def test_description_names_the_option_it_cannot_read(options: dict[str, Any], param: str) -> None:
     with pytest.raises(ConvSpecError) as caught:
-        description(options)
+        parse_figure("a", {"kind": "conv", "input": "5", **description(options)})
     assert caught.value.param == param

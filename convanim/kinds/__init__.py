@@ -1,0 +1,137 @@
+"""Figure kinds: each is one declaration in one module of this package, and this is their registry.
+
+A kind declares its parameters (``convanim.params.Param``), how they become a validated model
+(a ``ConvSpec``, a stack of layers), its alt text, its ``info`` facts and how it is drawn. The
+command line, manifests, the Sphinx directive, ``info`` and ``Figure.command()`` are generated
+from these declarations; none of them names a kind.
+
+Adding a kind is adding its module and one line to ``KINDS``. Modules are imported when first
+used, and import neither numpy nor matplotlib until a figure is checked or drawn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from convanim.errors import ParameterError
+from convanim.params import Param
+
+if TYPE_CHECKING:
+    from convanim.figures import Figure
+
+__all__ = ["KINDS", "Kind", "get", "kinds"]
+
+# The one list of kinds: name -> the module that declares it (as ``KIND``).
+KINDS: dict[str, str] = {
+    "conv": "convanim.kinds.conv",
+    "pool": "convanim.kinds.pool",
+    "rf": "convanim.kinds.rf",
+}
+
+
+class Kind:
+    """A kind of figure. Subclasses set the class attributes and implement the methods."""
+
+    name: str
+    summary: str  # one line: what the figure shows
+    description: str = ""  # more of the command's help, before its examples
+    examples: Sequence[str] = ()  # command lines, without the leading "convanim"
+    params: Sequence[Param] = ()
+    # Library names of quantities that no one option sets, with the options that do.
+    derived: ClassVar[Mapping[str, str]] = {}
+    # The option that must be given (its absence is reported before anything else).
+    required: Sequence[str] = ()
+
+    # -- the declaration's vocabulary -----------------------------------------------------------
+
+    def option_keys(self) -> tuple[str, ...]:
+        return tuple(param.key for param in self.params)
+
+    def param(self, key: str) -> Param:
+        for param in self.params:
+            if param.key == key:
+                return param
+        raise KeyError(key)
+
+    def key_for(self, api: str) -> str:
+        """The option that sets a library parameter (``kernel_size`` -> ``kernel``)."""
+        if api in self.derived:
+            return self.derived[api]
+        for param in self.params:
+            if api in (param.api, param.key, param.key.replace("-", "_")):
+                return param.key
+        return api.replace("_", "-")
+
+    def help(self) -> str:
+        """The command's help: summary, description and examples."""
+        parts = [self.summary]
+        if self.description:
+            parts.append(self.description)
+        examples = "\n".join(f"  convanim {line}" for line in self.examples)
+        parts.append(f"\b\nExamples:\n{examples}")
+        return "\n\n".join(parts)
+
+    # -- what each kind implements --------------------------------------------------------------
+
+    def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
+        """Fill values implied by others, and refuse combinations, in the normalised options.
+
+        ``given`` holds the keys the user gave. Called before ``check``.
+        """
+
+    def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Values ``complete`` filled in, which ``command()`` need not spell out."""
+        return {}
+
+    def model(self, figure: Figure) -> Any:
+        """The validated model the figure draws (a ConvSpec, a list of layers...)."""
+        raise NotImplementedError
+
+    def check(self, figure: Figure, limits: bool) -> None:
+        """Everything that can be checked without rendering; ``limits``: also the limits of
+        drawing (frame counts, grid sizes), which ``info`` does not need."""
+        raise NotImplementedError
+
+    def check_output(self, figure: Figure, suffix: str) -> None:
+        """What only the output format can tell (a single frame is no GIF, say)."""
+
+    def still(self, figure: Figure) -> bool:
+        """Whether the figure is a single picture, which no animation can hold."""
+        return False
+
+    def alt_text(self, figure: Figure) -> str:
+        raise NotImplementedError
+
+    def facts(self, figure: Figure) -> dict[str, Any]:
+        """What ``info --json`` prints: JSON-ready."""
+        raise NotImplementedError
+
+    def info(self, figure: Figure) -> str:
+        """What ``info`` prints: lines of text."""
+        raise NotImplementedError
+
+    def save(self, figure: Figure, path: Path, stamp: str | None) -> Path:
+        """Draw the figure into ``path``, carrying ``stamp``."""
+        raise NotImplementedError
+
+    def cost(self, figure: Figure, animated: bool) -> float:
+        """A rough rendering cost, in plain animation frames (a few ms each), for scheduling."""
+        return 10.0
+
+
+def get(name: object) -> Kind:
+    """The kind called ``name``; a ParameterError naming ``kind`` otherwise."""
+    module = KINDS.get(name) if isinstance(name, str) else None
+    if module is None:
+        shown = f"'{name}'" if isinstance(name, str) else repr(name)
+        raise ParameterError("kind", f"got {shown}; expected one of {', '.join(KINDS)}")
+    kind: Kind = importlib.import_module(module).KIND
+    return kind
+
+
+def kinds() -> list[Kind]:
+    """Every kind, in the registry's order."""
+    return [get(name) for name in KINDS]

@@ -1,0 +1,401 @@
+"""The ``rf`` kind: how a stack of (dilated) convolutions grows the receptive field.
+
+2-D: Yu & Koltun's strip, one panel per layer. 1-D: the WaveNet dependency tree of one output
+unit. Each option takes one value per layer (comma-separated) or one value for every layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from convanim.errors import ParameterError
+from convanim.kinds import Kind
+from convanim.params import (
+    DRAWING,
+    OUTPUT,
+    Param,
+    boolean,
+    choice,
+    layer_list,
+    layer_padding,
+    size,
+)
+
+if TYPE_CHECKING:
+    from convanim.figures import Figure
+
+__all__ = ["KIND", "ReceptiveField", "info_table", "layer_rows"]
+
+TIMES = "\u00d7"
+
+
+def _pick(group: Sequence[Param], key: str, **changes: Any) -> Param:
+    param = next(p for p in group if p.key == key)
+    return dataclasses.replace(param, **changes) if changes else param
+
+
+PARAMS = (
+    Param(
+        "kernel",
+        layer_list,
+        3,
+        "Kernel size per layer: 3, or 3,3,5.",
+        api="kernel_size",
+        short="k",
+        metavar="LIST",
+    ),
+    Param("stride", layer_list, 1, "Stride per layer: 1, or 2,1,1.", short="s", metavar="LIST"),
+    Param("dilation", layer_list, 1, "Dilation per layer: 1,2,4.", short="d", metavar="LIST"),
+    Param(
+        "padding",
+        layer_padding,
+        "same",
+        "Padding per layer: 1,2,4, or valid|same|full|causal.",
+        short="p",
+        metavar="LIST",
+    ),
+    Param("causal", boolean, False, "Pad dilation*(kernel-1) before the input only.", flag=True),
+    Param("dims", choice(1, 2), 2, "2: grids; 1: sequences (the WaveNet picture).", metavar="N"),
+    Param(
+        "input",
+        size,
+        None,
+        "Input size: 15, or rows,cols (2-D)  [default: just large enough for the last field].",
+        api="input_size",
+        short="i",
+        metavar="SIZE",
+    ),
+    Param(
+        "unit",
+        size,
+        None,
+        "The output unit whose field is drawn, 0-based: row,col in 2-D "
+        "(every layer's), a unit in 1-D  [default: the centre; 1-D: the last].",
+        api="output_unit",
+        metavar="UNIT",
+    ),
+    _pick(DRAWING, "theme"),
+    _pick(DRAWING, "scale"),
+    _pick(OUTPUT, "frame-ms"),
+    _pick(
+        OUTPUT,
+        "columns",
+        help="Panels per row of a 2-D .png, .svg or .pdf strip  [default: all in one row].",
+        stamped_at_default=False,
+    ),
+    _pick(
+        OUTPUT,
+        "frame",
+        help="Write one frame as a .png, .svg or .pdf: 2-D, layer frame+1's "
+        "panel; 1-D, output unit frame's tree.",
+        stamped_at_default=False,
+    ),
+    _pick(
+        OUTPUT,
+        "max-frames",
+        help="Refuse animations with more frames than this.",
+        stamped_at_default=False,
+    ),
+)
+
+
+class ReceptiveField(Kind):
+    name = "rf"
+    summary = "Draw how stacked (dilated) convolutions grow the receptive field."
+    description = "Each option takes one value per layer (comma-separated) or one for every layer."
+    examples = (
+        "rf -k 3 -d 1,2,4 -o dilated.png",
+        "rf -k 3 -d 1,2,4 -o dilated.gif",
+        "rf -k 3 -d 1,2,4 -i 9,15 --unit 4,7 -o off_centre.png",
+        "rf --dims 1 -k 2 -d 1,2,4,8 --causal -o wavenet.gif",
+        "rf -k 7,3 -s 2,2 -p 3,1 --info",
+        "rf --dims 1 -k 2 -d 1,2,4,8 --causal --json",
+    )
+    params = PARAMS
+    derived: ClassVar[Mapping[str, str]] = {
+        "layers": "kernel/stride/dilation/padding",
+        "output_size": "kernel/stride/dilation/padding",
+    }
+
+    # -- the model --------------------------------------------------------------------------
+
+    def model(self, figure: Figure) -> list[dict[str, Any]]:
+        """One dict of ConvSpec keywords per layer."""
+        return layers(figure.options)
+
+    def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
+        if options["causal"] and "padding" in given:
+            raise ParameterError("causal", "it sets the padding; give causal or padding, not both")
+        if options["columns"] is not None and options["frame"] is not None:
+            raise ParameterError(
+                "columns",
+                f"got {options['columns']}; a single frame has no columns: give frame or "
+                "columns, not both",
+            )
+        if options["input"] is None:
+            options["input"] = self.implied(options)["input"]
+
+    def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        from convanim.receptive import default_input_size
+
+        found = default_input_size(layers(options), dims=options["dims"])
+        return {"input": list(found) if isinstance(found, tuple) else found}
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def check(self, figure: Figure, limits: bool) -> None:
+        from convanim.animate import check_frame_ms
+        from convanim.options import RenderOptions
+        from convanim.receptive import layer_sizes, receptive_field_stats
+
+        o = figure.options
+        stack, dims = self.model(figure), o["dims"]
+        size = _size(o["input"])
+        if dims == 1 and not isinstance(size, int):
+            raise ParameterError(
+                "input_size", f"got {o['input']!r}; a 1-D stack takes an integer >= 1"
+            )
+        receptive_field_stats(stack, size, dims=dims)
+        check_frame_ms(o["frame-ms"])
+        RenderOptions(theme=o["theme"], scale=o["scale"])
+        if o["columns"] is not None and (dims == 1 or o["columns"] < 1):
+            valid = "an integer >= 1" if dims == 2 else "none: a 1-D diagram is one frame per file"
+            raise ParameterError("columns", f"got {o['columns']}; expected {valid}")
+        levels = list(layer_sizes(stack, size, dims=dims))
+        unit = o["unit"]
+        if unit is not None:
+            _check_unit(unit, levels, dims)
+            if o["frame"] is not None and dims == 1:
+                raise ParameterError(
+                    "frame", f"got {o['frame']} and unit {unit!r}; give one of them"
+                )
+        count = self.frame_count(figure)
+        if o["frame"] is not None and not 0 <= o["frame"] < count:
+            what = "output unit i" if dims == 1 else "layer i + 1"
+            raise ParameterError(
+                "frame", f"got {o['frame']}; expected 0 to {count - 1} (frame i: {what})"
+            )
+
+    def frame_count(self, figure: Figure) -> int:
+        o = figure.options
+        if o["dims"] == 1:
+            from convanim.receptive import layer_sizes
+
+            return int(layer_sizes(self.model(figure), o["input"], dims=1)[-1])
+        return len(self.model(figure))
+
+    def check_output(self, figure: Figure, suffix: str) -> None:
+        o = figure.options
+        if suffix == ".gif":
+            if o["frame"] is not None:
+                raise ParameterError(
+                    "frame", f"got {o['frame']}; a single frame is written as .png, .svg or .pdf"
+                )
+            if o["columns"] is not None:
+                raise ParameterError(
+                    "columns",
+                    f"got {o['columns']}; an animation has no columns: write a .png, .svg or "
+                    ".pdf strip, or leave columns out",
+                )
+            if o["unit"] is not None and o["dims"] == 1:
+                raise ParameterError(
+                    "output_unit",
+                    f"got {o['unit']!r}; a .gif shows every output unit in turn, a .png one "
+                    "of them",
+                )
+            count = self.frame_count(figure)
+            if count > o["max-frames"]:
+                raise ParameterError(
+                    "max_frames",
+                    f"the animation would have {count:,} frames, over the limit of "
+                    f"{o['max-frames']:,}; use a smaller input, or raise --max-frames",
+                )
+
+    def still(self, figure: Figure) -> bool:
+        o = figure.options
+        return o["frame"] is not None or (o["dims"] == 1 and o["unit"] is not None)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def save(self, figure: Figure, path: Path, stamp: str | None) -> Path:
+        from convanim.animate import Output
+        from convanim.options import RenderOptions
+        from convanim.rf_render import save_rf
+
+        o = figure.options
+        self.check_output(figure, path.suffix.lower())
+        output = Output(
+            path=path,
+            frame_ms=o["frame-ms"],
+            columns=o["columns"],
+            frame=o["frame"],
+            max_frames=o["max-frames"],
+            stamp=stamp,
+        )
+        return save_rf(
+            self.model(figure),
+            output,
+            RenderOptions(theme=o["theme"], scale=o["scale"]),
+            dims=o["dims"],
+            input_size=_size(o["input"]),
+            output_unit=_size(o["unit"]),
+        )
+
+    def cost(self, figure: Figure, animated: bool) -> float:
+        o = figure.options
+        frames = o["input"] if o["dims"] == 1 else len(self.model(figure))
+        return 10.0 + 4.0 * (frames if animated else 1)
+
+    # -- words ------------------------------------------------------------------------------
+
+    def _stats(self, figure: Figure) -> Any:
+        from convanim.receptive import receptive_field_stats
+
+        o = figure.options
+        return receptive_field_stats(self.model(figure), _size(o["input"]), dims=o["dims"])
+
+    def alt_text(self, figure: Figure) -> str:
+        options = figure.options
+        stack = self.model(figure)
+        stats = self._stats(figure)
+        kernels = sorted({str(layer["kernel_size"]) for layer in stack})
+        dilations = [str(layer["dilation"]) for layer in stack]
+        count = len(stack)
+        what = "convolution" if count == 1 else "convolutions"
+        if options["dims"] == 1:
+            causal = "causal " if options["causal"] else ""
+            return (
+                f"Dependency tree of one output unit in a stack of {count} {causal}1-D {what} "
+                f"(kernel {_listing(kernels)}, dilation {_listing(dilations)}): it depends on "
+                f"{stats[-1].size} input units."
+            )
+        fields = [TIMES.join(str(v) for v in entry.size) for entry in stats]
+        params = {entry.params for entry in stats}
+        same = f", with the same {stats[0].params} weights per layer" if len(params) == 1 else ""
+        unit = "the centre unit" if options["unit"] is None else "one unit"
+        return (
+            f"Receptive field of {unit} of a stack of {count} {what} (kernel "
+            f"{_listing(kernels)}, dilation {_listing(dilations)}) growing to "
+            f"{_listing(fields)} after each layer{same}."
+        )
+
+    def facts(self, figure: Figure) -> dict[str, Any]:
+        o = figure.options
+        rows = layer_rows(self.model(figure), self._stats(figure))
+        return {"dims": o["dims"], "input_size": o["input"], "layers": rows}
+
+    def info(self, figure: Figure) -> str:
+        return info_table(self.facts(figure)["layers"])
+
+
+def layers(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One dict of ConvSpec keywords per layer from the per-layer lists."""
+    lists = {
+        "kernel_size": options["kernel"],
+        "stride": options["stride"],
+        "dilation": options["dilation"],
+        "padding": ["causal"] if options["causal"] else options["padding"],
+    }
+    counts = {key: len(v) for key, v in lists.items() if len(v) > 1}
+    if len(set(counts.values())) > 1:
+        names = {"kernel_size": "kernel", "stride": "stride", "dilation": "dilation"}
+        given = ", ".join(f"{names.get(k, k)} has {count}" for k, count in counts.items())
+        raise ParameterError(
+            "layers", f"{given} values; give one value (used for every layer) or one per layer"
+        )
+    count = max(counts.values(), default=1)
+    return [
+        {key: values[i if len(values) > 1 else 0] for key, values in lists.items()}
+        for i in range(count)
+    ]
+
+
+def _size(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_unit(unit: Any, levels: Sequence[Any], dims: int) -> None:
+    """A unit every level has (2-D: a row,col; 1-D: a unit of the last level)."""
+    if dims == 1:
+        last = levels[-1]
+        if not isinstance(unit, int) or not -last <= unit < last:
+            raise ParameterError(
+                "output_unit",
+                f"got {unit!r}; expected a unit of the {last}-unit output of layer "
+                f"{len(levels)}, 0 to {last - 1}",
+            )
+        return
+    rows = min(level[0] for level in levels)
+    cols = min(level[1] for level in levels)
+    if not (isinstance(unit, list) and len(unit) == 2):
+        raise ParameterError(
+            "output_unit", f"got {unit!r}; a 2-D stack takes row,col, like {rows // 2},{cols // 2}"
+        )
+    row, col = unit
+    if not (-rows <= row < rows and -cols <= col < cols):
+        raise ParameterError(
+            "output_unit",
+            f"got {row},{col}; expected a (row, col) every layer's output has: rows 0 to "
+            f"{rows - 1}, cols 0 to {cols - 1}",
+        )
+
+
+def _listing(values: Sequence[Any]) -> str:
+    words = [str(v) for v in values]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def layer_rows(stack: Sequence[Mapping[str, Any]], stats: Sequence[Any]) -> list[dict[str, Any]]:
+    """The per-layer table of ``rf --info``: JSON-ready."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if hasattr(value, "denominator"):
+            return int(value) if value.denominator == 1 else str(value)
+        return value
+
+    return [
+        {
+            "layer": entry.layer,
+            "kernel": layer["kernel_size"],
+            "stride": layer["stride"],
+            "padding": layer["padding"],
+            "dilation": layer["dilation"],
+            "params": entry.params,
+            "field": plain(entry.size),
+            "effective_stride": plain(entry.stride),
+            "start": plain(entry.start),
+            "method": entry.method,
+        }
+        for layer, entry in zip(stack, stats, strict=True)
+    ]
+
+
+def info_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of dicts as an aligned text table."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, list):
+            return (
+                "x".join(str(v) for v in value) if len(set(map(str, value))) > 1 else str(value[0])
+            )
+        return str(value)
+
+    keys = ["layer", "kernel", "stride", "padding", "dilation", "params", "field",
+            "effective_stride", "start"]  # fmt: skip
+    cells = [[cell(row[key]) for key in keys] for row in rows]
+    widths = [max(len(key), *(len(c[i]) for c in cells)) for i, key in enumerate(keys)]
+    lines = ["  ".join(key.ljust(w) for key, w in zip(keys, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    if any(row["method"] != "closed form" for row in rows):
+        lines.append("(rows below a transposed layer are derived from the exact cells)")
+    return "\n".join(lines)
+
+
+KIND = ReceptiveField()

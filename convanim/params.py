@@ -1,0 +1,337 @@
+"""Parameters, declared once: what every front-end (command line, manifest, Sphinx, ``info``,
+``Figure.command()``) knows of an option comes from its ``Param``.
+
+A value arrives as text (the command line, a Sphinx option) or as TOML gives it (an int, a
+list, a bool); ``Param.parse`` turns either into one JSON-ready spelling (lists, not tuples),
+which is what a figure stores and fingerprints, and ``Param.format`` spells it back as the
+command line takes it. Errors are ``ParameterError`` naming the option's key, with the same
+words whichever front-end the value came through.
+
+The standard library only: the command line builds its options from these before it imports
+numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from convanim.errors import ParameterError
+
+__all__ = [
+    "DRAWING",
+    "OUTPUT",
+    "TRUE_WORDS",
+    "VALUES",
+    "Param",
+    "boolean",
+    "choice",
+    "integer",
+    "layer_list",
+    "layer_padding",
+    "number",
+    "padding",
+    "size",
+    "values",
+]
+
+Parser = Callable[[str, Any], Any]
+
+TRUE_WORDS = ("", "true", "yes", "on", "1")  # "" : a Sphinx flag given without a value
+FALSE_WORDS = ("false", "no", "off", "0")
+PADDING_MODES = ("valid", "same", "full", "causal")
+
+
+def _got(value: Any) -> str:
+    """The value as the user wrote it, kept short: a size of a thousand digits is not echoed."""
+    text = f"'{value}'" if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ints(text: str) -> list[int] | None:
+    """``"5,7"`` as [5, 7]; None when any part is not an integer (or is absurdly long)."""
+    try:
+        return [int(part) for part in text.split(",")] if len(text) < 1000 else None
+    except ValueError:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, all the way down: the JSON-ready spelling figures store."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+# -- parsers: (key, raw value) -> normalised value ----------------------------------------------
+
+
+def size(key: str, value: Any) -> Any:
+    """``5``, ``"5"``, ``"5,7"`` or ``[5, 7]``; the numbers are checked by the model (ConvSpec)."""
+    if isinstance(value, str):
+        numbers = _ints(value)
+        if numbers is None or not 1 <= len(numbers) <= 2:
+            raise ParameterError(
+                key, f"got {_got(value)}; expected an integer like 5 or rows,cols like 5,7"
+            )
+        return numbers[0] if len(numbers) == 1 else numbers
+    return _plain(value)
+
+
+def padding(key: str, value: Any) -> Any:
+    """An int, ``rows,cols``, ``top,bottom,left,right``, a mode name, or lists of those."""
+    if isinstance(value, str) and value in PADDING_MODES:
+        return value
+    if isinstance(value, str):
+        numbers = _ints(value)
+        if numbers is None or len(numbers) == 3 or len(numbers) > 4:
+            raise ParameterError(
+                key,
+                f"got {_got(value)}; expected 1, rows,cols like 1,2, top,bottom,left,right like "
+                "0,1,0,1, or valid|same|full",
+            )
+        value = numbers[0] if len(numbers) == 1 else numbers
+    if isinstance(value, (list, tuple)) and len(value) == 4 and all(map(_is_int, value)):
+        return [[value[0], value[1]], [value[2], value[3]]]
+    return _plain(value)
+
+
+def boolean(key: str, value: Any) -> bool:
+    """True or false; as text, a Sphinx flag's empty value or true/false, yes/no, on/off, 1/0."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in (*TRUE_WORDS, *FALSE_WORDS):
+        return value.strip().lower() in TRUE_WORDS
+    raise ParameterError(key, f"got {_got(value)}; expected true or false")
+
+
+def integer(key: str, value: Any) -> int | None:
+    """A whole number, or None (not given)."""
+    if value is None or _is_int(value):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,999}\s*", value):
+        return int(value)
+    raise ParameterError(key, f"got {_got(value)}; expected an integer")
+
+
+def number(key: str, value: Any) -> float:
+    """A number: an int is taken as a float."""
+    if _is_int(value):
+        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str) and len(value) < 100:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise ParameterError(key, f"got {_got(value)}; expected a number")
+
+
+def choice(*choices: Any) -> Parser:
+    """One of ``choices``; text is matched against their spelling (``"1"`` for 1)."""
+
+    def parse(key: str, value: Any) -> Any:
+        for option in choices:
+            if value == option or (isinstance(value, str) and value == str(option)):
+                return option
+        names = ", ".join(str(c) for c in choices)
+        raise ParameterError(key, f"got {_got(value)}; expected one of {names}")
+
+    parse.choices = choices  # type: ignore[attr-defined]
+    return parse
+
+
+def values(key: str, value: Any) -> Any:
+    """A value file's name, or the values themselves as rows (``[[1, 2], [3, 4]]``, also as
+    JSON text, which is how the command line and Sphinx give them inline)."""
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            rows = json.loads(value)
+        except ValueError:
+            rows = None
+        if isinstance(rows, list):
+            return rows
+        raise ParameterError(
+            key, f"got {_got(value)}; expected a file name, or rows like [[1, 2], [3, 4]]"
+        )
+    if isinstance(value, str):
+        return value
+    raise ParameterError(key, f"got {_got(value)}; expected a file name, or the values as rows")
+
+
+def layer_list(key: str, value: Any) -> list[Any]:
+    """One integer per layer: ``1,2,4``, ``[1, 2, 4]``, or one value for every layer."""
+    if isinstance(value, str):
+        numbers = _ints(value)
+        if numbers is None:
+            raise ParameterError(
+                key, f"got {_got(value)}; expected integers, one per layer, like 1,2,4"
+            )
+        return numbers
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if _is_int(value):
+        return [value]
+    raise ParameterError(key, f"got {_got(value)}; expected one value or a list, one per layer")
+
+
+def layer_padding(key: str, value: Any) -> list[Any]:
+    """Padding per layer: ``1,0,2``, or valid|same|full|causal (per layer, comma-separated)."""
+    if isinstance(value, str):
+        parts = value.split(",")
+        if all(part in PADDING_MODES for part in parts):
+            return parts
+        numbers = _ints(value)
+        if numbers is None:
+            raise ParameterError(
+                key,
+                f"got {_got(value)}; expected integers per layer like 1,2,4, or one of "
+                "valid|same|full|causal (per layer, comma-separated)",
+            )
+        return numbers
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if _is_int(value):
+        return [value]
+    raise ParameterError(key, f"got {_got(value)}; expected one value or a list, one per layer")
+
+
+# -- the declaration ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    """One option of a figure kind, declared once.
+
+    ``key`` is the long option without ``--``, the manifest key and the Sphinx option
+    (``output-padding``; ``output_padding`` is taken too); ``api`` is the library's name for it
+    (``ConvSpec``'s, PyTorch's), which errors raised by the core carry. ``default`` is given
+    raw, as a user would; ``parse`` normalises it like any given value.
+    """
+
+    key: str
+    parse: Parser
+    default: Any
+    help: str
+    api: str = ""
+    short: str | None = None
+    metavar: str = "VALUE"
+    flag: bool = False
+    # A parameter added after a kind's first release is left out of the fingerprint while it is
+    # at its default, so that the figures made before it stay current (and byte-identical).
+    stamped_at_default: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.api:
+            object.__setattr__(self, "api", self.key.replace("-", "_"))
+
+    @property
+    def normal_default(self) -> Any:
+        return self.parse(self.key, self.default)
+
+    @property
+    def choices(self) -> Sequence[Any] | None:
+        return getattr(self.parse, "choices", None)
+
+    def format(self, value: Any) -> str:
+        """``value`` (normalised) as the command line spells it after the option."""
+        if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+            if self.parse is values:
+                return json.dumps(value, separators=(",", ":"))
+            return ",".join(str(v) for row in value for v in row)  # top,bottom,left,right
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+            return str(value)
+        return str(value)
+
+    def words(self, value: Any) -> list[str]:
+        """The command-line words that give this value (``["--stride", "2"]``, ``["--labels"]``)."""
+        if self.flag:
+            return [f"--{self.key}" if value else f"--no-{self.key}"]
+        return [f"--{self.key}", self.format(value)]
+
+    def help_text(self) -> str:
+        """The option's help, with its default (or its choices) as the command line shows it."""
+        text = self.help
+        if self.choices is not None and "|" not in text:
+            text += f" One of {', '.join(str(c) for c in self.choices)}."
+        if self.default is not None and not self.flag and "[default:" not in text:
+            text += f"  [default: {self.format(self.normal_default)}]"
+        return text
+
+
+# -- the groups every kind of figure shares ----------------------------------------------------
+
+DRAWING = (
+    Param(
+        "view",
+        choice("oblique", "flat"),
+        "oblique",
+        "oblique: conv_arithmetic's look; flat: side by side.",
+        metavar="VIEW",
+    ),
+    Param(
+        "theme",
+        choice("solarized", "dark"),
+        "solarized",
+        "Colours; dark is for dark pages.",
+        metavar="THEME",
+    ),
+    Param("labels", boolean, False, "Write 'input' and 'output' beside the grids.", flag=True),
+    Param("scale", number, 1.0, "Pixel size multiplier, from 0.1 to 10.", metavar="X"),
+)
+OUTPUT = (
+    Param(
+        "frame-ms",
+        integer,
+        1000,
+        "Milliseconds per GIF frame: a multiple of 10, 20 to 655350.",
+        metavar="MS",
+    ),
+    Param(
+        "columns",
+        integer,
+        None,
+        "Frames per row of a .png, .svg or .pdf strip  [default: one row per output row].",
+        metavar="N",
+    ),
+    Param(
+        "frame",
+        integer,
+        None,
+        "Write only this frame (0-based, row-major) as a .png, .svg or .pdf.",
+        metavar="N",
+    ),
+    Param(
+        "max-frames", integer, 1024, "Refuse animations with more frames than this.", metavar="N"
+    ),
+)
+VALUES = (
+    Param(
+        "values",
+        boolean,
+        False,
+        "Show the numbers: cell values, kernel weights, outputs and their sums.",
+        flag=True,
+    ),
+    Param("seed", integer, 0, "Seed of the small random integers --values shows.", metavar="N"),
+    Param(
+        "input-values",
+        values,
+        None,
+        "Input values: a .npy, .csv or .txt file, or rows like [[1,2],[3,4]] (implies --values).",
+        metavar="FILE",
+    ),
+)
