@@ -621,11 +621,14 @@ class ConvSpec(Generic[Size, PadsT]):
         if self.dims == 2:
             return cast("ConvSpec[Pair, Pads]", self)
         core = self._core
+        padding: str | Pair | Pads = core.padding
+        if self.transposed and not isinstance(padding, str):  # ConvTranspose2d's (rows, cols)
+            padding = (padding[0][0], padding[1][0])
         return ConvSpec(
             core.input_size,
             core.kernel_size,
             core.stride,
-            core.padding,
+            padding,
             core.dilation,
             core.transposed,
             core.output_padding,

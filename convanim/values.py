@@ -3,7 +3,9 @@
 Pure: numpy and the standard library only. Every result equals PyTorch's for the same
 parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``), ``F.max_pool2d``
 (``op="max"``) and ``F.avg_pool2d`` with its defaults (``op="avg"``: ``count_include_pad=True``,
-``ceil_mode=False``). Arrays are one channel, (rows, cols), origin top-left.
+``ceil_mode=False``), or their 1-D forms (``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
+``avg_pool1d``) for a ``dims=1`` spec. Arrays are one channel, (rows, cols), origin top-left;
+(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane.
 
 The numbers are computed on the drawn grid that ``ConvSpec.grid()`` describes, exactly as the
 animation shows them: every drawn cell holds a value (``drawn_values``), every kernel tap a
@@ -66,6 +68,8 @@ _OP_NAMES: Final[Mapping[str, str]] = {
     "avg": "average pooling",
 }
 _AXES = ("rows", "cols")
+
+Spec = ConvSpec[Any, Any]  # 2-D or 1-D
 
 # Random values span the ranges of conv_arithmetic's numerical figures.
 _INPUT_RANGE: Final = (0, 3)
@@ -131,7 +135,7 @@ def _check_op(op: object, allowed: tuple[Op, ...] = OPS) -> Op:
     return op
 
 
-def _array(param: str, value: object, shape: tuple[int, int], what: str) -> Floats:
+def _array(param: str, value: object, shape: tuple[int, ...], what: str) -> Floats:
     """``value`` as a float64 array of ``shape``, or a ConvSpecError naming ``param``."""
     try:
         array = np.asarray(value)
@@ -148,8 +152,9 @@ def _array(param: str, value: object, shape: tuple[int, int], what: str) -> Floa
     return array.astype(np.float64)
 
 
-def pool_spec_check(spec: ConvSpec, op: str) -> None:
-    """Raise ConvSpecError unless PyTorch's ``max_pool2d`` / ``avg_pool2d`` accepts ``spec``.
+def pool_spec_check(spec: Spec, op: str) -> None:
+    """Raise ConvSpecError unless PyTorch's ``max_pool2d`` / ``avg_pool2d`` (``max_pool1d`` /
+    ``avg_pool1d`` in 1-D) accepts ``spec``.
 
     PyTorch's rules: no transposed form, no dilation for average pooling, and padding at most
     half the kernel (``padding <= kernel_size // 2`` per axis; the kernel itself, not its dilated
@@ -162,23 +167,27 @@ def pool_spec_check(spec: ConvSpec, op: str) -> None:
         raise ConvSpecError(
             "transposed", f"got True; {name} has no transposed form, expected False"
         )
-    if checked == "avg" and spec.dilation != (1, 1):
+    one_d = spec.dims == 1
+    if checked == "avg" and any(d != 1 for d in spec.dilation):
         raise ConvSpecError(
             "dilation",
-            f"got {spec.dilation}; {name} has no dilation (PyTorch's avg_pool2d takes none), "
-            "expected 1",
+            f"got {spec.dilation[0] if one_d else spec.dilation}; {name} has no dilation "
+            f"(PyTorch's avg_pool{spec.dims}d takes none), expected 1",
         )
-    for axis in range(2):
+    for axis in range(spec.dims):
         limit = spec.kernel_size[axis] // 2
         lo, hi = spec.pads[axis]
         if max(lo, hi) > limit:
             shown = repr(spec.padding)
+            if one_d and not isinstance(spec.padding, str):  # as given: p, or (before, after)
+                shown = str(lo) if lo == hi else str((lo, hi))
             if isinstance(spec.padding, str):
-                shown += f" (resolved to {spec.pads})"
+                shown += f" (resolved to {spec.pads[0] if one_d else spec.pads})"
+            where = "" if one_d else f" on the {_AXES[axis]} axis"
             raise ConvSpecError(
                 "padding",
                 f"got {shown}; {name} pads at most half the kernel on each side, like "
-                f"PyTorch: kernel_size {spec.kernel_size[axis]} on the {_AXES[axis]} axis "
+                f"PyTorch: kernel_size {spec.kernel_size[axis]}{where} "
                 f"allows at most {limit}, got {lo} before and {hi} after",
             )
 
@@ -186,7 +195,7 @@ def pool_spec_check(spec: ConvSpec, op: str) -> None:
 # -- the numbers on the drawn grid ----------------------------------------------------------
 
 
-def drawn_values(spec: ConvSpec, x: npt.ArrayLike, op: str = "conv") -> Floats:
+def drawn_values(spec: Spec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     """The value in every cell of ``spec.grid()``, float64, shaped like ``spec.drawn_size``.
 
     Input cells hold ``x``; padding and inserted zeros hold 0, except that max pooling pads
@@ -196,6 +205,9 @@ def drawn_values(spec: ConvSpec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     if checked in POOL_OPS:
         pool_spec_check(spec, checked)
     values = _array("x", x, spec.input_size, "an input array")
+    if spec.dims == 1:
+        row: Floats = drawn_values(spec.as_2d(), values[None, :], checked)[0]
+        return row
     grid = spec.grid()
     fill = -np.inf if checked == "max" else 0.0
     drawn = np.full(grid.shape, fill, dtype=np.float64)
@@ -206,29 +218,32 @@ def drawn_values(spec: ConvSpec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     return drawn
 
 
-def tap_weights(spec: ConvSpec, weight: npt.ArrayLike) -> Floats:
+def tap_weights(spec: Spec, weight: npt.ArrayLike) -> Floats:
     """The weight applied at each kernel tap, float64, shaped like the kernel, in tap order.
 
     ``frame.taps[t]`` multiplies ``tap_weights(spec, weight).ravel()[t]`` (taps are kernel
     row-major). Direct convolution: ``weight`` itself (PyTorch's conv2d is a correlation).
     Transposed: ``weight`` flipped along both axes, which is what the drawn grid's stride-1
     correlation needs to reproduce ``conv_transpose2d``'s scatter
-    ``out[i * stride - padding + j * dilation] += x[i] * weight[j]``.
+    ``out[i * stride - padding + j * dilation] += x[i] * weight[j]``. In 1-D: (kernel,), reversed.
     """
     kernel = _array("weight", weight, spec.kernel_size, "a kernel")
-    flipped = kernel[::-1, ::-1] if spec.transposed else kernel
+    flipped = kernel[(slice(None, None, -1),) * kernel.ndim] if spec.transposed else kernel
     return np.ascontiguousarray(flipped)
 
 
-def tap_values(spec: ConvSpec, drawn: Floats, frame: Frame) -> Floats:
+def tap_values(spec: Spec, drawn: Floats, frame: Frame[Any]) -> Floats:
     """The drawn values under ``frame``'s kernel taps, shaped like the kernel, in tap order."""
+    if spec.dims == 1:
+        cols = np.fromiter((c for (c,) in frame.taps), dtype=np.intp, count=len(frame.taps))
+        return drawn[cols]
     rows = np.fromiter((r for r, _ in frame.taps), dtype=np.intp, count=len(frame.taps))
     cols = np.fromiter((c for _, c in frame.taps), dtype=np.intp, count=len(frame.taps))
     return drawn[rows, cols].reshape(spec.kernel_size)
 
 
 def evaluate(
-    spec: ConvSpec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+    spec: Spec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
 ) -> Floats:
     """The output array, float64, shaped ``spec.output_size``; equal to PyTorch's.
 
@@ -248,20 +263,25 @@ def evaluate(
     elif weight is not None:
         raise ConvSpecError("weight", f"got a kernel; {_OP_NAMES[checked]} takes none (None)")
     drawn = drawn_values(spec, x, checked)
+    plane = spec.as_2d()  # the spec itself in 2-D; in 1-D its one-row plane
+    if spec.dims == 1:
+        drawn = drawn[None, :]
+        if checked == "conv":
+            weights = weights[None, :]
     # Every output cell's taps, as one strided view: the frame at (i, j) reads
     # drawn[i * hop + a * dilation, j * hop + b * dilation] for kernel tap (a, b).
-    hop = (1, 1) if spec.transposed else spec.stride
-    rows, cols = spec.output_size
-    windows = np.lib.stride_tricks.sliding_window_view(drawn, spec.footprint)
-    windows = windows[:: hop[0], :: hop[1], :: spec.dilation[0], :: spec.dilation[1]]
+    hop = (1, 1) if plane.transposed else plane.stride
+    rows, cols = plane.output_size
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, plane.footprint)
+    windows = windows[:: hop[0], :: hop[1], :: plane.dilation[0], :: plane.dilation[1]]
     windows = windows[:rows, :cols]
     if checked == "conv":
         result = np.einsum("ijkl,kl->ij", windows, weights)
     elif checked == "max":
         result = windows.max(axis=(2, 3))
     else:
-        result = windows.sum(axis=(2, 3)) / (spec.kernel_size[0] * spec.kernel_size[1])
-    return np.asarray(result, dtype=np.float64)
+        result = windows.sum(axis=(2, 3)) / (plane.kernel_size[0] * plane.kernel_size[1])
+    return np.asarray(result, dtype=np.float64).reshape(spec.output_size)
 
 
 @dataclass(frozen=True, eq=False)
@@ -276,7 +296,7 @@ class Worked:
 
 
 def worked(
-    spec: ConvSpec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+    spec: Spec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
 ) -> Worked:
     """Everything a worked-numbers figure of ``spec`` shows, computed once."""
     output = evaluate(spec, x, weight, op)
@@ -288,7 +308,7 @@ def worked(
 # -- where values come from -----------------------------------------------------------------
 
 
-def random_values(spec: ConvSpec, seed: int) -> tuple[Ints, Ints]:
+def random_values(spec: Spec, seed: int) -> tuple[Ints, Ints]:
     """Small random integers (input 0..3, kernel 0..2, int64), the same on every machine.
 
     The ranges are those of conv_arithmetic's numerical figures. The input and the kernel
@@ -297,11 +317,13 @@ def random_values(spec: ConvSpec, seed: int) -> tuple[Ints, Ints]:
     if not _is_int(seed) or seed < 0:
         raise ConvSpecError("seed", f"got {seed!r}; expected an integer >= 0")
     input_stream, kernel_stream = np.random.SeedSequence(int(seed)).spawn(2)
+    input_size: tuple[int, ...] = spec.input_size  # (rows, cols), or (width,) in 1-D
+    kernel_size: tuple[int, ...] = spec.kernel_size
     x = np.random.default_rng(input_stream).integers(
-        _INPUT_RANGE[0], _INPUT_RANGE[1], size=spec.input_size, dtype=np.int64, endpoint=True
+        _INPUT_RANGE[0], _INPUT_RANGE[1], size=input_size, dtype=np.int64, endpoint=True
     )
     weight = np.random.default_rng(kernel_stream).integers(
-        _KERNEL_RANGE[0], _KERNEL_RANGE[1], size=spec.kernel_size, dtype=np.int64, endpoint=True
+        _KERNEL_RANGE[0], _KERNEL_RANGE[1], size=kernel_size, dtype=np.int64, endpoint=True
     )
     return x, weight
 
@@ -319,13 +341,15 @@ def numerical_figure(name: str) -> tuple[ConvSpec, Op, Ints, Ints | None]:
 
 
 def load_values(
-    path: str | os.PathLike[str], expected_shape: tuple[int, int], param: str
+    path: str | os.PathLike[str], expected_shape: tuple[int, ...], param: str
 ) -> Floats:
     """Values from a ``.npy``, ``.csv`` or ``.txt`` file, float64, shaped ``expected_shape``.
 
     Text files hold one row per line, values separated by commas or by whitespace; blank lines
     and lines starting with ``#`` are skipped. An ``.npy`` array may carry leading axes of
-    length 1 (a single-channel PyTorch weight, (1, 1, rows, cols)). Values must be finite.
+    length 1 (a single-channel PyTorch weight, (1, 1, rows, cols)). For a 1-D shape (width,)
+    the values are one row or one column of numbers (an ``.npy`` of any shape with at most one
+    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). Values must be finite.
     Every problem raises ``ValuesFileError`` naming ``param`` and the path.
     """
     name = os.fspath(path)
@@ -340,6 +364,8 @@ def load_values(
     array = _read_npy(param, name) if suffix == ".npy" else _read_text(param, name)
     while array.ndim > 2 and array.shape[0] == 1:
         array = array[0]
+    if len(expected_shape) == 1 and sum(length != 1 for length in array.shape) <= 1:
+        array = array.reshape(-1)  # a row or a column
     if array.shape != tuple(expected_shape):
         raise ValuesFileError(
             param, name, f"holds values of shape {array.shape}; expected {tuple(expected_shape)}"
