@@ -14,6 +14,7 @@ Heavy imports (numpy, matplotlib) happen inside commands, so that ``convanim --h
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,9 +59,19 @@ def one_line(error: click.ClickException) -> str:
         close = sorted(error.possibilities or ())
         hint = f" (did you mean {close[0]}?)" if close else ""
         return f"{error.option_name}: no such option{hint}; see --help for the options"
+    message = " ".join(error.format_message().split())
+    if isinstance(error, click.BadOptionUsage) and "requires an argument" in message:
+        return f"{error.option_name}: needs a value; see --help for what it takes"
+    if isinstance(error, click.BadOptionUsage) and "does not take a value" in message:
+        return f"{error.option_name}: takes no value (it is a flag: --name or --no-name)"
     if isinstance(error, click.BadOptionUsage):
-        return f"{error.option_name}: {error.message[:1].lower()}{error.message[1:]}"
-    return " ".join(error.format_message().split())
+        return f"{error.option_name}: {message}"
+    extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", message)
+    if extra:
+        return (
+            f"{extra.group(1)}: unexpected argument; options are written --name value (see --help)"
+        )
+    return message
 
 
 def fail(error: ParameterError, kind: Kind | None = None) -> NoReturn:

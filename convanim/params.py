@@ -260,7 +260,7 @@ class Param:
         """The command-line words that give this value (``["--stride", "2"]``, ``["--labels"]``)."""
         if self.flag:
             return [f"--{self.key}" if value else f"--no-{self.key}"]
-        return [f"--{self.key}", self.format(value)]
+        return [f"-{self.short}" if self.short else f"--{self.key}", self.format(value)]
 
     def help_text(self) -> str:
         """The option's help, with its default (or its choices) as the command line shows it."""
