@@ -4,6 +4,11 @@ One page per animation. The static parts (grids, cells) are drawn once and cache
 background; each frame restores it and draws only what moves (the kernel window, the links to
 the output cell, the current output cell). No pyplot: nothing here touches a display, and
 raster output never imports ``matplotlib.figure`` (see ``Page``).
+
+A 1-D spec is drawn as its ``as_2d()`` plane, one row of cells: in the oblique view the output
+row floats above the input row as a 2-D output plane does; in the flat view the output row sits
+above the input row, centred on it (side by side, a long 1-D input would leave the cells
+small), so each output cell is near the inputs it reads.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ FLAT_MAX_WIDTH_PX, FLAT_MAX_HEIGHT_PX = 1000, 700
 FLAT_CELL_PX_RANGE = (12.0, 30.0)
 FLAT_VALUES_CELL_PX_RANGE = (28.0, 44.0)  # room for numbers
 FLAT_GAP = 2.0  # cells between input and output
+FLAT_GAP_1D = 1.0  # cells between the input row and the output row above it
+FLAT_LABEL_ROOM_1D = 0.8  # more cells between them for the input row's label
 LINK_FADE = 0.8  # of the text colour in the links' grey
 VECTOR_GAP_PX = 8  # between the frames of a vector strip, as in the PNG strip
 
@@ -290,20 +297,45 @@ class Animation:
     """One figure for one spec: ``render(frame)`` gives that frame's RGB pixels."""
 
     def __init__(
-        self, spec: ConvSpec, options: RenderOptions | None = None, worked: Worked | None = None
+        self,
+        spec: ConvSpec[Any, Any],
+        options: RenderOptions | None = None,
+        worked: Worked | None = None,
     ) -> None:
         self.spec = spec
-        self.worked = worked
+        # Everything is drawn on the 2-D plane: the spec itself, or a 1-D spec's one row.
+        self.plane: ConvSpec = spec.as_2d()
+        self.worked = worked if worked is None or spec.dims == 2 else _worked_2d(worked)
         self.options = options or RenderOptions()
         self.theme: Theme = THEMES[self.options.theme]
-        drawn_rows, drawn_cols = spec.drawn_size
-        out_rows, out_cols = spec.output_size
-        if self.options.view == "oblique":
+        drawn_rows, drawn_cols = self.plane.drawn_size
+        out_rows, out_cols = self.plane.output_size
+        worked = self.worked
+        if self.options.view == "flat" and spec.dims == 1:
+            low, high = FLAT_VALUES_CELL_PX_RANGE if worked is not None else FLAT_CELL_PX_RANGE
+            fit = FLAT_MAX_WIDTH_PX / max(drawn_cols, out_cols)
+            cell_px = min(max(fit, low), high) * self.options.scale
+            identity = np.eye(2)
+            width = max(drawn_cols, out_cols)
+            self.input_plane = _Plane(1, identity, ((width - drawn_cols) / 2, 0.0))
+            self.output_plane = _Plane(
+                1,
+                identity,
+                (
+                    (width - out_cols) / 2,
+                    1.0 + FLAT_GAP_1D + (FLAT_LABEL_ROOM_1D if self.options.labels else 0.0),
+                ),
+            )
+            border = 0.5
+        elif self.options.view == "oblique":
             cell_px = OBLIQUE_CELL_PX * self.options.scale
             self.input_plane = _Plane(drawn_rows, SLANT, (0.0, 0.0))
             # The output plane floats one cell above the input plane, as in conv_arithmetic;
             # being above the whole input plane in the planes' own (x, y) it never overlaps it.
-            self.output_plane = _Plane(out_rows, SLANT, (OUTPUT_SHIFT_X, drawn_rows + 1.0))
+            origin = np.array([OUTPUT_SHIFT_X, drawn_rows + 1.0])
+            if spec.dims == 1:  # the output row centred over the input row, along its slant
+                origin += SLANT @ np.array([(drawn_cols - out_cols) / 2, 0.0])
+            self.output_plane = _Plane(out_rows, SLANT, (float(origin[0]), float(origin[1])))
             border = OBLIQUE_BORDER
         else:
             total_cols = drawn_cols + FLAT_GAP + out_cols
@@ -321,7 +353,7 @@ class Animation:
         # TikZ points at conv_arithmetic's scale, as matplotlib points at ours (72 per inch).
         self.line_scale = cell_px / POINTS_PER_CELL * 0.72
         self._layout(border)
-        self.grid: DrawnGrid = spec.grid()
+        self.grid: DrawnGrid = self.plane.grid()
         self._build()
 
     # -- static parts, drawn once ---------------------------------------------------------
@@ -332,8 +364,8 @@ class Animation:
 
     def _layout(self, border: float) -> None:
         """Size the figure to the planes; refuse frames too large to render."""
-        drawn_rows, drawn_cols = self.spec.drawn_size
-        out_rows, out_cols = self.spec.output_size
+        drawn_rows, drawn_cols = self.plane.drawn_size
+        out_rows, out_cols = self.plane.output_size
         inp, out = self.input_plane, self.output_plane
         corners = np.vstack(
             [
@@ -389,7 +421,7 @@ class Animation:
         """The parts of the figure that no frame changes: grids, cells, labels, cell values."""
         theme, grid = self.theme, self.grid
         drawn_rows, drawn_cols = grid.shape
-        out_rows, out_cols = self.spec.output_size
+        out_rows, out_cols = self.plane.output_size
         inp, out = self.input_plane, self.output_plane
         thick = self._lw(THICK_PT)
         dashes = (0.0, (DASH_PT / THICK_PT, DASH_PT / THICK_PT))
@@ -431,7 +463,7 @@ class Animation:
 
     def _add_labels(self, sheet: Sheet) -> None:
         drawn_rows, drawn_cols = self.grid.shape
-        out_cols = self.spec.output_size[1]
+        out_cols = self.plane.output_size[1]
         size = 11 * self.cell_px / OBLIQUE_CELL_PX
         style: dict[str, Any] = {"color": self.theme.text, "fontsize": size, "ha": "center"}
         if self.options.view == "oblique":
@@ -474,7 +506,7 @@ class Animation:
 
     # -- moving parts, per frame ----------------------------------------------------------
 
-    def _links(self, frame: GeometryFrame) -> npt.NDArray[np.float64]:
+    def _links(self, frame: GeometryFrame[Any]) -> npt.NDArray[np.float64]:
         """Lines from the window's corners to the output cell's, hidden behind the output plane.
 
         Only the oblique view has them. Both planes share one slant, so clipping happens in the
@@ -483,7 +515,7 @@ class Animation:
         (top, left), (bottom, right) = frame.window
         out_row, out_col = frame.output
         inverse = np.linalg.inv(SLANT)
-        out_rows, out_cols = self.spec.output_size
+        out_rows, out_cols = self.plane.output_size
         shift = inverse @ self.output_plane.origin
         low = shift
         high = shift + np.array([out_cols, out_rows], dtype=float)
@@ -511,7 +543,7 @@ class Animation:
             segments.append(self.input_plane.xy(np.array([start, stop])))
         return np.array(segments)
 
-    def _moving(self, frame: GeometryFrame) -> _Moving:
+    def _moving(self, frame: GeometryFrame[Any]) -> _Moving:
         """What one frame adds to the static figure, in figure coordinates."""
         inp, out = self.input_plane, self.output_plane
         taps = np.array(frame.taps, dtype=float)
@@ -527,11 +559,12 @@ class Animation:
             thin=self._links(frame) if self.options.view == "oblique" else np.empty((0, 2, 2)),
         )
 
-    def draw(self, frame: GeometryFrame) -> Box:
+    def draw(self, frame: GeometryFrame[Any]) -> Box:
         """Draw one frame on the canvas; returns the pixel box that differs from the background.
 
         The box is (top, bottom, left, right), rows from the top, exclusive ends.
         """
+        frame = frame.as_2d()
         moving = self._moving(frame)
         dirty: list[npt.NDArray[np.float64]] = [
             moving.shaded.reshape(-1, 2),
@@ -567,7 +600,7 @@ class Animation:
             box = union_box(box, self.values.draw(frame))
         return box
 
-    def vector(self, frames: Sequence[GeometryFrame], columns: int) -> Figure:
+    def vector(self, frames: Sequence[GeometryFrame[Any]], columns: int) -> Figure:
         """A figure of the frames tiled as a strip, drawn with artists, for SVG and PDF."""
         from matplotlib.patches import PathPatch
 
@@ -578,7 +611,7 @@ class Animation:
         dpi = 100.0
         figure = pixel_figure(total_w, total_h, dpi)
         figure.patch.set_facecolor(self.theme.background)
-        for index, frame in enumerate(frames):
+        for index, frame in enumerate(frame.as_2d() for frame in frames):
             sheet = Sheet(
                 figure, tile(index, columns, self.size, gap, rows), self.size, self.limits
             )
@@ -619,10 +652,20 @@ class Animation:
         """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
         return self.page.rgba()
 
-    def render(self, frame: GeometryFrame) -> Rgb:
+    def render(self, frame: GeometryFrame[Any]) -> Rgb:
         """The RGB pixels (height, width, 3) of one frame, a copy."""
         self.draw(frame)
         return np.ascontiguousarray(self.rgba()[:, :, :3])
+
+
+def _worked_2d(worked: Worked) -> Worked:
+    """A 1-D spec's numbers on its one-row plane: each array with a rows axis of one."""
+    from convanim.values import Worked
+
+    weights = None if worked.weights is None else worked.weights[None, :]
+    return Worked(
+        op=worked.op, drawn=worked.drawn[None, :], weights=weights, output=worked.output[None, :]
+    )
 
 
 class _Values:
@@ -683,7 +726,7 @@ class _Values:
 
     def _output(self, index: int) -> tuple[npt.NDArray[np.float64], str]:
         """An output cell's corners and its value as shown."""
-        row, col = divmod(index, self.animation.spec.output_size[1])
+        row, col = divmod(index, self.animation.plane.output_size[1])
         cell = self.animation.output_plane.cell(row, col)
         return cell, self.style.text(self.worked.output[row, col])
 
@@ -693,7 +736,7 @@ class _Values:
         x, y = inp.xy([[col + 0.94, inp.rows - row - 0.94]])[0]
         return float(x), float(y)
 
-    def draw(self, frame: GeometryFrame) -> Box:
+    def draw(self, frame: GeometryFrame[Any]) -> Box:
         """The current frame's weights, output value and sum; returns the caption's pixel box."""
         animation = self.animation
         for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
@@ -720,7 +763,7 @@ class _Values:
             min(int(np.ceil(extent.x1)) + 2, width),
         )
 
-    def add_frame(self, sheet: Sheet, frame: GeometryFrame) -> None:
+    def add_frame(self, sheet: Sheet, frame: GeometryFrame[Any]) -> None:
         """One frame's numbers as artists on ``sheet`` (vector output)."""
         style = self.style
         for done in range(frame.index):
@@ -737,12 +780,12 @@ class _Values:
         x, y = style.caption_at
         sheet.text(x, y, self.sum(frame), **style.caption)
 
-    def sum(self, frame: GeometryFrame) -> str:
+    def sum(self, frame: GeometryFrame[Any]) -> str:
         """The arithmetic of one output cell, as a line of text."""
         from convanim.values import format_value, tap_values
 
         worked = self.worked
-        under = tap_values(self.animation.spec, worked.drawn, frame).ravel()
+        under = tap_values(self.animation.plane, worked.drawn, frame).ravel()
         values = [format_value(float(v), 6) for v in under]
         result = format_value(float(worked.output[frame.output]), 6)
         if worked.op == "max":
@@ -793,7 +836,7 @@ class _ValueStyle:
 
 
 def render_frames(
-    spec: ConvSpec,
+    spec: ConvSpec[Any, Any],
     options: RenderOptions | None = None,
     frames: Iterable[int] | None = None,
 ) -> Iterator[Rgb]:
