@@ -386,3 +386,69 @@ def test_python_dash_m(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith("Error: --stride")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- one message style for every mistake, Click's own included ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["conv", "-i", "5", "--kernal", "3"],
+            "Error: --kernal: no such option (did you mean --kernel?)",
+        ),
+        (["conv", "-i", "5", "-k"], "Error: -k: needs a value"),
+        (["conv", "-i", "5", "--labels=yes"], "Error: --labels: takes no value"),
+        (["conv", "-i", "5", "extra"], "Error: extra: unexpected argument"),
+        (["conv", "-i", "5", "--seed", "3"], "Error: --seed: got 3; it picks the random numbers"),
+        (["conv", "-i", "5", "--columns", "3"], "Error: --columns: got 3; an animation has no"),
+        (
+            ["conv", "-i", "5", "--columns", "3", "--frame", "0"],
+            "Error: --columns: got 3; a single",
+        ),
+        (["rf", "-k", "3", "-d", "1,2", "--unit", "1"], "Error: --unit: got 1; a 2-D stack takes"),
+        (
+            ["rf", "--dims", "1", "-k", "2", "--columns", "2"],
+            "Error: --columns: got 2; expected none",
+        ),
+        (["rf", "-k", "3", "-d", "1,2", "--frame", "2"], "Error: --frame: got 2; expected 0 to 1"),
+        (["rf", "-k", "3,3", "-d", "1,2,4"], "Error: --kernel/--stride/--dilation/--padding: "),
+        (["pool", "-i", "5", "--transposed"], "Error: --transposed: no such option"),
+        (["info", "rf", "-k", "0"], "Error: --kernel: "),
+    ],
+)
+def test_every_mistake_is_one_line_naming_the_option(
+    runner: CliRunner, folder: Path, args: list[str], line: str
+) -> None:
+    output = [] if args[0] == "info" else ["-o", "x.png" if "--frame" in args else "x.gif"]
+    result = run(runner, args[0], *output, *args[1:])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(line), result.stderr
+    assert files_in(folder) == {}
+
+
+def test_rf_takes_a_non_square_input_and_a_2d_unit(runner: CliRunner, folder: Path) -> None:
+    args = ["rf", "-k", "3", "-d", "1,2", "-i", "9,15", "--unit", "4,7", "-o", "f.png"]
+    assert run(runner, *args).exit_code == 0
+    assert run(runner, *args[:-2], "--frame", "1", "-o", "one.png").exit_code == 0
+    with Image.open(folder / "f.png") as strip, Image.open(folder / "one.png") as one:
+        assert strip.width > 2 * one.width and strip.height == one.height
+
+
+def test_info_describes_every_kind(runner: CliRunner) -> None:
+    pool = run(runner, "info", "pool", "--mode", "avg", "-i", "5", "-k", "3", "--json")
+    assert pool.exit_code == 0, pool.stderr
+    facts = json.loads(pool.stdout)
+    assert facts["layer"] == "AvgPool2d" and facts["output_size"] == [3, 3]
+    rf = run(runner, "info", "rf", "-k", "3", "-d", "1,2,4", "--json")
+    assert [row["field"] for row in json.loads(rf.stdout)["layers"]] == [[3, 3], [7, 7], [15, 15]]
+    same = run(runner, "rf", "-k", "3", "-d", "1,2,4", "--json")
+    assert same.stdout == rf.stdout
+
+
+def test_build_check_names_the_output_file(runner: CliRunner, folder: Path) -> None:
+    (folder / "figures.toml").write_text('[a]\noutput = "img/a.gif"\ninput = 4\n')
+    result = run(runner, "build", "figures.toml", "--check")
+    assert result.exit_code == 1
+    assert f"stale or missing: a ({folder / 'img' / 'a.gif'})" in result.stderr
