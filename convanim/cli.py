@@ -86,20 +86,19 @@ def fail(error: ParameterError, kind: Kind | None = None) -> NoReturn:
 # -- commands generated from the kinds -------------------------------------------------------
 
 
-def _option(param: Param) -> click.Option:
-    """A Click option for a parameter: text in, parsed by ``parse_figure`` like any front-end's."""
+def _option(param: Param, required: bool) -> click.Option:
+    """A Click option for a parameter: text in, parsed by ``parse_figure`` like any front-end's.
+
+    Click checks nothing itself (no types, no required options): every check, and so every
+    message, is the declaration's.
+    """
     names = [f"-{param.short}"] if param.short else []
     dest = param.key.replace("-", "_")
+    text = param.help_text() + ("  [required]" if required else "")
     if param.flag:
-        return click.Option(
-            [f"--{param.key}/--no-{param.key}", *names, dest], default=None, help=param.help_text()
-        )
-    return click.Option(
-        [*names, f"--{param.key}", dest],
-        default=None,
-        metavar=param.metavar,
-        help=param.help_text(),
-    )
+        flags = [f"--{param.key}/--no-{param.key}", *names, dest]
+        return click.Option(flags, default=None, help=text)  # None: not given
+    return click.Option([*names, f"--{param.key}", dest], metavar=param.metavar, help=text)
 
 
 def _description(params: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +134,7 @@ def kind_command(kind: Kind) -> click.Command:
         kind.name,
         callback=callback,
         params=[
-            *(_option(param) for param in kind.params),
+            *(_option(param, param.key in kind.required) for param in kind.params),
             click.Option(
                 ["-o", "--output", "output"],
                 default=None,
@@ -163,7 +162,7 @@ def info_command(kind: Kind) -> click.Command:
         kind.name,
         callback=callback,
         params=[
-            *(_option(param) for param in kind.params),
+            *(_option(param, param.key in kind.required) for param in kind.params),
             click.Option(["--json", "as_json"], is_flag=True, help="Print JSON, for scripts."),
         ],
         help=f"Describe a {kind.name} figure without rendering it.\n\n\b\nExamples:\n"

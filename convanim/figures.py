@@ -181,10 +181,9 @@ def parse_figure(
                 key,
                 f"unknown key for kind '{kind.name}'{hint}; valid keys are {', '.join(allowed)}",
             )
-    for key in kind.required:
+    for key, what in kind.required.items():
         if given.get(key) is None:
-            example = kind.param(key).help.split(":")[0].lower()
-            raise FigureError(name, key, f"missing; give the {example}, like 5 or 5,7")
+            raise FigureError(name, key, f"missing; give {what}")
     try:
         options = {
             param.key: param.parse(param.key, given.get(param.key, param.default))

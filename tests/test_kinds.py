@@ -191,3 +191,15 @@ def test_a_bad_value_is_the_same_error_everywhere(runner: CliRunner, kind: str, 
     assert manifest.value.param == directive.value.param == key
     assert manifest.value.detail == directive.value.detail
     assert result.stderr.strip() == f"Error: --{key}: {manifest.value.detail}"
+
+
+def test_readme_option_tables_are_the_declarations() -> None:
+    """The README's table of each kind's options is what the declaration generates."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for kind in kinds.kinds():
+        start, end = f"<!-- options:{kind.name} -->\n", f"\n<!-- /options:{kind.name} -->"
+        assert start in readme and end in readme, kind.name
+        shown = readme.split(start, 1)[1].split(end, 1)[0]
+        assert shown == kind.options_markdown(), f"README table of {kind.name}; expected:\n" + (
+            kind.options_markdown()
+        )

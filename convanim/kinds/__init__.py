@@ -42,8 +42,8 @@ class Kind:
     params: Sequence[Param] = ()
     # Library names of quantities that no one option sets, with the options that do.
     derived: ClassVar[Mapping[str, str]] = {}
-    # The option that must be given (its absence is reported before anything else).
-    required: Sequence[str] = ()
+    # The options that must be given, with what to give (reported before anything else).
+    required: ClassVar[Mapping[str, str]] = {}
 
     # -- the declaration's vocabulary -----------------------------------------------------------
 
@@ -73,6 +73,18 @@ class Kind:
         examples = "\n".join(f"  convanim {line}" for line in self.examples)
         parts.append(f"\b\nExamples:\n{examples}")
         return "\n\n".join(parts)
+
+    def options_markdown(self) -> str:
+        """The kind's options as a Markdown table, as the README shows them."""
+        rows = ["| option | meaning |", "| --- | --- |"]
+        for param in self.params:
+            names = [f"-{param.short}", f"--{param.key}"] if param.short else [f"--{param.key}"]
+            spelt = "/".join(names) if param.flag is False else f"--{param.key}"
+            text = param.help_text().replace("|", "\\|")
+            if param.key in self.required:
+                text += " (required)"
+            rows.append(f"| `{spelt}` | {text} |")
+        return "\n".join(rows)
 
     # -- what each kind implements --------------------------------------------------------------
 

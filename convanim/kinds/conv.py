@@ -121,7 +121,7 @@ class Conv(Kind):
         "input_values": "input-values",
         "kernel_values": "kernel-values",
     }
-    required = ("input",)
+    required: ClassVar[Mapping[str, str]] = {"input": "the input size, like 5 or 5,7"}
 
     # -- the model --------------------------------------------------------------------------
 
