@@ -622,8 +622,8 @@ class ConvSpec(Generic[Size, PadsT]):
             return cast("ConvSpec[Pair, Pads]", self)
         core = self._core
         padding: str | Pair | Pads = core.padding
-        if self.transposed and not isinstance(padding, str):  # ConvTranspose2d's (rows, cols)
-            padding = (padding[0][0], padding[1][0])
+        if self.transposed:  # ConvTranspose2d's padding is (rows, cols)
+            padding = (core.pads[0][0], core.pads[1][0])
         return ConvSpec(
             core.input_size,
             core.kernel_size,
