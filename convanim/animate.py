@@ -1,34 +1,48 @@
-"""Spec to file: checks every request up front, then renders and writes in one pass."""
+"""To file: one save for every figure kind, every request checked before anything is drawn.
+
+A kind checks what only it knows (a spec's grid, a stack's layers), then hands its drawing to
+the one save: ``check_request`` checks the output against the drawing's frame count, without
+drawing (or importing matplotlib); ``save_drawing`` draws and writes. ``save`` is the
+convolution's, ``convanim.rf_render.save_rf`` the receptive field's.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
-from convanim.geometry import ConvSpec, ConvSpecError
-from convanim.writers import MAX_VECTOR_FRAMES, VECTOR
+from convanim.errors import ConvSpecError
+from convanim.formats import write_drawing, writer_for
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
+    from convanim.drawing import Drawing
+    from convanim.formats import Writer
+    from convanim.geometry import ConvSpec
     from convanim.options import RenderOptions
-    from convanim.render import Animation
     from convanim.values import Worked
-    from convanim.writers import Drawn
 
 __all__ = [
     "MAX_FRAMES",
     "MAX_GRID",
+    "MAX_STRIP_PIXELS",
+    "MAX_VECTOR_FRAMES",
     "Output",
+    "Request",
     "check_frame_ms",
     "check_limits",
+    "check_output",
     "check_output_request",
+    "check_request",
     "save",
+    "save_drawing",
 ]
 
 MAX_FRAMES = 1024  # a 32x32 output; --max-frames raises it
 MAX_GRID = 256  # drawn cells per axis
+MAX_VECTOR_FRAMES = 100  # frames in one SVG or PDF
+MAX_STRIP_PIXELS = 64_000_000  # pixels in one raster strip
 GIF_TICK_MS = 10  # GIF delays are whole hundredths of a second
 
 
@@ -38,13 +52,133 @@ class Output:
 
     path: Path  # a str is taken too
     frame_ms: int = 1000
-    columns: int | None = None  # default: one row of frames per output row
-    frame: int | None = None  # a single frame (0-based) as a PNG
+    columns: int | None = None  # default: the drawing's (a convolution: one row per output row)
+    frame: int | None = None  # a single frame (0-based) as a PNG, SVG or PDF
     max_frames: int = MAX_FRAMES
     stamp: str | None = None  # a fingerprint the file carries (see convanim.figures)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
+
+
+@dataclass(frozen=True)
+class Request:
+    """An output checked against a drawing's frames: which frames ``writer`` writes, how.
+
+    ``indices`` are tiled ``columns`` to a row by a still writer; ``strip_advice`` is the
+    kind's words for making a raster strip smaller, should the drawing's frames make it
+    too large (known only once the drawing is built).
+    """
+
+    output: Output
+    writer: Writer
+    indices: tuple[int, ...]
+    columns: int
+    strip_advice: str
+
+
+def check_frame_ms(frame_ms: int) -> None:
+    """A GIF frame time convanim can store exactly."""
+    if not GIF_TICK_MS * 2 <= frame_ms <= 655_350 or frame_ms % GIF_TICK_MS:
+        raise ConvSpecError(
+            "frame_ms",
+            f"got {frame_ms}; expected a multiple of 10 from 20 to 655350 "
+            "(GIF stores hundredths of a second)",
+        )
+
+
+def check_output(output: Output) -> Writer:
+    """The writer for ``output``, after every check that needs neither geometry nor drawing."""
+    writer = writer_for(output.path)
+    parent = output.path.parent
+    if not parent.is_dir():
+        raise ConvSpecError("output", f"got '{output.path}'; folder '{parent}' does not exist")
+    check_frame_ms(output.frame_ms)
+    if output.frame is not None and writer.animates:
+        raise ConvSpecError(
+            "frame",
+            f"got {output.frame}; a single frame is written as {_stills()}",
+        )
+    if output.columns is not None and output.columns < 1:
+        raise ConvSpecError("columns", f"got {output.columns}; expected an integer >= 1")
+    return writer
+
+
+def _stills() -> str:
+    """The still formats, for messages: '.png, .svg or .pdf'."""
+    from convanim.formats import SUFFIXES
+
+    stills = [s for s in SUFFIXES if not writer_for(s).animates]
+    return ", ".join(stills[:-1]) + f" or {stills[-1]}" if len(stills) > 1 else stills[0]
+
+
+def check_request(
+    output: Output,
+    frame_count: int,
+    default_columns: int,
+    *,
+    frame_note: str,
+    strip_advice: str,
+) -> Request:
+    """Check ``output`` for a drawing of ``frame_count`` frames; nothing is drawn.
+
+    ``frame_note`` says what frame i is, after the valid range in a message
+    ("frame i: layer i + 1"). Every frame is written unless ``output.frame`` picks one.
+    """
+    writer = check_output(output)
+    if output.frame is None:
+        indices = tuple(range(frame_count))
+        columns = output.columns or default_columns
+    else:
+        if not 0 <= output.frame < frame_count:
+            raise ConvSpecError(
+                "frame", f"got {output.frame}; expected 0 to {frame_count - 1} ({frame_note})"
+            )
+        indices, columns = (output.frame,), 1
+    if len(indices) > output.max_frames:
+        what = "animation" if writer.animates else "strip"
+        raise ConvSpecError(
+            "max_frames",
+            f"the {what} would have {len(indices):,} frames, over the limit of "
+            f"{output.max_frames:,}; use a smaller input, or raise --max-frames",
+        )
+    if writer.vector and len(indices) > MAX_VECTOR_FRAMES:
+        raise ConvSpecError(
+            "output",
+            f"a vector strip of {len(indices)} frames is over the limit of "
+            f"{MAX_VECTOR_FRAMES}; write one --frame, or a .png or .gif",
+        )
+    return Request(output, writer, indices, columns, strip_advice)
+
+
+def save_drawing(
+    make_drawing: Callable[[], Drawing], request: Request, stream: BinaryIO | None = None
+) -> Path:
+    """Build the drawing, check the size of a raster strip, and write the file.
+
+    To ``request.output.path``, atomically (a failure leaves no file and the old one intact),
+    or to ``stream`` in the format of the path's suffix. Returns the path.
+    """
+    drawing = make_drawing()
+    writer, indices, columns = request.writer, request.indices, request.columns
+    output = request.output
+    if not (writer.animates or writer.vector) and len(indices) > 1:
+        from convanim.drawing import strip_size
+
+        width, height = strip_size(len(indices), drawing.size, columns)
+        if width * height > MAX_STRIP_PIXELS:
+            raise ConvSpecError(
+                # Blame --columns only when it was given: the frames' size is not its doing.
+                "columns" if output.columns is not None else "output",
+                f"the strip would be {width}x{height} pixels, over the limit of "
+                f"{MAX_STRIP_PIXELS:,}; {request.strip_advice}",
+            )
+    target = output.path if stream is None else stream
+    write_drawing(target, writer, drawing, indices, columns, output.frame_ms, output.stamp)
+    return output.path
+
+
+# -- the convolution -------------------------------------------------------------------------
 
 
 def check_limits(spec: ConvSpec, max_frames: int | None = MAX_FRAMES) -> None:
@@ -68,43 +202,21 @@ def check_limits(spec: ConvSpec, max_frames: int | None = MAX_FRAMES) -> None:
         )
 
 
-def check_frame_ms(frame_ms: int) -> None:
-    """A GIF frame time convanim can store exactly."""
-    if not GIF_TICK_MS * 2 <= frame_ms <= 655_350 or frame_ms % GIF_TICK_MS:
-        raise ConvSpecError(
-            "frame_ms",
-            f"got {frame_ms}; expected a multiple of 10 from 20 to 655350 "
-            "(GIF stores hundredths of a second)",
-        )
+def _conv_request(spec: ConvSpec, output: Output) -> Request:
+    check_output(output)  # again in check_request: cheap, and the spec's limits come between
+    check_limits(spec, output.max_frames if output.frame is None else None)
+    return check_request(
+        output,
+        spec.frame_count,
+        spec.output_size[1],
+        frame_note=f"the frame of output cell (row, col) is row * {spec.output_size[1]} + col",
+        strip_advice="write a .gif, one --frame, or use a smaller --scale",
+    )
 
 
 def check_output_request(spec: ConvSpec, output: Output) -> str:
     """Check an output request against a spec without rendering; returns the extension."""
-    from convanim.writers import check_output
-
-    suffix = check_output(output.path)
-    check_frame_ms(output.frame_ms)
-    if output.frame is not None:
-        if suffix == ".gif":
-            raise ConvSpecError(
-                "frame", f"got {output.frame}; a single frame is written as .png, .svg or .pdf"
-            )
-        if not 0 <= output.frame < spec.frame_count:
-            raise ConvSpecError(
-                "frame",
-                f"got {output.frame}; expected 0 to {spec.frame_count - 1} "
-                f"(the frame of output cell (row, col) is row * {spec.output_size[1]} + col)",
-            )
-    if output.columns is not None and output.columns < 1:
-        raise ConvSpecError("columns", f"got {output.columns}; expected an integer >= 1")
-    check_limits(spec, output.max_frames if output.frame is None else None)
-    if suffix in VECTOR and output.frame is None and spec.frame_count > MAX_VECTOR_FRAMES:
-        raise ConvSpecError(
-            "output",
-            f"a vector strip of {spec.frame_count} frames is over the limit of "
-            f"{MAX_VECTOR_FRAMES}; write one --frame, or a .png or .gif",
-        )
-    return suffix
+    return _conv_request(spec, output).writer.suffix
 
 
 def save(
@@ -113,66 +225,16 @@ def save(
     options: RenderOptions | None = None,
     worked: Worked | None = None,
 ) -> Path:
-    """Render ``spec`` to ``output.path`` (.gif animation, .png strip or frame).
+    """Render ``spec`` to ``output.path`` (.gif animation; .png, .svg or .pdf strip or frame).
 
     With ``worked`` (see ``convanim.values.worked``) the frames show the numbers.
     """
-    suffix = check_output_request(spec, output)  # before matplotlib's import: refusals are quick
-    from convanim.render import Animation
-    from convanim.writers import (
-        MAX_STRIP_PIXELS,
-        strip_size,
-        write_gif,
-        write_png,
-        write_strip,
-        write_vector,
-    )
+    request = _conv_request(spec, output)  # before matplotlib's import: refusals are quick
 
-    animation = Animation(spec, options, worked)
-    if suffix in VECTOR:
-        frames = [f for f in spec.frames() if output.frame in (None, f.index)]
-        columns = 1 if output.frame is not None else output.columns or spec.output_size[1]
-        write_vector(output.path, animation.vector(frames, columns), output.stamp)
-        return output.path
-    if output.frame is not None:
-        frame = next(f for f in spec.frames() if f.index == output.frame)
-        write_png(output.path, animation.render(frame), output.stamp)
-        return output.path
-    if suffix == ".gif":
-        write_gif(
-            output.path,
-            _drawn(animation, spec),
-            animation.colours(),
-            output.frame_ms,
-            output.stamp,
-            animation.inks(),
-        )
-        return output.path
-    pixels = (animation.render(frame) for frame in spec.frames())
-    columns = output.columns or spec.output_size[1]
-    width, height = strip_size(spec.frame_count, animation.size, columns)
-    if width * height > MAX_STRIP_PIXELS:
-        raise ConvSpecError(
-            "columns",
-            f"the strip would be {width}x{height} pixels, over the limit of "
-            f"{MAX_STRIP_PIXELS:,}; write a .gif, one --frame, or use a smaller --scale",
-        )
-    write_strip(
-        output.path,
-        pixels,
-        spec.frame_count,
-        animation.size,
-        columns,
-        animation.theme.background,
-        output.stamp,
-    )
-    return output.path
+    def drawing() -> Drawing:
+        from convanim.drawing import AnimationDrawing
+        from convanim.render import Animation
 
+        return AnimationDrawing(Animation(spec, options, worked))
 
-def _drawn(animation: Animation, spec: ConvSpec) -> Iterator[Drawn]:
-    """Each frame drawn on the animation's canvas, as the GIF writer reads it."""
-    from convanim.writers import Drawn
-
-    for frame in spec.frames():
-        box = animation.draw(frame)
-        yield Drawn(animation.rgba(), box)
+    return save_drawing(drawing, request)

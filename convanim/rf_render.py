@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,8 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
 
-from convanim.animate import Output, check_frame_ms
+from convanim.animate import Output, check_output, check_request, save_drawing
+from convanim.drawing import STRIP_GAP_PX, Box, union_box
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.options import RenderOptions
 from convanim.receptive import (
@@ -56,20 +57,6 @@ from convanim.render import (
     tile,
 )
 from convanim.theme import THEMES, Theme, hex_rgb
-from convanim.writers import (
-    MAX_STRIP_PIXELS,
-    STRIP_GAP_PX,
-    VECTOR,
-    Box,
-    Drawn,
-    check_output,
-    strip_size,
-    union_box,
-    write_gif,
-    write_png,
-    write_strip,
-    write_vector,
-)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -351,6 +338,9 @@ def _rgb(colour: str) -> tuple[float, float, float]:
 class _Figure:
     """A diagram drawn in pixels: data (x, y) from the top-left of a frame, y downwards.
 
+    A ``convanim.drawing.Drawing``: frame i is panel i (``FieldStrip``) or output unit i's
+    tree (``DependencyDiagram``).
+
     Raster frames: the static parts are artists drawn once into a cached background; each
     frame restores it and draws what changes straight to the Agg renderer. Vector figures
     (SVG, PDF) are built from artists only: ``_add_static`` and ``_add_frame`` per panel.
@@ -381,7 +371,7 @@ class _Figure:
         """Draw the static parts once and keep them as the background of every frame."""
         self._add_static(self.sheet)
         self.page.draw()
-        self.background = self.page.copy()
+        self.cached = self.page.copy()
         self.renderer: Any = self.page.renderer
         self.transform = self.sheet.transform.frozen()
 
@@ -417,6 +407,22 @@ class _Figure:
             max(b.x1 for b in boxes),
             height - min(b.y0 for b in boxes),
         )
+
+    @property
+    def background(self) -> str:
+        """The theme's background colour: a strip's gaps."""
+        return self.theme.background
+
+    @property
+    def default_columns(self) -> int:
+        """Every frame in one row."""
+        return self.frame_count
+
+    def colours(self) -> list[str]:
+        raise NotImplementedError
+
+    def inks(self) -> list[str] | None:
+        raise NotImplementedError
 
     def rgba(self) -> npt.NDArray[np.uint8]:
         """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
@@ -660,7 +666,7 @@ class FieldStrip(_Figure):
         self._check_index(index)
         panel = self.panels[index]
         renderer, transform, theme = self.renderer, self.transform, self.theme
-        self.page.restore(self.background)
+        self.page.restore(self.cached)
         gc = renderer.new_gc()
         gc.set_snap(False)
         box = self.caption_box
@@ -944,7 +950,7 @@ class DependencyDiagram(_Figure):
         """Draw the tree of output unit ``index``; returns the pixel box that changed."""
         frame = self.highlight(index)
         renderer, transform, theme = self.renderer, self.transform, self.theme
-        self.page.restore(self.background)
+        self.page.restore(self.cached)
         gc = renderer.new_gc()
         gc.set_snap(False)
         segments = self._edge_segments(frame.edges)
@@ -977,46 +983,7 @@ class DependencyDiagram(_Figure):
 
 # -- files ------------------------------------------------------------------------------------
 
-
-def _check_output(output: Output, dims: int) -> str:
-    """The output's extension, after every check of ``output`` that needs no geometry."""
-    suffix = check_output(output.path)
-    check_frame_ms(output.frame_ms)
-    if dims not in (1, 2):
-        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
-    if output.columns is not None and (dims == 1 or output.columns < 1):
-        valid = "an integer >= 1" if dims == 2 else "none: a 1-D diagram is one frame per file"
-        raise ConvSpecError("columns", f"got {output.columns}; expected {valid}")
-    if output.frame is not None and suffix == ".gif":
-        raise ConvSpecError(
-            "frame", f"got {output.frame}; a single frame is written as .png, .svg or .pdf"
-        )
-    return suffix
-
-
-def _frames(diagram: FieldStrip | DependencyDiagram) -> Iterator[Drawn]:
-    """Each frame drawn on the diagram's canvas, as the GIF writer reads it."""
-    for index in range(diagram.frame_count):
-        box = diagram.draw(index)
-        yield Drawn(diagram.rgba(), box)
-
-
-def _write_gif(diagram: FieldStrip | DependencyDiagram, output: Output) -> Path:
-    if diagram.frame_count > output.max_frames:
-        raise ConvSpecError(
-            "max_frames",
-            f"the animation would have {diagram.frame_count:,} frames, over the limit of "
-            f"{output.max_frames:,}; use a smaller input, or raise --max-frames",
-        )
-    write_gif(
-        output.path,
-        _frames(diagram),
-        diagram.colours(),
-        output.frame_ms,
-        output.stamp,
-        diagram.inks(),
-    )
-    return output.path
+STRIP_ADVICE = "write a .gif, one frame, or use a smaller scale"
 
 
 def save_rf(
@@ -1038,21 +1005,28 @@ def save_rf(
     (default: the last unit). ``output.stamp`` goes into the file as the writers put it.
     Errors are ``ConvSpecError`` (``LayerSpecError`` for a layer) naming the parameter.
     """
-    suffix = _check_output(output, dims)
+    writer = check_output(output)
+    if dims not in (1, 2):
+        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
     if dims == 1:
-        return _save_1d(layers, output, options, suffix, input_size, output_unit)
-    return _save_2d(layers, output, options, suffix, input_size, output_unit)
+        if output.columns is not None:
+            raise ConvSpecError(
+                "columns",
+                f"got {output.columns}; expected none: a 1-D diagram is one frame per file",
+            )
+        return _save_1d(layers, output, options, writer.animates, input_size, output_unit)
+    return _save_2d(layers, output, options, input_size, output_unit)
 
 
 def _save_1d(
     layers: Iterable[Mapping[str, Any]],
     output: Output,
     options: RenderOptions | None,
-    suffix: str,
+    animates: bool,
     input_size: int | Pair | None,
     output_unit: int | Pair | None,
 ) -> Path:
-    if output_unit is not None and suffix == ".gif":
+    if output_unit is not None and animates:
         raise ConvSpecError(
             "output_unit",
             f"got {output_unit!r}; a .gif shows every output unit in turn, a .png one of them",
@@ -1064,56 +1038,29 @@ def _save_1d(
     if input_size is not None and not isinstance(input_size, int):
         raise ConvSpecError("input_size", f"got {input_size!r}; a 1-D stack takes an integer >= 1")
     diagram = DependencyDiagram(layers, input_size, options)
-    if suffix == ".gif":
-        return _write_gif(diagram, output)
     units = diagram.frame_count
-    if output.frame is not None and not 0 <= output.frame < units:
-        raise ConvSpecError(
-            "frame", f"got {output.frame}; expected 0 to {units - 1} (frame i: output unit i)"
-        )
-    chosen = output.frame if output_unit is None else output_unit
-    layer = len(diagram.level_sizes) - 1
-    _, unit = _unit(units - 1 if chosen is None else chosen, (1, units), 1, layer)
-    if suffix in VECTOR:
-        write_vector(output.path, diagram.vector([unit], 1), output.stamp)
-    else:
-        write_png(output.path, diagram.render(unit), output.stamp)
-    return output.path
+    if not animates and output.frame is None:  # a still shows one unit: the last by default
+        layer = len(diagram.level_sizes) - 1
+        chosen = units - 1 if output_unit is None else output_unit
+        output = replace(output, frame=_unit(chosen, (1, units), 1, layer)[1])
+    request = check_request(
+        output, units, 1, frame_note="frame i: output unit i", strip_advice=STRIP_ADVICE
+    )
+    return save_drawing(lambda: diagram, request)
 
 
 def _save_2d(
     layers: Iterable[Mapping[str, Any]],
     output: Output,
     options: RenderOptions | None,
-    suffix: str,
     input_size: int | Pair | None,
     output_unit: int | Pair | None,
 ) -> Path:
     strip = FieldStrip(layers, input_size, options, dims=2, output_unit=output_unit)
     count = strip.frame_count
-    if output.frame is not None and not 0 <= output.frame < count:
-        raise ConvSpecError(
-            "frame", f"got {output.frame}; expected 0 to {count - 1} (frame i: layer i + 1)"
-        )
-    if suffix == ".gif":
-        return _write_gif(strip, output)
-    indices = list(range(count)) if output.frame is None else [output.frame]
-    columns = min(output.columns or len(indices), len(indices))
-    if suffix in VECTOR:  # at most MAX_LAYERS panels: within the writers' vector limit
-        write_vector(output.path, strip.vector(indices, columns), output.stamp)
-        return output.path
-    if output.frame is not None:
-        write_png(output.path, strip.render(output.frame), output.stamp)
-        return output.path
-    width, height = strip_size(count, strip.size, columns)
-    if width * height > MAX_STRIP_PIXELS:
-        raise ConvSpecError(
-            "columns",
-            f"the strip would be {width}x{height} pixels, over the limit of "
-            f"{MAX_STRIP_PIXELS:,}; write a .gif, one frame, or use a smaller scale",
-        )
-    pixels = (strip.render(index) for index in indices)
-    write_strip(
-        output.path, pixels, count, strip.size, columns, strip.theme.background, output.stamp
+    if output.columns is not None:  # a row holds at most every panel
+        output = replace(output, columns=min(output.columns, count))
+    request = check_request(
+        output, count, count, frame_note="frame i: layer i + 1", strip_advice=STRIP_ADVICE
     )
-    return output.path
+    return save_drawing(lambda: strip, request)

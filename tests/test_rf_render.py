@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from convanim.animate import Output
+from convanim.drawing import STRIP_GAP_PX
+from convanim.formats import read_stamp
 from convanim.geometry import ConvSpecError
 from convanim.options import RenderOptions
 from convanim.receptive import (
@@ -34,7 +36,6 @@ from convanim.receptive import (
 )
 from convanim.rf_render import DependencyDiagram, FieldStrip, save_rf
 from convanim.theme import THEMES, hex_rgb
-from convanim.writers import STRIP_GAP_PX, read_stamp
 
 Rgb = tuple[int, int, int]
 Pair = tuple[int, int]
@@ -660,7 +661,7 @@ def test_draw_boxes_cover_every_change() -> None:
         for index in range(diagram.frame_count):
             box = diagram.draw(index)
             frame = diagram.rgba()[:, :, :3].copy()
-            diagram.page.restore(diagram.background)
+            diagram.page.restore(diagram.cached)
             plain = diagram.rgba()[:, :, :3].copy()
             top, bottom, left, right = box
             outside = np.ones(frame.shape[:2], dtype=bool)

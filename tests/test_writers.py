@@ -1,4 +1,4 @@
-"""Tests for ``convanim.writers`` through ``convanim.animate.save``: the files on disk.
+"""Tests for the writers (``convanim.formats``) through ``convanim.animate.save``: files on disk.
 
 GIFs are read back with Pillow, which composites each frame over the previous ones as a
 viewer does, and compared with the frames the renderer gives. PNGs are lossless: equal pixels.
@@ -17,11 +17,12 @@ import pytest
 from helpers import gif_frames, quantised
 from PIL import Image
 
-from convanim.animate import Output, save
+from convanim.animate import Output, check_output, save
+from convanim.formats import atomic_output, writer_for
+from convanim.formats.gif import _patch, encode
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.render import Animation, RenderOptions, render_frames
 from convanim.theme import THEMES, hex_rgb
-from convanim.writers import _patch, check_output, write_gif
 
 Rgb = tuple[int, int, int]
 
@@ -372,11 +373,12 @@ def test_interrupt_mid_way_leaves_no_file(tmp_path: Path) -> None:
     assert files_in(tmp_path) == {"x.gif": b"an earlier animation"}
 
 
-def test_write_gif_without_frames_leaves_no_file(tmp_path: Path) -> None:
-    with pytest.raises(ConvSpecError) as error:
-        write_gif(tmp_path / "x.gif", [], ["#ffffff", "#000000"])
+def test_gif_without_frames_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(ConvSpecError) as error, atomic_output(tmp_path / "x.gif") as stream:
+        encode(stream, [], ["#ffffff", "#000000"])
     assert error.value.param == "frames"
     assert files_in(tmp_path) == {}
+    assert writer_for(".gif").animates
 
 
 def test_written_file_has_ordinary_permissions(tmp_path: Path) -> None:
@@ -403,15 +405,15 @@ def test_overwrites_an_existing_file(tmp_path: Path) -> None:
 
 
 def test_check_output_accepts_gif_and_png(tmp_path: Path) -> None:
-    assert check_output(tmp_path / "a.gif") == ".gif"
-    assert check_output(tmp_path / "a.png") == ".png"
-    assert check_output(tmp_path / "a.GIF") == ".gif"
+    assert check_output(Output(tmp_path / "a.gif")).suffix == ".gif"
+    assert check_output(Output(tmp_path / "a.png")).suffix == ".png"
+    assert check_output(Output(tmp_path / "a.GIF")).suffix == ".gif"
 
 
 @pytest.mark.parametrize("name", ["a.bmp", "a", "a.gif.txt", "missing/a.gif"])
 def test_check_output_refuses(tmp_path: Path, name: str) -> None:
     with pytest.raises(ConvSpecError) as error:
-        check_output(tmp_path / name)
+        check_output(Output(tmp_path / name))
     assert error.value.param == "output"
     assert name in str(error.value)
 

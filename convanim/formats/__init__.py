@@ -1,0 +1,164 @@
+"""File formats: one writer module per format, chosen by the output's suffix.
+
+``_MODULES`` maps a suffix to the module of ``convanim.formats`` that writes it; a module is
+imported the first time its format is used, and adding a format is adding a module and a line
+here. Every module is light to import (numpy, Pillow and matplotlib are imported when a file is
+written), so that listing the formats (``WRITERS``, ``MIME_TYPES``) costs nothing.
+
+Every file convanim writes carries a fingerprint, its stamp (see ``convanim.figures``), as the
+format allows: a GIF comment, a PNG text chunk, SVG or PDF metadata, each the text
+``convanim:<stamp>``. ``read_stamp`` reads it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from convanim.errors import ConvSpecError
+
+if TYPE_CHECKING:
+    from convanim.drawing import Drawing
+
+__all__ = [
+    "MIME_TYPES",
+    "STAMP_KEY",
+    "SUFFIXES",
+    "WRITERS",
+    "Writer",
+    "atomic_output",
+    "find_stamp",
+    "read_stamp",
+    "write_drawing",
+    "writer_for",
+]
+
+_MODULES = {
+    ".gif": "gif",
+    ".png": "png",
+    ".svg": "svg",
+    ".pdf": "pdf",
+}
+SUFFIXES = tuple(_MODULES)
+STAMP_KEY = "convanim"  # the stamp is stored as "convanim:<stamp>"
+
+
+class Writer(Protocol):
+    """Writes a drawing's frames as one file format."""
+
+    suffix: str  # ".gif"
+    mime_type: str  # "image/gif"
+    animates: bool  # writes every frame as a frame of an animation
+    vector: bool  # writes matplotlib figures (``Drawing.vector``), not pixels
+    what: str  # one line for help texts: "animation"
+
+    def write(
+        self,
+        stream: BinaryIO,
+        drawing: Drawing,
+        indices: Sequence[int],
+        columns: int,
+        frame_ms: int,
+        stamp: str | None,
+    ) -> None:
+        """Write frames ``indices`` of ``drawing`` to ``stream``.
+
+        An animating writer writes each index as a frame, ``frame_ms`` milliseconds each; a
+        still one tiles them ``columns`` to a row (one index and one column: that frame alone).
+        ``stamp`` (hex digits) goes into the file where ``read_stamp`` finds it.
+        """
+        ...
+
+    def read_stamp(self, path: str | os.PathLike[str]) -> str | None:
+        """The stamp a file of this format carries, or None (no file, not ours, unreadable)."""
+        ...
+
+
+def writer_for(path_or_suffix: str | os.PathLike[str]) -> Writer:
+    """The writer for a file name (or a bare suffix like '.gif'); otherwise a ConvSpecError."""
+    name = os.fspath(path_or_suffix)
+    suffix = name.lower() if name.lower() in _MODULES else Path(name).suffix.lower()
+    module = _MODULES.get(suffix)
+    if module is None:
+        supported = ", ".join(_MODULES)
+        raise ConvSpecError("output", f"got '{name}'; the supported extensions are {supported}")
+    writer: Writer = importlib.import_module(f"{__name__}.{module}").WRITER
+    return writer
+
+
+def read_stamp(path: str | os.PathLike[str]) -> str | None:
+    """The stamp a file convanim wrote carries, or None (no file, not ours, unreadable)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _MODULES:
+        return None
+    return writer_for(suffix).read_stamp(path)
+
+
+def find_stamp(data: bytes) -> str | None:
+    """The hex digits after the first ``convanim:`` in ``data``, or None."""
+    marker = f"{STAMP_KEY}:".encode()
+    start = data.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = start
+    while end < len(data) and data[end] in b"0123456789abcdef":
+        end += 1
+    return data[start:end].decode() or None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary file that replaces ``path`` only once it is completely written."""
+    target = Path(path)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def write_drawing(
+    target: BinaryIO | str | os.PathLike[str],
+    writer: Writer,
+    drawing: Drawing,
+    indices: Sequence[int],
+    columns: int = 1,
+    frame_ms: int = 1000,
+    stamp: str | None = None,
+) -> None:
+    """Write with ``writer`` to a binary stream, or to a path atomically (no partial file)."""
+    if isinstance(target, (str, os.PathLike)):
+        with atomic_output(target) as stream:
+            writer.write(stream, drawing, indices, columns, frame_ms, stamp)
+    else:
+        writer.write(target, drawing, indices, columns, frame_ms, stamp)
+
+
+def __getattr__(name: str) -> Any:
+    # The listings import every format module: built on first use, once.
+    if name == "WRITERS":
+        value: dict[str, str] = {suffix: writer_for(suffix).what for suffix in _MODULES}
+    elif name == "MIME_TYPES":
+        value = {suffix: writer_for(suffix).mime_type for suffix in _MODULES}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    WRITERS: dict[str, str]  # suffix: what the format holds, for help texts
+    MIME_TYPES: dict[str, str]  # suffix: MIME type
