@@ -3,15 +3,15 @@
 A kind checks what only it knows (a spec's grid, a stack's layers), then hands its drawing to
 the one save: ``check_request`` checks the output against the drawing's frame count, without
 drawing (or importing matplotlib); ``save_drawing`` draws and writes. ``save`` is the
-convolution's, ``convanim.rf_render.save_rf`` the receptive field's.
+convolution's, ``save_rf`` the receptive field's: each a thin caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from convanim.errors import ConvSpecError
 from convanim.formats import write_drawing, writer_for
@@ -37,6 +37,7 @@ __all__ = [
     "check_request",
     "save",
     "save_drawing",
+    "save_rf",
 ]
 
 MAX_FRAMES = 1024  # a 32x32 output; --max-frames raises it
@@ -181,46 +182,59 @@ def save_drawing(
 # -- the convolution -------------------------------------------------------------------------
 
 
-def check_limits(spec: ConvSpec, max_frames: int | None = MAX_FRAMES) -> None:
+def check_limits(spec: ConvSpec[Any, Any], max_frames: int | None = MAX_FRAMES) -> None:
     """Refuse, without building anything, a spec too large to render in reasonable time.
 
-    ``max_frames`` None: one frame is drawn, only the grid's size matters.
+    ``max_frames`` None: one frame is drawn, only the grid's size matters. A 1-D spec's
+    messages name no axis.
     """
+    one_d = spec.dims == 1
     if max_frames is not None and spec.frame_count > max_frames:
-        rows, cols = spec.output_size
+        rows, cols = spec.as_2d().output_size
+        size = f"length {cols}" if one_d else f"{rows}x{cols}"
         raise ConvSpecError(
             "max_frames",
-            f"the output is {rows}x{cols}, {spec.frame_count:,} frames, over the limit of "
+            f"the output is {size}, {spec.frame_count:,} frames, over the limit of "
             f"{max_frames:,}; use a smaller input or larger stride, or raise --max-frames",
         )
-    rows, cols = spec.drawn_size
+    rows, cols = spec.as_2d().drawn_size
     if max(rows, cols) > MAX_GRID:
+        size, limit = (
+            (f"{cols} cells", f"{MAX_GRID}")
+            if one_d
+            else (f"{rows}x{cols} cells", f"{MAX_GRID} per side")
+        )
         raise ConvSpecError(
             "input_size",
-            f"the drawn grid is {rows}x{cols} cells, over the limit of {MAX_GRID} per side; "
+            f"the drawn grid is {size}, over the limit of {limit}; "
             "use a smaller input, padding or stride",
         )
 
 
-def _conv_request(spec: ConvSpec, output: Output) -> Request:
+def _conv_request(spec: ConvSpec[Any, Any], output: Output) -> Request:
     check_output(output)  # again in check_request: cheap, and the spec's limits come between
     check_limits(spec, output.max_frames if output.frame is None else None)
+    cols = spec.as_2d().output_size[1]  # one row of frames per output row
+    if spec.dims == 1:
+        note = "frame j: output cell j"
+    else:
+        note = f"the frame of output cell (row, col) is row * {cols} + col"
     return check_request(
         output,
         spec.frame_count,
-        spec.output_size[1],
-        frame_note=f"the frame of output cell (row, col) is row * {spec.output_size[1]} + col",
+        cols,
+        frame_note=note,
         strip_advice="write a .gif, one --frame, or use a smaller --scale",
     )
 
 
-def check_output_request(spec: ConvSpec, output: Output) -> str:
+def check_output_request(spec: ConvSpec[Any, Any], output: Output) -> str:
     """Check an output request against a spec without rendering; returns the extension."""
     return _conv_request(spec, output).writer.suffix
 
 
 def save(
-    spec: ConvSpec,
+    spec: ConvSpec[Any, Any],
     output: Output,
     options: RenderOptions | None = None,
     worked: Worked | None = None,
@@ -238,3 +252,79 @@ def save(
         return AnimationDrawing(Animation(spec, options, worked))
 
     return save_drawing(drawing, request)
+
+
+# -- receptive fields ------------------------------------------------------------------------
+
+RF_STRIP_ADVICE = "write a .gif, one frame, or use a smaller scale"
+
+
+def save_rf(
+    layers: Iterable[Mapping[str, Any]],
+    output: Output,
+    options: RenderOptions | None = None,
+    *,
+    dims: int = 2,
+    input_size: int | tuple[int, int] | None = None,
+    output_unit: int | tuple[int, int] | None = None,
+) -> Path:
+    """Draw a stack's receptive fields to ``output.path``; every check comes before any write.
+
+    2-D: a ``FieldStrip``: a .gif (one frame per layer), or a .png, .svg or .pdf strip of
+    every panel (``output.columns`` panels to a row, default all in one row; ``output.frame``
+    picks one panel). ``output_unit`` is a (row, col) unit of every level (default: each
+    one's centre). 1-D: a ``DependencyDiagram``: a .gif (one frame per output unit), or a
+    .png, .svg or .pdf of one output unit's tree, ``output_unit`` or ``output.frame``
+    (default: the last unit). ``output.stamp`` goes into the file as the writers put it.
+    Errors are ``ConvSpecError`` (``LayerSpecError`` for a layer) naming the parameter.
+    """
+    writer = check_output(output)
+    if dims not in (1, 2):
+        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
+    if dims == 2:
+        return _save_rf_2d(layers, output, options, input_size, output_unit)
+    if output.columns is not None:
+        raise ConvSpecError(
+            "columns", f"got {output.columns}; expected none: a 1-D diagram is one frame per file"
+        )
+    if output_unit is not None and writer.animates:
+        raise ConvSpecError(
+            "output_unit",
+            f"got {output_unit!r}; a .gif shows every output unit in turn, a .png one of them",
+        )
+    if output_unit is not None and output.frame is not None:
+        raise ConvSpecError(
+            "frame", f"got {output.frame} and output_unit {output_unit!r}; give one of them"
+        )
+    if input_size is not None and not isinstance(input_size, int):
+        raise ConvSpecError("input_size", f"got {input_size!r}; a 1-D stack takes an integer >= 1")
+    from convanim.rf_render import DependencyDiagram
+
+    diagram = DependencyDiagram(layers, input_size, options)
+    units = diagram.frame_count
+    if not writer.animates and output.frame is None:  # a still shows one unit: the last by default
+        unit = diagram.unit_index(units - 1 if output_unit is None else output_unit)
+        output = replace(output, frame=unit)
+    request = check_request(
+        output, units, 1, frame_note="frame i: output unit i", strip_advice=RF_STRIP_ADVICE
+    )
+    return save_drawing(lambda: diagram, request)
+
+
+def _save_rf_2d(
+    layers: Iterable[Mapping[str, Any]],
+    output: Output,
+    options: RenderOptions | None,
+    input_size: int | tuple[int, int] | None,
+    output_unit: int | tuple[int, int] | None,
+) -> Path:
+    from convanim.rf_render import FieldStrip
+
+    strip = FieldStrip(layers, input_size, options, dims=2, output_unit=output_unit)
+    count = strip.frame_count
+    if output.columns is not None:  # a row holds at most every panel
+        output = replace(output, columns=min(output.columns, count))
+    request = check_request(
+        output, count, count, frame_note="frame i: layer i + 1", strip_advice=RF_STRIP_ADVICE
+    )
+    return save_drawing(lambda: strip, request)

@@ -104,8 +104,8 @@ class AnimationDrawing:
 
     @property
     def default_columns(self) -> int:
-        """One row of frames per output row."""
-        columns: int = self.animation.spec.output_size[1]
+        """One row of frames per output row (a 1-D output is one row)."""
+        columns: int = self.animation.spec.as_2d().output_size[1]
         return columns
 
     def colours(self) -> list[str]:

@@ -1,5 +1,7 @@
 """Receptive-field diagrams: the Yu & Koltun strip and the WaveNet dependency tree.
 
+Drawings (``convanim.drawing.Drawing``); ``convanim.animate.save_rf`` writes them to files.
+
 The geometry is ``convanim.receptive``'s, exact to the cell; this module only places and draws
 it. Like ``render.Animation``: one figure per diagram, the static parts drawn once and cached
 as a background, each frame restored from it with only what changes drawn on top, straight to
@@ -20,9 +22,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +37,6 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
 
-from convanim.animate import Output, check_output, check_request, save_drawing
 from convanim.drawing import STRIP_GAP_PX, Box, union_box
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.options import RenderOptions
@@ -61,6 +61,8 @@ from convanim.theme import THEMES, Theme, hex_rgb
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from convanim.animate import save_rf as save_rf  # its old home: see __getattr__
+
 __all__ = [
     "MAX_EDGES",
     "MAX_GRID_2D",
@@ -70,7 +72,6 @@ __all__ = [
     "FieldStrip",
     "Highlight",
     "Panel",
-    "save_rf",
 ]
 
 MAX_GRID_2D = 128  # input cells per side of a FieldStrip
@@ -759,6 +760,10 @@ class DependencyDiagram(_Figure):
         self._cache()
         self.shown: tuple[str, ...] = ()
 
+    def unit_index(self, value: Any) -> int:
+        """An output unit, validated (``output_unit``); negative indices count from the end."""
+        return _unit(value, (1, self.frame_count), 1, len(self.level_sizes) - 1)[1]
+
     def highlight(self, unit: int) -> Highlight:
         """What frame ``unit`` shows: the tree of output unit ``unit``."""
         self._check_index(unit)
@@ -981,86 +986,15 @@ class DependencyDiagram(_Figure):
         return box
 
 
-# -- files ------------------------------------------------------------------------------------
-
-STRIP_ADVICE = "write a .gif, one frame, or use a smaller scale"
+# -- the old home of save_rf -------------------------------------------------------------------
 
 
-def save_rf(
-    layers: Iterable[Mapping[str, Any]],
-    output: Output,
-    options: RenderOptions | None = None,
-    *,
-    dims: int = 2,
-    input_size: int | Pair | None = None,
-    output_unit: int | Pair | None = None,
-) -> Path:
-    """Draw a stack's receptive fields to ``output.path``; every check comes before any write.
+def __getattr__(name: str) -> Any:
+    # ``save_rf`` writes files, a layer above drawing: it lives in ``convanim.animate`` now.
+    # Kept importable from here for callers of the old name, without importing upwards when
+    # this module loads; remove once nothing imports it from here.
+    if name == "save_rf":
+        import importlib
 
-    2-D: a ``FieldStrip``: a .gif (one frame per layer), or a .png, .svg or .pdf strip of
-    every panel (``output.columns`` panels to a row, default all in one row; ``output.frame``
-    picks one panel). ``output_unit`` is a (row, col) unit of every level (default: each
-    one's centre). 1-D: a ``DependencyDiagram``: a .gif (one frame per output unit), or a
-    .png, .svg or .pdf of one output unit's tree, ``output_unit`` or ``output.frame``
-    (default: the last unit). ``output.stamp`` goes into the file as the writers put it.
-    Errors are ``ConvSpecError`` (``LayerSpecError`` for a layer) naming the parameter.
-    """
-    writer = check_output(output)
-    if dims not in (1, 2):
-        raise ConvSpecError("dims", f"got {dims!r}; expected 1 or 2")
-    if dims == 1:
-        if output.columns is not None:
-            raise ConvSpecError(
-                "columns",
-                f"got {output.columns}; expected none: a 1-D diagram is one frame per file",
-            )
-        return _save_1d(layers, output, options, writer.animates, input_size, output_unit)
-    return _save_2d(layers, output, options, input_size, output_unit)
-
-
-def _save_1d(
-    layers: Iterable[Mapping[str, Any]],
-    output: Output,
-    options: RenderOptions | None,
-    animates: bool,
-    input_size: int | Pair | None,
-    output_unit: int | Pair | None,
-) -> Path:
-    if output_unit is not None and animates:
-        raise ConvSpecError(
-            "output_unit",
-            f"got {output_unit!r}; a .gif shows every output unit in turn, a .png one of them",
-        )
-    if output_unit is not None and output.frame is not None:
-        raise ConvSpecError(
-            "frame", f"got {output.frame} and output_unit {output_unit!r}; give one of them"
-        )
-    if input_size is not None and not isinstance(input_size, int):
-        raise ConvSpecError("input_size", f"got {input_size!r}; a 1-D stack takes an integer >= 1")
-    diagram = DependencyDiagram(layers, input_size, options)
-    units = diagram.frame_count
-    if not animates and output.frame is None:  # a still shows one unit: the last by default
-        layer = len(diagram.level_sizes) - 1
-        chosen = units - 1 if output_unit is None else output_unit
-        output = replace(output, frame=_unit(chosen, (1, units), 1, layer)[1])
-    request = check_request(
-        output, units, 1, frame_note="frame i: output unit i", strip_advice=STRIP_ADVICE
-    )
-    return save_drawing(lambda: diagram, request)
-
-
-def _save_2d(
-    layers: Iterable[Mapping[str, Any]],
-    output: Output,
-    options: RenderOptions | None,
-    input_size: int | Pair | None,
-    output_unit: int | Pair | None,
-) -> Path:
-    strip = FieldStrip(layers, input_size, options, dims=2, output_unit=output_unit)
-    count = strip.frame_count
-    if output.columns is not None:  # a row holds at most every panel
-        output = replace(output, columns=min(output.columns, count))
-    request = check_request(
-        output, count, count, frame_note="frame i: layer i + 1", strip_advice=STRIP_ADVICE
-    )
-    return save_drawing(lambda: strip, request)
+        return importlib.import_module("convanim.animate").save_rf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from convanim.animate import Output
+from convanim.animate import Output, save_rf
 from convanim.drawing import STRIP_GAP_PX
 from convanim.formats import read_stamp
 from convanim.geometry import ConvSpecError
@@ -34,7 +34,7 @@ from convanim.receptive import (
     receptive_field,
     receptive_field_stats,
 )
-from convanim.rf_render import DependencyDiagram, FieldStrip, save_rf
+from convanim.rf_render import DependencyDiagram, FieldStrip
 from convanim.theme import THEMES, hex_rgb
 
 Rgb = tuple[int, int, int]

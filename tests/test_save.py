@@ -24,11 +24,12 @@ from convanim.animate import (
     check_request,
     save,
     save_drawing,
+    save_rf,
 )
 from convanim.drawing import Drawing, strip_size
 from convanim.errors import ConvSpecError
 from convanim.geometry import ConvSpec
-from convanim.rf_render import DependencyDiagram, FieldStrip, save_rf
+from convanim.rf_render import DependencyDiagram, FieldStrip
 
 NOTE = "frame i: block i"
 ADVICE = "draw fewer blocks"
@@ -222,3 +223,11 @@ def test_conv_and_rf_share_the_limits(tmp_path: Path) -> None:
         assert details[0] == details[1]
     assert check_output(Output(tmp_path / "x.svg")).vector
     assert FieldStrip(LAYERS).default_columns == 3
+
+
+def test_save_rf_is_importable_from_its_old_home() -> None:
+    import convanim.rf_render
+
+    assert convanim.rf_render.save_rf is save_rf
+    with pytest.raises(AttributeError):
+        convanim.rf_render.nothing  # noqa: B018
