@@ -231,3 +231,34 @@ def test_save_rf_is_importable_from_its_old_home() -> None:
     assert convanim.rf_render.save_rf is save_rf
     with pytest.raises(AttributeError):
         convanim.rf_render.nothing  # noqa: B018
+
+
+CONV1D = ConvSpec(9, 3, dims=1, stride=2)  # output length 4
+LARGER = "use a smaller input or larger stride, or raise --max-frames"
+
+
+@pytest.mark.parametrize(
+    ("spec", "output", "param", "message"),
+    [
+        (CONV1D, {"frame": 4}, "frame", "got 4; expected 0 to 3 (frame j: output cell j)"),
+        (CONV1D, {"max_frames": 2}, "max_frames", f"the output is length 4, 4 frames, over the limit of 2; {LARGER}"),  # noqa: E501
+        (ConvSpec(300, 3, dims=1), {"frame": 0}, "input_size", "the drawn grid is 300 cells, over the limit of 256; use a smaller input, padding or stride"),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_conv1d_messages_name_no_axis(
+    tmp_path: Path, spec: ConvSpec[Any, Any], output: dict[str, Any], param: str, message: str
+) -> None:
+    with pytest.raises(ConvSpecError) as error:
+        check_output_request(spec, Output(tmp_path / "x.png", **output))
+    assert (error.value.param, error.value.detail) == (param, message)
+
+
+def test_conv1d_strip_is_one_row(tmp_path: Path) -> None:
+    spec = CONV1D
+    from PIL import Image
+
+    from convanim.render import Animation
+
+    with Image.open(save(spec, Output(tmp_path / "x.png"))) as image:
+        width, height = Animation(spec).size
+        assert image.size == (4 * width + 3 * 8, height)
