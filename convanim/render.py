@@ -26,11 +26,11 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Affine2DBase, Bbox, Transform, TransformedBbox
 
+from convanim.drawing import Box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import VIEWS, RenderOptions
 from convanim.theme import THEMES, Theme, hex_rgb
-from convanim.writers import Box, union_box
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -61,8 +61,6 @@ from convanim.theme import THEMES, Theme, hex_rgb
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from convanim.animate import save_rf as save_rf  # its old home: see __getattr__
-
 __all__ = [
     "MAX_EDGES",
     "MAX_GRID_2D",
@@ -984,17 +982,3 @@ class DependencyDiagram(_Figure):
             r = self.radius + self.thick * DPI / 72
             box = union_box(box, self._box(x0 - r, y0 - r, x1 + r, y1 + r))
         return box
-
-
-# -- the old home of save_rf -------------------------------------------------------------------
-
-
-def __getattr__(name: str) -> Any:
-    # ``save_rf`` writes files, a layer above drawing: it lives in ``convanim.animate`` now.
-    # Kept importable from here for callers of the old name, without importing upwards when
-    # this module loads; remove once nothing imports it from here.
-    if name == "save_rf":
-        import importlib
-
-        return importlib.import_module("convanim.animate").save_rf
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

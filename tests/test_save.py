@@ -225,18 +225,6 @@ def test_conv_and_rf_share_the_limits(tmp_path: Path) -> None:
     assert FieldStrip(LAYERS).default_columns == 3
 
 
-def test_save_rf_is_importable_from_its_old_home() -> None:
-    import convanim.rf_render
-
-    assert convanim.rf_render.save_rf is save_rf
-    with pytest.raises(AttributeError):
-        convanim.rf_render.nothing  # noqa: B018
-
-
-CONV1D = ConvSpec(9, 3, dims=1, stride=2)  # output length 4
-LARGER = "use a smaller input or larger stride, or raise --max-frames"
-
-
 @pytest.mark.parametrize(
     ("spec", "output", "param", "message"),
     [

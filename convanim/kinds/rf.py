@@ -221,9 +221,8 @@ class ReceptiveField(Kind):
     # -- drawing ----------------------------------------------------------------------------
 
     def save(self, figure: Figure, path: Path, stamp: str | None) -> Path:
-        from convanim.animate import Output
+        from convanim.animate import Output, save_rf
         from convanim.options import RenderOptions
-        from convanim.rf_render import save_rf
 
         o = figure.options
         self.check_output(figure, path.suffix.lower())
