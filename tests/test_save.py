@@ -225,6 +225,10 @@ def test_conv_and_rf_share_the_limits(tmp_path: Path) -> None:
     assert FieldStrip(LAYERS).default_columns == 3
 
 
+CONV1D = ConvSpec(9, 3, dims=1, stride=2)  # output length 4
+LARGER = "use a smaller input or larger stride, or raise --max-frames"
+
+
 @pytest.mark.parametrize(
     ("spec", "output", "param", "message"),
     [
