@@ -320,7 +320,7 @@ def _check_unit(unit: Any, levels: Sequence[Any], dims: int) -> None:
     """A unit every level has (2-D: a row,col; 1-D: a unit of the last level)."""
     if dims == 1:
         last = levels[-1]
-        if not isinstance(unit, int) or not -last <= unit < last:
+        if not isinstance(unit, int) or not 0 <= unit < last:
             raise ParameterError(
                 "output_unit",
                 f"got {unit!r}; expected a unit of the {last}-unit output of layer "
@@ -334,7 +334,7 @@ def _check_unit(unit: Any, levels: Sequence[Any], dims: int) -> None:
             "output_unit", f"got {unit!r}; a 2-D stack takes row,col, like {rows // 2},{cols // 2}"
         )
     row, col = unit
-    if not (-rows <= row < rows and -cols <= col < cols):
+    if not (0 <= row < rows and 0 <= col < cols):
         raise ParameterError(
             "output_unit",
             f"got {row},{col}; expected a (row, col) every layer's output has: rows 0 to "
