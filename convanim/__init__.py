@@ -32,6 +32,9 @@ _EXPORTS = {
     "layer_sizes": "convanim.receptive",
     "LayerSpecError": "convanim.receptive",
     "evaluate": "convanim.values",
+    "conv_matrix": "convanim.matrix",
+    "overlap": "convanim.matrix",
+    "transpose_pair": "convanim.matrix",
     "worked": "convanim.values",
     "Worked": "convanim.values",
     "format_value": "convanim.values",
@@ -55,17 +58,20 @@ __all__ = [
     "Theme",
     "Worked",
     "__version__",
+    "conv_matrix",
     "dependency_tree",
     "evaluate",
     "format_value",
     "layer_sizes",
     "load_values",
+    "overlap",
     "parse_figure",
     "random_values",
     "receptive_field",
     "receptive_field_stats",
     "render_frames",
     "save",
+    "transpose_pair",
     "worked",
 ]
 
@@ -73,6 +79,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output, save
     from convanim.figures import Figure, FigureError, parse_figure
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
+    from convanim.matrix import conv_matrix, overlap, transpose_pair
     from convanim.options import RenderOptions
     from convanim.receptive import (
         LayerSpecError,

@@ -21,6 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "geometry",
         "receptive",
         "values",
+        "matrix",
         "theme",
         "options",
     ),
