@@ -8,6 +8,7 @@ convolution's, ``save_rf`` the receptive field's: each a thin caller.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,7 +60,22 @@ class Output:
     stamp: str | None = None  # a fingerprint the file carries (see convanim.figures)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.path, (str, os.PathLike)):
+            raise ConvSpecError("output", f"got {self.path!r}; expected a file path")
         object.__setattr__(self, "path", Path(self.path))
+        for name in ("frame_ms", "columns", "frame", "max_frames"):
+            value = getattr(self, name)
+            optional = name in ("columns", "frame")
+            if (value is None and optional) or (
+                isinstance(value, int) and not isinstance(value, bool)
+            ):
+                continue
+            what = "an integer, or None" if optional else "an integer"
+            raise ConvSpecError(name, f"got {value!r}; expected {what}")
+        if self.max_frames < 1:
+            raise ConvSpecError("max_frames", f"got {self.max_frames}; expected an integer >= 1")
+        if self.stamp is not None and not isinstance(self.stamp, str):
+            raise ConvSpecError("stamp", f"got {self.stamp!r}; expected a string, or None")
 
 
 @dataclass(frozen=True)
@@ -92,8 +108,12 @@ def check_output(output: Output) -> Writer:
     """The writer for ``output``, after every check that needs neither geometry nor drawing."""
     writer = writer_for(output.path)
     parent = output.path.parent
+    if parent.exists() and not parent.is_dir():
+        raise ConvSpecError("output", f"got '{output.path}'; '{parent}' is a file, not a folder")
     if not parent.is_dir():
         raise ConvSpecError("output", f"got '{output.path}'; folder '{parent}' does not exist")
+    if output.path.is_dir():
+        raise ConvSpecError("output", f"got '{output.path}'; it is a folder, not a file")
     check_frame_ms(output.frame_ms)
     if output.frame is not None and writer.animates:
         raise ConvSpecError(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from convanim.figures import Figure, FigureError, parse_figure
 from convanim.workers import start_workers
@@ -23,7 +23,6 @@ from convanim.workers import start_workers
 __all__ = [
     "Entry",
     "ManifestError",
-    "Progress",
     "Report",
     "build",
     "load_manifest",
@@ -78,6 +77,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ManifestError(f"{path}: cannot be read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ManifestError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ManifestError(
+            f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start}); TOML files are UTF-8"
+        ) from None
 
 
 def load_manifest(path: str | os.PathLike[str]) -> list[Entry]:
@@ -105,9 +109,14 @@ def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") 
             raise ManifestError(
                 f"{source}: '{name}' is not a table; write each figure as [{name}] with its keys"
             )
-        if "output" not in table or not isinstance(table["output"], str):
+        if "output" not in table:
             raise ManifestError(
                 f"figure '{name}': output: missing; give a file like \"{name}.gif\""
+            )
+        if not isinstance(table["output"], str) or not table["output"]:
+            raise ManifestError(
+                f"figure '{name}': output: got {table['output']!r}; expected a file name like "
+                f'"{name}.gif"'
             )
         output = (base / table["output"]).resolve()
         if output in outputs:
@@ -121,16 +130,16 @@ def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") 
         except FigureError as error:
             if error.detail.startswith("unknown key"):
                 raise ManifestError(str(error)) from None
-            entries.append(Entry(name, output, None, str(error)))
+            entries.append(Entry(name, output, None, _reason(error)))
             continue
         if output.suffix.lower() not in WRITERS:
-            reason = f"figure '{name}': output: supported extensions are {', '.join(WRITERS)}"
+            reason = f"output: supported extensions are {', '.join(WRITERS)}"
             entries.append(Entry(name, output, None, reason))
             continue
         try:
             figure.check_output(output)
         except FigureError as error:
-            entries.append(Entry(name, output, None, str(error)))
+            entries.append(Entry(name, output, None, _reason(error)))
             continue
         entries.append(Entry(name, output, figure))
     return entries
@@ -158,40 +167,21 @@ def _render_one(entry: Entry) -> tuple[str, float, str | None]:
     try:
         entry.output.parent.mkdir(parents=True, exist_ok=True)
         entry.figure.render(entry.output)
-    except (ValueError, OSError) as error:
-        return entry.name, time.perf_counter() - start, str(error)
+    except FigureError as error:
+        return entry.name, time.perf_counter() - start, _reason(error)
+    except OSError as error:
+        reason = f"cannot write {entry.output}: {error.strerror or error}"
+        return entry.name, time.perf_counter() - start, reason
     return entry.name, time.perf_counter() - start, None
+
+
+def _reason(error: FigureError) -> str:
+    """Why a figure failed, without its name (the report names it): ``kernel: got 0; ...``."""
+    return f"{error.param}: {error.detail}"
 
 
 ProgressCallback = Callable[[int, str, float, "str | None"], None]
 """Told of each figure a build finishes: (figures to render, name, seconds, error or None)."""
-
-
-class Progress:
-    """The command line's progress callback: a progress line on a terminal, plain lines in
-    logs (CI). The library itself never prints."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream, self.done, self.total = stream, 0, 0
-        self.live = stream.isatty()
-
-    def __call__(self, total: int, name: str, seconds: float, error: str | None) -> None:
-        self.total = total
-        self.done += 1
-        if error is not None:
-            if self.live:
-                self.stream.write("\r\x1b[K")
-            self.stream.write(f"FAILED {name}: {error}\n")
-        elif self.live:
-            bar = "#" * (20 * self.done // self.total)
-            self.stream.write(f"\r\x1b[K[{bar:<20}] {self.done}/{self.total} {name}")
-        else:
-            self.stream.write(f"rendered {name} ({seconds:.2f} s)\n")
-        self.stream.flush()
-
-        if self.live and self.done == self.total:
-            self.stream.write("\r\x1b[K")
-        self.stream.flush()
 
 
 def build(

@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -195,6 +195,27 @@ def render(figure: Any, output: str) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
+class Progress:
+    """A build's progress: a bar on a terminal, one line per figure in logs (CI), or nothing
+    (``quiet``). Failures are listed once, at the end (``finish``)."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False) -> None:
+        self.stream, self.quiet, self.done = stream, quiet, 0
+        self.live = stream.isatty()
+
+    def __call__(self, total: int, name: str, seconds: float, error: str | None) -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        if self.live:
+            bar = "#" * (20 * self.done // total)
+            end = "\r\x1b[K" if self.done == total else ""
+            self.stream.write(f"\r\x1b[K[{bar:<20}] {self.done}/{total} {name}{end}")
+        elif error is None:
+            self.stream.write(f"rendered {name} ({seconds:.2f} s)\n")
+        self.stream.flush()
+
+
 class InfoGroup(click.Group):
     """``info KIND [OPTIONS]``; without a kind, ``conv`` (``convanim info -i 5 -k 3``)."""
 
@@ -285,7 +306,7 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
       stride = 2
       padding = 1
     """
-    from convanim.build import ManifestError, Progress, load_manifest
+    from convanim.build import ManifestError, load_manifest
     from convanim.build import build as run_build
     from convanim.workers import start_workers
 
@@ -341,7 +362,6 @@ def gallery(out_dir: str, jobs: int | None) -> None:
       convanim gallery gallery/
       convanim gallery docs/_static/conv --jobs 2
     """
-    from convanim.build import Progress
     from convanim.build import build as run_build
     from convanim.gallery import gallery_entries, gallery_index
     from convanim.workers import start_workers

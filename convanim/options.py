@@ -22,6 +22,11 @@ class RenderOptions:
     scale: float = 1.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.labels, bool):
+            raise ConvSpecError("labels", f"got {self.labels!r}; expected True or False")
+        scale = self.scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+            raise ConvSpecError("scale", f"got {scale!r}; expected a number from 0.1 to 10")
         if self.view not in VIEWS:
             raise ConvSpecError("view", f"got '{self.view}'; expected one of {', '.join(VIEWS)}")
         if self.theme not in THEMES:

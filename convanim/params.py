@@ -28,6 +28,7 @@ __all__ = [
     "TRUE_WORDS",
     "VALUES",
     "Param",
+    "at_least",
     "boolean",
     "choice",
     "integer",
@@ -122,6 +123,18 @@ def integer(key: str, value: Any) -> int | None:
     raise ParameterError(key, f"got {_got(value)}; expected an integer")
 
 
+def at_least(minimum: int) -> Parser:
+    """A whole number >= ``minimum``, or None (not given)."""
+
+    def parse(key: str, value: Any) -> int | None:
+        found = integer(key, value)
+        if found is not None and found < minimum:
+            raise ParameterError(key, f"got {found}; expected an integer >= {minimum}")
+        return found
+
+    return parse
+
+
 def number(key: str, value: Any) -> float:
     """A number: an int is taken as a float."""
     if _is_int(value):
@@ -153,7 +166,7 @@ def choice(*choices: Any) -> Parser:
 def values(key: str, value: Any) -> Any:
     """A value file's name, or the values themselves as rows (``[[1, 2], [3, 4]]``, also as
     JSON text, which is how the command line and Sphinx give them inline)."""
-    if value is None or isinstance(value, list):
+    if value is None:
         return value
     if isinstance(value, str) and value.lstrip().startswith("["):
         try:
@@ -161,13 +174,35 @@ def values(key: str, value: Any) -> Any:
         except ValueError:
             rows = None
         if isinstance(rows, list):
-            return rows
+            return values(key, rows)
         raise ParameterError(
             key, f"got {_got(value)}; expected a file name, or rows like [[1, 2], [3, 4]]"
         )
+    if isinstance(value, list):
+        flat = list(_flatten(value))
+        if not all(_is_number(v) for v in flat):
+            raise ParameterError(key, "expected rows of numbers, like [[1, 2], [3, 4]]")
+        if not all(math.isfinite(v) for v in flat):
+            bad = next(v for v in flat if not math.isfinite(v))
+            raise ParameterError(
+                key, f"holds {bad}; expected finite numbers (as a value file must hold)"
+            )
+        return value
     if isinstance(value, str):
         return value
     raise ParameterError(key, f"got {_got(value)}; expected a file name, or the values as rows")
+
+
+def _flatten(value: Any) -> Any:
+    for item in value:
+        if isinstance(item, list):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def layer_list(key: str, value: Any) -> list[Any]:
@@ -302,7 +337,7 @@ OUTPUT = (
     ),
     Param(
         "columns",
-        integer,
+        at_least(1),
         None,
         "Frames per row of a .png, .svg or .pdf strip  [default: one row per output row].",
         metavar="N",
@@ -315,7 +350,11 @@ OUTPUT = (
         metavar="N",
     ),
     Param(
-        "max-frames", integer, 1024, "Refuse animations with more frames than this.", metavar="N"
+        "max-frames",
+        at_least(1),
+        1024,
+        "Refuse animations with more frames than this.",
+        metavar="N",
     ),
 )
 VALUES = (
@@ -326,7 +365,7 @@ VALUES = (
         "Show the numbers: cell values, kernel weights, outputs and their sums.",
         flag=True,
     ),
-    Param("seed", integer, 0, "Seed of the small random integers --values shows.", metavar="N"),
+    Param("seed", at_least(0), 0, "Seed of the small random integers --values shows.", metavar="N"),
     Param(
         "input-values",
         values,

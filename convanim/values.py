@@ -361,7 +361,11 @@ def load_values(
             f"unsupported file type '{suffix or '(none)'}'; expected one of "
             f"{', '.join(VALUE_FILE_TYPES)}",
         )
-    array = _read_npy(param, name) if suffix == ".npy" else _read_text(param, name)
+    count = math.prod(expected_shape)
+    if suffix == ".npy":
+        array = _read_npy(param, name, count, tuple(expected_shape))
+    else:
+        array = _read_text(param, name)
     while array.ndim > 2 and array.shape[0] == 1:
         array = array[0]
     if len(expected_shape) == 1 and sum(length != 1 for length in array.shape) <= 1:
@@ -375,12 +379,28 @@ def load_values(
     return array
 
 
-def _read_npy(param: str, name: str) -> Floats:
+def _read_npy(param: str, name: str, count: int, expected: tuple[int, ...]) -> Floats:
+    """An .npy array of ``count`` values; the header is checked before any data is read, so
+    that a header claiming a huge shape costs nothing."""
     try:
         with open(name, "rb") as file:
             magic = file.read(6)
-        if magic != b"\x93NUMPY":
-            raise ValuesFileError(param, name, "is not an .npy file (no .npy header)")
+            if magic != b"\x93NUMPY":
+                raise ValuesFileError(param, name, "is not an .npy file (no .npy header)")
+            file.seek(0)
+            major, _ = np.lib.format.read_magic(file)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if major == 1
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(file)
+        if math.prod(shape) != count:
+            raise ValuesFileError(
+                param, name, f"holds values of shape {tuple(shape)}; expected {expected}"
+            )
+        if dtype.kind not in "iuf":
+            raise ValuesFileError(param, name, f"holds {dtype} values; expected integers or floats")
         loaded = np.load(name, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
         if isinstance(error, ValuesFileError):

@@ -188,7 +188,14 @@ class Conv(Kind):
             )
 
     def check(self, figure: Figure, limits: bool) -> None:
-        self.model(figure)  # ConvSpec validates
+        spec = self.model(figure)  # ConvSpec validates
+        columns = figure.options["columns"]
+        if columns is not None and columns > spec.frame_count:
+            raise ParameterError(
+                "columns",
+                f"got {columns}; a strip of {spec.frame_count} frames has at most "
+                f"{spec.frame_count} columns",
+            )
         if not limits:
             return
         from convanim.animate import check_output_request

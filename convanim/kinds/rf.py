@@ -173,6 +173,11 @@ class ReceptiveField(Kind):
                     "frame", f"got {o['frame']} and unit {unit!r}; give one of them"
                 )
         count = self.frame_count(figure)
+        if o["columns"] is not None and o["columns"] > count:
+            raise ParameterError(
+                "columns",
+                f"got {o['columns']}; a strip of {count} panels has at most {count} columns",
+            )
         if o["frame"] is not None and not 0 <= o["frame"] < count:
             what = "output unit i" if dims == 1 else "layer i + 1"
             raise ParameterError(
