@@ -50,6 +50,8 @@ Table = tuple[tuple[int, ...], ...]  # per output unit on one axis, the input un
 T = TypeVar("T", int, Pair)
 #: A per-axis stride, likewise.
 S = TypeVar("S", Fraction, tuple[Fraction, Fraction])
+#: Per-position sizes over one period: a tuple in 1-D, one tuple per axis in 2-D.
+Z = TypeVar("Z", tuple[int, ...], tuple[tuple[int, ...], tuple[int, ...]])
 
 LAYER_KEYS = ("kernel_size", "stride", "padding", "dilation", "transposed", "output_padding")
 
@@ -64,26 +66,35 @@ class LayerSpecError(ConvSpecError):
 
 
 @dataclass(frozen=True)
-class LayerField(Generic[T, S]):
-    """The receptive field of one output unit of a layer, measured on the stack's input.
+class LayerField(Generic[T, S, Z]):
+    """The receptive field of the output units of a layer, measured on the stack's input.
 
-    ``size`` is the extent of a unit's field, first to last cell, holes included. ``stride`` is
-    the distance between the fields of neighbouring units (a fraction below a transposed layer).
-    ``start`` is the input coordinate of the first cell of output unit 0's field: negative
-    means it lies in padding (every layer's padding counts, as in Distill's
-    ``u0 = -sum_l p_l * prod_{i<l} s_i``). Coordinates are unbounded: no input-size clipping.
+    ``size`` is the extent of a unit's field, first to last cell, holes included: the largest
+    among the units where they differ (see ``sizes``). ``stride`` is the distance between the
+    fields of neighbouring units (a fraction below a transposed layer). ``start`` is the input
+    coordinate of the first cell of output unit 0's field: negative means it lies in padding
+    (every layer's padding counts, as in Distill's ``u0 = -sum_l p_l * prod_{i<l} s_i``).
+    Coordinates are unbounded: no input-size clipping.
+
+    ``sizes`` and ``period`` give every unit's extent, per axis: unit ``u`` (an index of the
+    layer's output, from 0) has a field of ``sizes[u % period]`` cells (2-D: per axis,
+    ``sizes[axis][u[axis] % period[axis]]``; ``size_of`` looks it up). ``period`` is the
+    smallest period of that sequence: 1 where every unit's field has the same extent, so
+    ``sizes == (size,)``; above a transposed layer it divides the product of the transposed
+    strides (kernel 3, stride 2, padding 1 twice, the second transposed: sizes (3, 5), period
+    2: even units 3 cells, odd units 5). ``size == max(sizes)``, per axis.
 
     ``method`` says how they were found. ``"closed form"``: the formulas of Araujo, Norris and
     Sim, "Computing Receptive Fields of Convolutional Neural Networks" (Distill, 2019), with a
     dilated kernel counted as ``dilation * (kernel - 1) + 1`` cells; every unit's field then
     spans exactly ``[start + unit * stride, start + unit * stride + size)``. ``"derived from
     cells"`` (the layer or one below it is transposed): the fields differ from unit to unit
-    but repeat, shifted by ``period * stride``, every ``period`` units (the product of the
-    transposed strides). ``size`` is then the largest extent among the units of one period and
-    0 if they all read nothing (a transposed stride can leave a unit only inserted zeros);
-    ``start`` is the first cell of the field of the first unit that reads anything (unit 0
-    unless it reads nothing) and 0 if none does; ``stride`` is the product of the direct
-    strides over the product of the transposed ones, the shift of the fields per unit.
+    but repeat, shifted by ``P * stride``, every ``P`` units (``P``, the product of the
+    transposed strides, is a multiple of ``period``). A unit's extent is 0 if it reads nothing
+    (a transposed stride can leave a unit only inserted zeros); ``start`` is the first cell of
+    the field of the first unit that reads anything (unit 0 unless it reads nothing) and 0 if
+    none does; ``stride`` is the product of the direct strides over the product of the
+    transposed ones, the shift of the fields per unit.
     """
 
     layer: int
@@ -94,6 +105,21 @@ class LayerField(Generic[T, S]):
     dilation: T
     params: int  # weights of a single-channel kernel: kernel rows * cols
     method: Method
+    sizes: Z  # per position over one period; per axis in 2-D
+    period: T
+
+    @property
+    def varies(self) -> bool:
+        """Whether units of this layer have fields of different extents (on some axis)."""
+        return self.period != 1 and self.period != (1, 1)
+
+    def size_of(self, unit: T) -> T:
+        """The extent of output unit ``unit``'s field (non-negative indices), as ``size``."""
+        sizes: Any = self.sizes  # T, Z and the period vary together: 1-D ints, 2-D pairs
+        period: Any = self.period
+        if isinstance(unit, tuple):
+            return (sizes[0][unit[0] % period[0]], sizes[1][unit[1] % period[1]])
+        return sizes[unit % period]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -111,8 +137,8 @@ class DependencyTree(Generic[T]):
     highlighted: tuple[frozenset[tuple[T, T]], ...]
 
 
-Field1d = LayerField[int, Fraction]
-Field2d = LayerField[Pair, tuple[Fraction, Fraction]]
+Field1d = LayerField[int, Fraction, tuple[int, ...]]
+Field2d = LayerField[Pair, tuple[Fraction, Fraction], tuple[tuple[int, ...], tuple[int, ...]]]
 
 
 # -- one layer along one axis --------------------------------------------------------------
@@ -479,10 +505,28 @@ def dependency_tree(
 
 @dataclass(frozen=True)
 class _AxisField:
-    size: int
+    sizes: tuple[int, ...]  # per position, over the smallest period
     stride: Fraction
     start: int
     method: Method
+
+    @property
+    def size(self) -> int:
+        return max(self.sizes)
+
+    @property
+    def period(self) -> int:
+        return len(self.sizes)
+
+
+def _smallest_period(sizes: Sequence[int]) -> tuple[int, ...]:
+    """One period of a cyclic sequence, as short as it repeats (its length divides len)."""
+    for period in range(1, len(sizes)):
+        if len(sizes) % period == 0 and all(
+            size == sizes[i % period] for i, size in enumerate(sizes)
+        ):
+            return tuple(sizes[:period])
+    return tuple(sizes)
 
 
 def _axis_fields(axes: Sequence[_Axis], befores: Sequence[int]) -> list[_AxisField]:
@@ -496,7 +540,7 @@ def _axis_fields(axes: Sequence[_Axis], befores: Sequence[int]) -> list[_AxisFie
         size += (axis.footprint - 1) * jump
         start -= before * jump
         jump *= axis.stride
-        fields.append(_AxisField(size, Fraction(jump), start, "closed form"))
+        fields.append(_AxisField((size,), Fraction(jump), start, "closed form"))
     return fields
 
 
@@ -509,12 +553,11 @@ def _derived(axes: Sequence[_Axis], befores: Sequence[int]) -> _AxisField:
         cells = {unit}
         for axis, before in zip(reversed(axes), reversed(befores), strict=True):
             cells = {source for read in cells for source in axis.reads(read, before)}
-        if cells:
-            fields.append(cells)
-    if not fields:
-        return _AxisField(0, stride, 0, "derived from cells")
-    size = max(max(cells) - min(cells) + 1 for cells in fields)
-    return _AxisField(size, stride, min(fields[0]), "derived from cells")
+        fields.append(cells)
+    sizes = _smallest_period([max(cells) - min(cells) + 1 if cells else 0 for cells in fields])
+    found = [cells for cells in fields if cells]
+    start = min(found[0]) if found else 0
+    return _AxisField(sizes, stride, start, "derived from cells")
 
 
 def _befores(stack: Sequence[_Layer], axis: int, input_size: Pair | None) -> list[int]:
@@ -569,6 +612,8 @@ def receptive_field_stats(
                 dilation=layer.axes[1].dilation,
                 params=layer.axes[1].kernel,
                 method=field.method,
+                sizes=field.sizes,
+                period=field.period,
             )
             for layer, field in zip(stack, per_axis[1], strict=True)
         )
@@ -582,6 +627,8 @@ def receptive_field_stats(
             dilation=(layer.axes[0].dilation, layer.axes[1].dilation),
             params=layer.axes[0].kernel * layer.axes[1].kernel,
             method=rows.method,
+            sizes=(rows.sizes, cols.sizes),
+            period=(rows.period, cols.period),
         )
         for layer, rows, cols in zip(stack, per_axis[0], per_axis[1], strict=True)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import product
 from typing import Any
@@ -147,12 +147,14 @@ def unbounded_field(axes: list[Ax], befores: list[int], unit: int) -> set[int]:
 
 
 @st.composite
-def layers(draw: st.DrawFn, dims: int, transposed: bool = True) -> tuple[tuple[Ax, Ax], dict]:
-    """One layer: its reference axes and its convanim keywords."""
-    is_transposed = transposed and draw(st.sampled_from([False, False, True]))
+def layers(
+    draw: st.DrawFn, dims: int, transposed: bool = True, force: bool = False
+) -> tuple[tuple[Ax, Ax], dict]:
+    """One layer: its reference axes and its convanim keywords; ``force``: transposed, s 2-3."""
+    is_transposed = force or (transposed and draw(st.sampled_from([False, False, True])))
     n = dims
     k = [draw(st.integers(1, 4)) for _ in range(n)]
-    s = [draw(st.integers(1, 3 if dims == 1 else 2)) for _ in range(n)]
+    s = [draw(st.integers(2 if force else 1, 3 if dims == 1 or force else 2)) for _ in range(n)]
     d = [draw(st.integers(1, 3)) for _ in range(n)]
     kwargs: dict[str, Any]
     if is_transposed:
@@ -332,11 +334,11 @@ def torch() -> Any:
     return pytest.importorskip("torch")
 
 
-@settings(max_examples=40, deadline=None)
-@given(stack=any_stack, data=st.data())
-def test_receptive_field_is_what_autograd_says(torch: Any, stack: Stack, data: st.DataObject):
-    """Input cells with a non-zero gradient for the output, with all-ones kernels."""
-    assume(stack.first_invalid() is None)
+def autograd_fields(
+    torch: Any, stack: Stack, outputs: list[tuple[int, int]] | None = None
+) -> dict[tuple[int, int], set[Any]]:
+    """Per output cell (all by default), the input cells with a non-zero gradient for it, with
+    all-ones kernels: PyTorch's conv1d/2d and conv_transpose1d/2d as the reference."""
     functional = torch.nn.functional
     x = torch.zeros((1, 1, *stack.size), dtype=torch.float64, requires_grad=True)
     y, (rows, cols) = (x[:, :, 0] if stack.dims == 1 else x), stack.size
@@ -369,9 +371,21 @@ def test_receptive_field_is_what_autograd_says(torch: Any, stack: Stack, data: s
         rows, cols = ra.out(rows), ca.out(cols)
     y = y[:, :, None] if stack.dims == 1 else y
     assert tuple(y.shape[2:]) == (rows, cols)
-    for output in sample_outputs(data, sorted(product(range(rows), range(cols)))):
+    fields = {}
+    for output in outputs if outputs is not None else product(range(rows), range(cols)):
         (grad,) = torch.autograd.grad(y[0, 0, output[0], output[1]], x, retain_graph=True)
-        expected = {stack.cell((i, j)) for i, j in grad[0, 0].nonzero().tolist()}
+        fields[output] = {stack.cell((i, j)) for i, j in grad[0, 0].nonzero().tolist()}
+    return fields
+
+
+@settings(max_examples=40, deadline=None)
+@given(stack=any_stack, data=st.data())
+def test_receptive_field_is_what_autograd_says(torch: Any, stack: Stack, data: st.DataObject):
+    """Input cells with a non-zero gradient for the output, with all-ones kernels."""
+    assume(stack.first_invalid() is None)
+    rows, cols = stack.sizes()[-1]
+    outputs = sample_outputs(data, sorted(product(range(rows), range(cols))))
+    for output, expected in autograd_fields(torch, stack, outputs).items():
         got = receptive_field(stack.kwargs, stack.input_size, stack.cell(output), dims=stack.dims)
         assert got == expected, output
 
@@ -410,17 +424,36 @@ def test_stats_per_axis_in_2d():
     assert (field.kernel, field.dilation, field.params) == ((1, 3), (1, 2), 3)
 
 
-def check_axis_stats(stack: Stack, axis: int, fields: list[tuple[int, Fraction, int, str]]):
-    """One axis's stats against the Distill formulas and the unbounded cells of the reference."""
+def smallest_period(sizes: list[int]) -> int:
+    """The shortest p with sizes[u] == sizes[u % p] for a sequence repeating every len(sizes)."""
+    n = len(sizes)
+    return next(p for p in range(1, n + 1) if n % p == 0 and sizes == sizes[:p] * (n // p))
+
+
+def check_axis_stats(
+    stack: Stack,
+    axis: int,
+    fields: list[tuple[int, Fraction, int, str]],
+    sizes: list[tuple[tuple[int, ...], int]],
+):
+    """One axis's stats against the Distill formulas and the unbounded cells of the reference.
+
+    ``sizes``: per layer, the per-position sizes over one period and the period."""
     axes = [layer[axis] for layer in stack.axes]
     befores = [ax.pads(size[axis])[0] for ax, size in zip(axes, stack.sizes(), strict=False)]
-    for depth, (size, stride, start, method) in enumerate(fields, 1):
+    for depth, ((size, stride, start, method), (per_unit, smallest)) in enumerate(
+        zip(fields, sizes, strict=True), 1
+    ):
         below = axes[:depth]
         period = math.prod(ax.s for ax in below if ax.transposed)
         assert stride == Fraction(math.prod(ax.s for ax in below if not ax.transposed), period)
         cells = [unbounded_field(below, befores[:depth], unit) for unit in range(2 * period)]
         for unit in range(period):  # fields repeat, shifted, every period
             assert cells[unit + period] == {c + int(period * stride) for c in cells[unit]}
+        extents = [max(c) - min(c) + 1 if c else 0 for c in cells[:period]]
+        assert smallest == smallest_period(extents) == len(per_unit)
+        assert list(per_unit) == extents[:smallest]
+        assert size == max(per_unit)
         if any(ax.transposed for ax in below):
             assert method == "derived from cells"
             found = [c for c in cells[:period] if c]
@@ -446,11 +479,13 @@ def test_stats_match_distill_and_the_cells(stack: Stack):
     stats = receptive_field_stats(stack.kwargs, stack.input_size, dims=stack.dims)
     assert len(stats) == len(stack.axes)
     if stack.dims == 1:
-        check_axis_stats(stack, 1, [(f.size, f.stride, f.start, f.method) for f in stats])
+        fields_1d = [(f.size, f.stride, f.start, f.method) for f in stats]
+        check_axis_stats(stack, 1, fields_1d, [(f.sizes, f.period) for f in stats])
     else:
         for axis in (0, 1):
             fields = [(f.size[axis], f.stride[axis], f.start[axis], f.method) for f in stats]
-            check_axis_stats(stack, axis, fields)
+            sizes = [(f.sizes[axis], f.period[axis]) for f in stats]
+            check_axis_stats(stack, axis, fields, sizes)
     # the exact field of any output lies within its unbounded field
     last = stack.sizes()[-1][1]
     axes = [layer[1] for layer in stack.axes]
@@ -459,6 +494,184 @@ def test_stats_match_distill_and_the_cells(stack: Stack):
         for unit in range(min(last, 8)):
             field = receptive_field(stack.kwargs, stack.input_size, unit, dims=1)
             assert field <= unbounded_field(axes, befores, unit)
+
+
+# -- position-dependent fields above a transposed layer --------------------------------------
+
+ENCODE_DECODE = [  # kernel 3, stride 2, padding 1: a direct layer, then its transposed pair
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, transposed=True),
+]
+
+
+def test_issue_vector_3_5_3_5():
+    # Layer 1 unit j reads inputs 2j-1..2j+1. The transposed layer scatters j onto o = 2j-1+t
+    # (t = 0, 1, 2): an even o is reached from j = o/2 alone (t = 1), 3 inputs o-1..o+1; an
+    # odd o from j = (o-1)/2 and (o+1)/2 (t = 2 and t = 0), 5 inputs o-2..o+2.
+    assert layer_sizes(ENCODE_DECODE, 16, dims=1) == (8, 15)
+    fields = [receptive_field(ENCODE_DECODE, 16, o, dims=1) for o in range(15)]
+    assert fields[4] == {3, 4, 5} and fields[5] == set(range(3, 8))
+    assert [len(f) for f in fields[2:]] == [3, 5] * 6 + [3]
+    assert fields[:2] == [{0, 1}, {0, 1, 2, 3}]  # clipped: their fields start at input -1
+    first, second = receptive_field_stats(ENCODE_DECODE, dims=1)
+    assert (first.sizes, first.period, first.varies) == ((3,), 1, False)
+    assert (second.sizes, second.period, second.size, second.varies) == ((3, 5), 2, 5, True)
+    assert [second.size_of(o) for o in range(6)] == [3, 5, 3, 5, 3, 5]
+    assert (second.stride, second.start, second.method) == (1, -1, "derived from cells")
+    (_, two) = receptive_field_stats(ENCODE_DECODE)
+    assert (two.sizes, two.period, two.size) == (((3, 5), (3, 5)), (2, 2), (5, 5))
+    assert two.size_of((4, 7)) == (3, 5)
+    assert receptive_field(ENCODE_DECODE, 16, (4, 7)) == set(product(range(3, 6), range(5, 10)))
+
+
+@pytest.mark.parametrize(
+    ("layers", "sizes"),
+    [
+        # o = 2i - 1 + t: even o from t = 1 (one input), odd o from t = 0 and 2 (two)
+        pytest.param(
+            [dict(kernel_size=3, stride=2, padding=1, transposed=True)], (1, 2), id="k3s2"
+        ),
+        # every o is reached by two taps of a kernel 4: even (Odena et al.), one period
+        pytest.param([dict(kernel_size=4, stride=2, padding=1, transposed=True)], (2,), id="k4s2"),
+        # o = 3i + t, t < 5: o = 0, 1 (mod 3) by two taps, o = 2 (mod 3) by one
+        pytest.param([dict(kernel_size=5, stride=3, transposed=True)], (2, 2, 1), id="k5s3"),
+        # kernel 1, stride 2: odd units sit on inserted zeros and read nothing
+        pytest.param([dict(kernel_size=1, stride=2, transposed=True)], (1, 0), id="zeros"),
+        # k4s2 after a direct k3s2: both parities reach two units of layer 1, 5 inputs
+        pytest.param(
+            [ENCODE_DECODE[0], dict(kernel_size=4, stride=2, padding=1, transposed=True)],
+            (5,),
+            id="even-decoder",
+        ),
+    ],
+)
+def test_sizes_per_position_by_hand(layers, sizes):
+    (*_, last) = receptive_field_stats(layers, dims=1)
+    assert (last.sizes, last.period, last.size) == (sizes, len(sizes), max(sizes))
+    assert last.varies == (len(sizes) > 1)
+
+
+@st.composite
+def transposed_stacks(draw: st.DrawFn, dims: int) -> Stack:
+    """Stacks with at least one transposed layer of stride 2 or 3, direct layers around it."""
+    drawn = draw(st.lists(layers(dims), min_size=0, max_size=3 if dims == 1 else 2))
+    drawn.insert(draw(st.integers(0, len(drawn))), draw(layers(dims, force=True)))
+    size = (1, draw(st.integers(8, 24))) if dims == 1 else (9, 9)
+    return Stack(dims, tuple(a for a, _ in drawn), tuple(kw for _, kw in drawn), size)
+
+
+def interior(stack: Stack, period: tuple[int, int]) -> tuple[Stack, list[tuple[int, int]]]:
+    """The stack at an input large enough that two periods of output units around the middle
+    have their whole unbounded field inside it (no level clips them); those units (in 2-D,
+    each of the window's rows and cols once)."""
+    while True:
+        if stack.first_invalid() is None:
+            sizes = stack.sizes()
+            window = [range(1)] if stack.dims == 1 else []
+            for axis in _axes_of(stack):
+                middle = sizes[-1][axis] // 2 // period[axis] * period[axis]
+                window.append(range(middle, min(middle + 2 * period[axis], sizes[-1][axis])))
+            # every row and every col of the window, not every pair: the axes are separable
+            count = max(len(w) for w in window)
+            units = [
+                (window[0][i % len(window[0])], window[1][i % len(window[1])]) for i in range(count)
+            ]
+            wide = all(len(window[axis]) == 2 * period[axis] for axis in _axes_of(stack))
+            if wide and all(unclipped(stack, unit) for unit in units):
+                return stack, units
+        assert max(stack.size) < 4096, stack
+        rows, cols = stack.size
+        stack = replace(stack, size=(rows if stack.dims == 1 else 2 * rows, 2 * cols))
+
+
+def unclipped(stack: Stack, unit: tuple[int, int]) -> bool:
+    """Whether the unit's exact field is its unbounded one, on every axis."""
+    got = receptive_field(stack.kwargs, stack.input_size, stack.cell(unit), dims=stack.dims)
+    unbounded = []
+    for axis in _axes_of(stack):
+        axes = [layer[axis] for layer in stack.axes]
+        befores = [ax.pads(size[axis])[0] for ax, size in zip(axes, stack.sizes(), strict=False)]
+        unbounded.append(unbounded_field(axes, befores, unit[axis]))
+    if not got:  # a 2-D field is empty when one axis reads nothing
+        return not all(unbounded)
+    return all(
+        {cell if stack.dims == 1 else cell[axis] for cell in got} == cells
+        for axis, cells in zip(_axes_of(stack), unbounded, strict=True)
+    )
+
+
+def _axes_of(stack: Stack) -> tuple[int, ...]:
+    return (1,) if stack.dims == 1 else (0, 1)
+
+
+def extent(cells: set[int]) -> int:
+    return max(cells) - min(cells) + 1 if cells else 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(stack=transposed_stacks(1))
+def test_each_unit_has_the_size_of_its_position(stack: Stack):
+    """Brute force: a period's units away from the ends have exactly sizes[u % period] cells."""
+    assume(stack.first_invalid() is None)
+    stats = receptive_field_stats(stack.kwargs, stack.input_size, dims=1)
+    stack, units = interior(stack, (1, stats[-1].period))
+    stats = receptive_field_stats(stack.kwargs, stack.input_size, dims=1)
+    reference = brute_force(stack)
+    for unit in units:
+        cells = {col for _, col in reference[unit]}
+        assert (
+            extent(cells)
+            == stats[-1].size_of(unit[1])
+            == stats[-1].sizes[unit[1] % stats[-1].period]
+        )
+    assert {stats[-1].size_of(u[1]) for u in units} == set(stats[-1].sizes)
+    assert stats[-1].varies == (len(set(stats[-1].sizes)) > 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stack=st.one_of(transposed_stacks(1), transposed_stacks(2)))
+def test_each_unit_has_the_size_autograd_says(torch: Any, stack: Stack):
+    """PyTorch: the gradient's extent per axis, for two periods of units, is the unit's size."""
+    assume(stack.first_invalid() is None)
+    last = receptive_field_stats(stack.kwargs, stack.input_size, dims=stack.dims)[-1]
+    period = (1, last.period) if stack.dims == 1 else last.period
+    stack, units = interior(stack, period)
+    last = receptive_field_stats(stack.kwargs, stack.input_size, dims=stack.dims)[-1]
+    for unit, cells in autograd_fields(torch, stack, units).items():
+        if stack.dims == 1:
+            assert extent(cells) == last.size_of(unit[1]), unit
+        elif cells:
+            rows, cols = {i for i, _ in cells}, {j for _, j in cells}
+            assert (extent(rows), extent(cols)) == last.size_of(unit), unit
+        else:  # the unit reads only inserted zeros along some axis
+            assert 0 in last.size_of(unit), unit
+
+
+@settings(max_examples=40, deadline=None)
+@given(stack=transposed_stacks(2))
+def test_2d_sizes_are_each_axis_alone(stack: Stack):
+    """Per axis, a 2-D stack's sizes and period are those of its 1-D stack along that axis."""
+    assume(stack.first_invalid() is None)
+    two = receptive_field_stats(stack.kwargs, stack.input_size)
+    sizes = stack.sizes()
+    for axis in (0, 1):
+        one_d = []
+        for (ax, _), (_, cax), size in zip(stack.axes, stack.axes, sizes, strict=False):
+            a = (ax, cax)[axis]
+            pads = a.pads(size[axis])
+            one_d.append(
+                dict(
+                    kernel_size=a.k,
+                    stride=a.s,
+                    dilation=a.d,
+                    padding=pads[0] if a.transposed else pads,
+                    transposed=a.transposed,
+                    output_padding=a.op,
+                )
+            )
+        one = receptive_field_stats(one_d, dims=1)
+        assert [f.sizes[axis] for f in two] == [f.sizes for f in one]
+        assert [f.period[axis] for f in two] == [f.period for f in one]
 
 
 def test_stats_need_no_input_size_unless_same_padding_strides():
