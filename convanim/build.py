@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from convanim.figures import Figure, FigureError, parse_figure
-from convanim.workers import start_workers
+from convanim.workers import start_workers, stop_workers
 
 __all__ = [
     "Entry",
@@ -216,9 +216,13 @@ def build(
     if pool is None:
         _collect(map(_render_one, todo), report, told)
     else:
-        with pool:
+        try:
             futures = [pool.submit(_render_one, entry) for entry in todo]
             _collect((f.result() for f in as_completed(futures)), report, told)
+        except BaseException:  # Ctrl-C, SIGTERM: the build stops, and so do its workers
+            stop_workers(pool)
+            raise
+        pool.shutdown()
     order = {entry.name: index for index, entry in enumerate(entries)}
     report.rendered.sort(key=order.__getitem__)
     report.seconds = time.perf_counter() - start

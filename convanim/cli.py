@@ -13,10 +13,12 @@ Heavy imports (numpy, matplotlib) happen inside commands, so that ``convanim --h
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -39,7 +41,10 @@ class OneLineErrors(click.Group):
     ) -> NoReturn:
         extra.pop("standalone_mode", None)
         try:
-            result = super().main(args, prog_name, standalone_mode=False, **extra)
+            with stop_on_signals():
+                result = super().main(args, prog_name, standalone_mode=False, **extra)
+        except Stopped as stopped:  # raised outside Click's own handling
+            sys.exit(128 + stopped.signum)
         except click.ClickException as error:
             no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
             if isinstance(error, no_args) and isinstance(error, click.UsageError) and error.ctx:
@@ -47,10 +52,41 @@ class OneLineErrors(click.Group):
                 sys.exit(0)
             click.echo(f"Error: {one_line(error)}", err=True)
             sys.exit(error.exit_code)
-        except click.Abort:
+        except click.Abort as abort:
+            cause = abort.__cause__
+            if isinstance(cause, Stopped) and cause.signum != signal.SIGINT:
+                sys.exit(128 + cause.signum)  # SIGTERM or SIGHUP: quietly, as kill expects
             click.echo("Aborted!", err=True)
-            sys.exit(1)
+            sys.exit(130)  # Ctrl-C: 128 + SIGINT, as shells expect
         sys.exit(result if isinstance(result, int) else 0)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that every ``finally`` and every
+    atomic write's cleanup runs (no temporary is left, no worker outlives the build)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While a command runs, SIGTERM and SIGHUP stop it as Ctrl-C does (``Stopped``)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    try:
+        previous = {signum: signal.signal(signum, stop) for signum in wanted}
+    except ValueError:  # not the main thread: leave signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def one_line(error: click.ClickException) -> str:
@@ -308,7 +344,7 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
     """
     from convanim.build import ManifestError, load_manifest
     from convanim.build import build as run_build
-    from convanim.workers import start_workers
+    from convanim.workers import start_workers, stop_workers
 
     # Workers start before the manifest is read, and load matplotlib meanwhile.
     pool = None if check else start_workers(jobs)
@@ -318,6 +354,10 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         raise click.UsageError(str(error)) from None
+    except BaseException:
+        if pool is not None:
+            stop_workers(pool)
+        raise
     report = run_build(
         entries, jobs=jobs, check=check, force=force, pool=pool, progress=Progress(sys.stderr)
     )

@@ -13,6 +13,7 @@ format allows: a GIF comment, a PNG text chunk, SVG or PDF metadata, each the te
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import os
 import tempfile
@@ -112,21 +113,88 @@ def find_stamp(data: bytes) -> str | None:
     return data[start:end].decode() or None
 
 
+TEMPORARY_PREFIX = ".convanim-"  # ".convanim-<name hash>-<pid>-<random>.tmp", beside the output
+
+
+def _temporary_stem(target: Path) -> str:
+    """What every temporary of ``target`` starts with: short, whatever the name's length."""
+    digest = hashlib.sha256(target.name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return f"{TEMPORARY_PREFIX}{digest}-"
+
+
+def sweep_temporaries(target: Path) -> None:
+    """Remove the temporaries an earlier write of ``target`` left behind when it was killed
+    (SIGKILL, a power cut): those whose process is gone. A live writer's are left alone."""
+    stem = _temporary_stem(target)
+    try:
+        names = [n for n in os.listdir(target.parent) if n.startswith(stem) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(stem) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(target.parent / name)
+
+
+def _link(fd: int, name: str) -> None:
+    """Give the anonymous file ``fd`` a name: linkat(2) following /proc's link to it (a
+    directory fd makes Python call linkat with AT_SYMLINK_FOLLOW, not link(2))."""
+    root = os.open("/", os.O_RDONLY)
+    try:
+        os.link(f"/proc/self/fd/{fd}", name, src_dir_fd=root, follow_symlinks=True)
+    finally:
+        os.close(root)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """A binary file that replaces ``path`` only once it is completely written."""
+    """A binary file that replaces ``path`` only once it is completely written.
+
+    Where the OS allows (Linux's O_TMPFILE), the file has no name while it is written, so a
+    process killed on the way leaves nothing; it is given a name only to be renamed over
+    ``path``. Elsewhere it is written under a short temporary name beside ``path``
+    (``.convanim-<hash>-<pid>-<random>.tmp``), removed on any error or signal that Python
+    sees, and swept by the next write of the same output if the process was killed.
+    """
     target = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    sweep_temporaries(target)
+    stem = f"{_temporary_stem(target)}{os.getpid()}-"
+    anonymous = getattr(os, "O_TMPFILE", 0)
+    fd = -1
+    if anonymous:
+        try:
+            fd = os.open(target.parent or ".", anonymous | os.O_WRONLY, 0o666)
+        except OSError:
+            fd = -1  # a file system without O_TMPFILE: a named temporary instead
+    temporary = None
+    if fd < 0:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=stem, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream
+            stream.flush()
+            if temporary is None:
+                temporary = tempfile.mktemp(dir=target.parent, prefix=stem, suffix=".tmp")
+                _link(stream.fileno(), temporary)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         raise
 
 
