@@ -9,8 +9,8 @@ convolution's, ``save_rf`` the receptive field's: each a thin caller.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -58,6 +58,10 @@ class Output:
     frame: int | None = None  # a single frame (0-based) as a PNG, SVG or PDF
     max_frames: int = MAX_FRAMES
     stamp: str | None = None  # a fingerprint the file carries (see convanim.figures)
+    # Written to this stream instead of ``path`` (whose suffix still names the format).
+    stream: BinaryIO | None = field(default=None, compare=False)
+    # Told (frames drawn, frames to draw) after each frame: the command line's progress.
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.path, (str, os.PathLike)):
@@ -194,9 +198,41 @@ def save_drawing(
                 f"the strip would be {width}x{height} pixels, over the limit of "
                 f"{MAX_STRIP_PIXELS:,}; {request.strip_advice}",
             )
+    if output.progress is not None:
+        drawing = _Reporting(drawing, len(indices), output.progress)
+    stream = stream or output.stream
     target = output.path if stream is None else stream
     write_drawing(target, writer, drawing, indices, columns, output.frame_ms, output.stamp)
     return output.path
+
+
+class _Reporting:
+    """A drawing that tells ``progress`` (done, total) after each frame it draws."""
+
+    def __init__(self, drawing: Drawing, total: int, progress: Callable[[int, int], None]):
+        self._drawing, self._total, self._progress, self._done = drawing, total, progress, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._drawing, name)
+
+    def _tell(self) -> None:
+        self._done = min(self._done + 1, self._total)
+        self._progress(self._done, self._total)
+
+    def draw(self, index: int) -> Any:
+        box = self._drawing.draw(index)
+        self._tell()
+        return box
+
+    def render(self, index: int) -> Any:
+        pixels = self._drawing.render(index)
+        self._tell()
+        return pixels
+
+    def vector(self, indices: Sequence[int], columns: int) -> Any:
+        figure = self._drawing.vector(indices, columns)
+        self._progress(self._total, self._total)
+        return figure
 
 
 # -- the convolution -------------------------------------------------------------------------

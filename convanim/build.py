@@ -75,13 +75,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(stream)
     except OSError as error:
         raise ManifestError(f"{path}: cannot be read: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ManifestError(f"{path}: not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
         raise ManifestError(
             f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
             f"{error.start}); TOML files are UTF-8"
         ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ManifestError(f"{path}: not valid TOML: {error}") from None
+    except ValueError as error:  # a number beyond Python's int-to-text limit, say
+        raise ManifestError(f"{path}: cannot be read: {str(error).split(';')[0]}") from None
 
 
 def load_manifest(path: str | os.PathLike[str]) -> list[Entry]:

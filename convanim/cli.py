@@ -152,19 +152,33 @@ def figure_of(kind: Kind, given: dict[str, Any], limits: bool = True) -> Any:
         fail(error)
 
 
+QUIET = click.Option(
+    ["-q", "--quiet", "quiet"], is_flag=True, help="Print nothing but errors (no progress)."
+)
+
+
 def kind_command(kind: Kind) -> click.Command:
     """``convanim KIND``: draw the figure into ``--output``, or describe it (``--info``)."""
 
-    def callback(output: str | None, show_info: bool, as_json: bool, **params: Any) -> None:
+    def callback(
+        output: str | None,
+        output_format: str | None,
+        show_info: bool,
+        as_json: bool,
+        quiet: bool,
+        **params: Any,
+    ) -> None:
         given = _description(params)
         if output is None and not (show_info or as_json):
             raise click.UsageError(
-                f"--output: missing; give a file to write ({FORMATS}), or --info or --json"
+                f"--output: missing; give a file to write ({FORMATS}), - for standard output, "
+                "or --info or --json"
             )
+        path = _target(output, output_format)
         figure = figure_of(kind, given, limits=output is not None)
         describe(figure, show_info, as_json)
-        if output is not None:
-            render(figure, output)
+        if path is not None:
+            render(figure, path, to_stdout=output == "-", quiet=quiet)
 
     return click.Command(
         kind.name,
@@ -173,19 +187,46 @@ def kind_command(kind: Kind) -> click.Command:
             *(_option(param, param.key in kind.required) for param in kind.params),
             click.Option(
                 ["-o", "--output", "output"],
-                default=None,
                 metavar="FILE",
-                help=f"File to write: {FORMATS}.",
+                help=f"File to write: {FORMATS}; - writes to standard output (with --format).",
+            ),
+            click.Option(
+                ["--format", "output_format"],
+                metavar="FORMAT",
+                help="The format of -o -: gif, png, svg or pdf.",
             ),
             click.Option(["--info", "show_info"], is_flag=True, help="Print what info prints."),
             click.Option(
                 ["--json", "as_json"], is_flag=True, help="Print it as JSON, for scripts."
             ),
+            QUIET,
         ],
         help=kind.help(),
         short_help=kind.summary,
         context_settings=CONTEXT,
     )
+
+
+def _target(output: str | None, output_format: str | None) -> str | None:
+    """The path whose suffix names the format; for ``-o -``, one named by ``--format``."""
+    from convanim.formats import SUFFIXES
+
+    names = ", ".join(suffix.lstrip(".") for suffix in SUFFIXES)
+    if output_format is not None:
+        suffix = "." + output_format.strip().lower().lstrip(".")
+        if suffix not in SUFFIXES:
+            raise click.UsageError(f"--format: got '{output_format}'; expected one of {names}")
+        if output is None:
+            raise click.UsageError("--format: it names the format of -o -; give -o - too")
+        if output != "-" and Path(output).suffix.lower() != suffix:
+            raise click.UsageError(
+                f"--format: got '{output_format}', but -o {output} names its own format; "
+                "give --format only with -o -"
+            )
+        return f"standard-output{suffix}" if output == "-" else output
+    if output == "-":
+        raise click.UsageError(f"--format: missing; -o - writes to standard output in {names}")
+    return output
 
 
 def info_command(kind: Kind) -> click.Command:
@@ -219,16 +260,49 @@ def describe(figure: Any, show_info: bool, as_json: bool) -> None:
         fail(error, figure.declaration)
 
 
-def render(figure: Any, output: str) -> None:
-    """Render to ``output``; errors exit 2 (1 for the file system) with no file written."""
+def render(figure: Any, output: str, to_stdout: bool = False, quiet: bool = False) -> None:
+    """Render to ``output`` (or standard output); errors exit 2 (1 for the file system) with no
+    file written. On a terminal, a progress line counts the frames."""
+    import io
+
+    live = not quiet and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if live and total > 1:
+            click.echo(f"\r\x1b[Kdrawing frame {done}/{total}", nl=False, err=True)
+
+    stream = io.BytesIO() if to_stdout else None
     try:
-        figure.check_output(output)
-        figure.render(output)
+        if not to_stdout:
+            figure.check_output(output)
+        figure.render(output, stream=stream, progress=progress)
     except ParameterError as error:
         fail(error, figure.declaration)
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
-    click.echo(f"wrote {output}", err=True)
+    finally:
+        if live:
+            click.echo("\r\x1b[K", nl=False, err=True)
+    if stream is not None:  # all or nothing: the bytes are written once complete
+        sys.stdout.buffer.write(stream.getvalue())
+        sys.stdout.buffer.flush()
+        size = len(stream.getvalue())
+    else:
+        size = Path(output).stat().st_size
+    if not quiet:
+        where = "standard output" if to_stdout else output
+        brief = figure.declaration.brief(figure)
+        click.echo(f"wrote {where} ({brief}, {_bytes(size)})", err=True)
+
+
+def _bytes(size: int) -> str:
+    return (
+        f"{size} bytes"
+        if size < 1000
+        else f"{size / 1000:.0f} KB"
+        if size < 10**6
+        else (f"{size / 10**6:.1f} MB")
+    )
 
 
 class Progress:
@@ -318,7 +392,8 @@ main.add_command(info)
     help="Figures rendered at once, in separate processes [default: the number of cores].",
 )
 @click.option("--force", is_flag=True, help="Render every figure, current or not.")
-def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (no progress).")
+def build(manifest: str, check: bool, jobs: int | None, force: bool, quiet: bool) -> None:
     """Render the figures a TOML manifest describes, only those that changed.
 
     One table per figure: its output file (relative to the manifest), its kind, and that
@@ -358,13 +433,12 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool) -> None:
         if pool is not None:
             stop_workers(pool)
         raise
-    report = run_build(
-        entries, jobs=jobs, check=check, force=force, pool=pool, progress=Progress(sys.stderr)
-    )
-    finish(report, check)
+    progress = Progress(sys.stderr, quiet)
+    report = run_build(entries, jobs=jobs, check=check, force=force, pool=pool, progress=progress)
+    finish(report, check, quiet)
 
 
-def finish(report: Any, check: bool) -> None:
+def finish(report: Any, check: bool, quiet: bool = False) -> None:
     """Print a build's outcome; exit 1 if anything failed or (with --check) is stale."""
     for name, reason in report.failed.items():
         click.echo(f"failed: {name}: {reason}", err=True)
@@ -372,11 +446,13 @@ def finish(report: Any, check: bool) -> None:
         for name in report.stale:
             click.echo(f"stale or missing: {name} ({report.outputs[name]})", err=True)
         counts = (len(report.skipped), len(report.stale), len(report.failed))
-        click.echo("{} current, {} stale or missing, {} invalid".format(*counts), err=True)
+        if not quiet:
+            click.echo("{} current, {} stale or missing, {} invalid".format(*counts), err=True)
         if report.stale or report.failed:
             sys.exit(1)
         return
-    click.echo(report.summary(), err=True)
+    if not quiet:
+        click.echo(report.summary(), err=True)
     if report.failed:
         sys.exit(1)
 
@@ -390,7 +466,8 @@ def finish(report: Any, check: bool) -> None:
     default=None,
     help="Figures rendered at once [default: the number of cores].",
 )
-def gallery(out_dir: str, jobs: int | None) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (no progress).")
+def gallery(out_dir: str, jobs: int | None, quiet: bool) -> None:
     """Write conv_arithmetic's figures under their published names, and an index.md.
 
     The 15 animations (no_padding_no_strides.gif, ...), the four numerical figures, the
@@ -417,11 +494,10 @@ def gallery(out_dir: str, jobs: int | None) -> None:
             pool.shutdown(cancel_futures=True)
         raise click.UsageError(f"OUT_DIR: cannot create '{out_dir}': {error.strerror}") from None
     entries = gallery_entries(folder)
-    report = run_build(entries, jobs=jobs, pool=pool, progress=Progress(sys.stderr))
+    report = run_build(entries, jobs=jobs, pool=pool, progress=Progress(sys.stderr, quiet))
     try:
         with atomic_output(folder / "index.md") as stream:
             stream.write(gallery_index(entries).encode())
     except OSError as error:
-        click.echo(f"failed: index.md: cannot write: {error.strerror}", err=True)
-        report.failed["index.md"] = error.strerror or "cannot write"
-    finish(report, check=False)
+        report.failed["index.md"] = f"cannot write {folder / 'index.md'}: {error.strerror}"
+    finish(report, check=False, quiet=quiet)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from convanim import kinds
 from convanim.errors import ParameterError
@@ -142,15 +142,41 @@ class Figure:
         except ParameterError as error:
             raise _named(self.name, self.declaration, error) from None
 
-    def render(self, path: str | Path, stamp: bool = True) -> Path:
+    def output_options(self) -> dict[str, Any]:
+        """``Output``'s keywords from the figure's output options (those its kind declares)."""
+        o = self.options
+        names = {"frame-ms": "frame_ms", "columns": "columns", "frame": "frame"}
+        found = {name: o[key] for key, name in names.items() if key in o}
+        if "max-frames" in o:
+            found["max_frames"] = o["max-frames"]
+        return found
+
+    def render(
+        self,
+        path: str | Path,
+        stamp: bool = True,
+        *,
+        stream: BinaryIO | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Path:
         """Write the figure to ``path`` (.gif, .png, .svg or .pdf); returns the path.
 
         With ``stamp``, the file carries the figure's fingerprint, so that a later build can
-        tell whether it is current without another record.
+        tell whether it is current without another record. With ``stream``, the bytes go
+        there instead, in the format of ``path``'s suffix. ``progress`` is told (frames drawn,
+        frames to draw) as the frames are drawn.
         """
-        target = Path(path)
+        from convanim.animate import Output
+
         try:
-            return self.declaration.save(self, target, self.fingerprint() if stamp else None)
+            output = Output(
+                Path(path),
+                stamp=self.fingerprint() if stamp else None,
+                stream=stream,
+                progress=progress,
+                **self.output_options(),
+            )
+            return self.declaration.save(self, output)
         except FigureError:
             raise
         except ParameterError as error:

@@ -77,8 +77,16 @@ def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+MAX_SIZE = 10**9  # any size or step: far beyond what can be drawn, small enough to print
+
+
 def _describe(value: object) -> str:
-    return repr(value) if not isinstance(value, str) else f"'{value}'"
+    """The value as the user gave it, short: a huge number or a long text is summarised."""
+    try:
+        text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    except ValueError:  # an int beyond Python's int-to-text limit
+        return "a value too long to show"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _pair(param: str, value: object, minimum: int) -> Pair:
@@ -99,6 +107,10 @@ def _pair(param: str, value: object, minimum: int) -> Pair:
             raise ConvSpecError(param, f"got {_describe(value)}; expected {valid}")
         if item < minimum:
             raise ConvSpecError(param, f"got {_describe(value)}; expected {valid}")
+        if item > MAX_SIZE:
+            raise ConvSpecError(
+                param, f"got {_describe(value)}; expected at most {MAX_SIZE:,} (and {valid})"
+            )
     return int(items[0]), int(items[1])
 
 

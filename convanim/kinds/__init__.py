@@ -20,6 +20,7 @@ from convanim.errors import ParameterError
 from convanim.params import Param
 
 if TYPE_CHECKING:
+    from convanim.animate import Output
     from convanim.figures import Figure
 
 __all__ = ["KINDS", "Kind", "get", "kinds"]
@@ -125,9 +126,13 @@ class Kind:
         """What ``info`` prints: lines of text."""
         raise NotImplementedError
 
-    def save(self, figure: Figure, path: Path, stamp: str | None) -> Path:
-        """Draw the figure into ``path``, carrying ``stamp``."""
+    def save(self, figure: Figure, output: Output) -> Path:
+        """Draw the figure into ``output`` (its path or stream, its stamp, its progress)."""
         raise NotImplementedError
+
+    def brief(self, figure: Figure) -> str:
+        """A few words on what was drawn, for "wrote x.gif (3x3 output, 9 frames, 45 KB)"."""
+        return self.name
 
     def cost(self, figure: Figure, animated: bool) -> float:
         """A rough rendering cost, in plain animation frames (a few ms each), for scheduling."""

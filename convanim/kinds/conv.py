@@ -16,6 +16,7 @@ from convanim.kinds import Kind
 from convanim.params import DRAWING, OUTPUT, VALUES, Param, boolean, choice, padding, size, values
 
 if TYPE_CHECKING:
+    from convanim.animate import Output
     from convanim.figures import Figure
     from convanim.geometry import ConvSpec
     from convanim.values import Worked
@@ -226,12 +227,17 @@ class Conv(Kind):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def save(self, figure: Figure, path: Path, stamp: str | None) -> Path:
+    def save(self, figure: Figure, output: Output) -> Path:
         from convanim.animate import save
         from convanim.options import RenderOptions
 
         options = RenderOptions(**_render_options(figure.options))
-        return save(self.model(figure), _output(figure, path, stamp), options, self.worked(figure))
+        return save(self.model(figure), output, options, self.worked(figure))
+
+    def brief(self, figure: Figure) -> str:
+        spec = self.model(figure)
+        size = "length " + str(spec.output_size[0]) if spec.dims == 1 else _x(spec.output_size)
+        return f"{size} output, {spec.frame_count} frames"
 
     def cost(self, figure: Figure, animated: bool) -> float:
         o = figure.options
@@ -345,18 +351,10 @@ def _render_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return {key: options[key] for key in ("view", "theme", "labels", "scale")}
 
 
-def _output(figure: Figure, path: Path, stamp: str | None) -> Any:
+def _output(figure: Figure, path: Path, stamp: str | None) -> Output:
     from convanim.animate import Output
 
-    o = figure.options
-    return Output(
-        path=path,
-        frame_ms=o["frame-ms"],
-        columns=o["columns"],
-        frame=o["frame"],
-        max_frames=o["max-frames"],
-        stamp=stamp,
-    )
+    return Output(path, stamp=stamp, **figure.output_options())
 
 
 def _values(figure: Figure, key: str, param: str, shape: tuple[int, ...]) -> Any:
@@ -392,16 +390,20 @@ def _number(values: Sequence[int]) -> str:
 
 
 def _padding_words(spec: ConvSpec) -> str:
-    mode = f"'{spec.padding}' padding" if isinstance(spec.padding, str) else "padding"
+    """'padding 1', 'padding 1 by 2', 'padding 0 top, 1 bottom, ...'; a mode's numbers are
+    what it resolved to: "'same' padding (0 top, 1 bottom, 0 left, 1 right)"."""
     pads = [number for pair in spec.pads for number in pair]
     if len(set(pads)) == 1:
-        return f"{mode} {pads[0]}"
-    if len(pads) == 2:
-        return f"{mode} {pads[0]} left, {pads[1]} right"
-    top, bottom, left, right = pads
-    if top == bottom and left == right:
-        return f"{mode} {top} by {left}"
-    return f"{mode} {top} top, {bottom} bottom, {left} left, {right} right"
+        numbers = str(pads[0])
+    elif len(pads) == 2:
+        numbers = f"{pads[0]} left, {pads[1]} right"
+    elif pads[0] == pads[1] and pads[2] == pads[3]:
+        numbers = f"{pads[0]} by {pads[2]}"
+    else:
+        numbers = f"{pads[0]} top, {pads[1]} bottom, {pads[2]} left, {pads[3]} right"
+    if not isinstance(spec.padding, str):
+        return f"padding {numbers}"
+    return f"'{spec.padding}' padding " + (numbers if len(set(pads)) == 1 else f"({numbers})")
 
 
 KIND = Conv()

@@ -25,6 +25,7 @@ from convanim.params import (
 )
 
 if TYPE_CHECKING:
+    from convanim.animate import Output
     from convanim.figures import Figure
 
 __all__ = ["KIND", "ReceptiveField", "info_table", "layer_rows"]
@@ -225,20 +226,12 @@ class ReceptiveField(Kind):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def save(self, figure: Figure, path: Path, stamp: str | None) -> Path:
-        from convanim.animate import Output, save_rf
+    def save(self, figure: Figure, output: Output) -> Path:
+        from convanim.animate import save_rf
         from convanim.options import RenderOptions
 
         o = figure.options
-        self.check_output(figure, path.suffix.lower())
-        output = Output(
-            path=path,
-            frame_ms=o["frame-ms"],
-            columns=o["columns"],
-            frame=o["frame"],
-            max_frames=o["max-frames"],
-            stamp=stamp,
-        )
+        self.check_output(figure, output.path.suffix.lower())
         return save_rf(
             self.model(figure),
             output,
@@ -247,6 +240,12 @@ class ReceptiveField(Kind):
             input_size=_size(o["input"]),
             output_unit=_size(o["unit"]),
         )
+
+    def brief(self, figure: Figure) -> str:
+        stack = self.model(figure)
+        last = self._stats(figure)[-1]
+        field = last.size if isinstance(last.size, int) else "x".join(map(str, last.size))
+        return f"{len(stack)} layers, last field {field}"
 
     def cost(self, figure: Figure, animated: bool) -> float:
         o = figure.options
