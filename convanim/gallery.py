@@ -2,8 +2,9 @@
 
 The 15 animations of Dumoulin & Visin's conv_arithmetic (in PyTorch's terms: a transposed
 figure is ``ConvTranspose2d`` with that input), its four numerical figures with their published
-numbers, the dilated receptive-field figure and a WaveNet-style causal stack, with an
-``index.md`` that shows them all.
+numbers, the dilated receptive-field figure and a WaveNet-style causal stack, the paper's
+convolution matrix and its transpose, and the overlap maps of kernel 3 and 4 at stride 2
+(transposed), with an ``index.md`` that shows them all.
 """
 
 from __future__ import annotations
@@ -102,6 +103,32 @@ def gallery_tables() -> dict[str, dict[str, Any]]:
         "dilation": [1, 2, 4, 8],
         "causal": True,
     }
+    # Why "transposed": the paper's C (section 4.1) and its transpose; uneven and even overlap.
+    tables["matrix_no_padding_no_strides"] = {
+        "output": "matrix_no_padding_no_strides.gif",
+        "kind": "matrix",
+        "input": 4,
+        "kernel": 3,
+    }
+    tables["matrix_no_padding_no_strides_transposed"] = {
+        "output": "matrix_no_padding_no_strides_transposed.gif",
+        "kind": "matrix",
+        "input": 2,
+        "kernel": 3,
+        "transposed": True,
+    }
+    for size, more in ((3, 1), (4, 0)):  # output_padding 1 and 0: both 8x8
+        name = f"overlap_kernel_{size}_stride_2_transposed"
+        tables[name] = {
+            "output": f"{name}.png",
+            "kind": "overlap",
+            "input": 4,
+            "kernel": size,
+            "stride": 2,
+            "padding": 1,
+            "transposed": True,
+            "output-padding": more,
+        }
     return tables
 
 

@@ -24,6 +24,10 @@ EXTRA = {
     "numerical_max_pooling.gif": 9,
     "wavenet_causal.gif": 16,
     "receptive_field_dilated.png": 1,
+    "matrix_no_padding_no_strides.gif": 4,
+    "matrix_no_padding_no_strides_transposed.gif": 16,
+    "overlap_kernel_3_stride_2_transposed.png": 1,
+    "overlap_kernel_4_stride_2_transposed.png": 1,
 }
 
 
@@ -32,7 +36,7 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("gallery")
     result = CliRunner().invoke(main, ["gallery", str(folder)])
     assert result.exit_code == 0, result.output
-    assert "rendered 21, skipped 0, failed 0" in result.output
+    assert "rendered 25, skipped 0, failed 0" in result.output
     return folder
 
 
@@ -80,7 +84,7 @@ def test_gallery_extras(gallery: Path, name: str, frames: int) -> None:
 def test_gallery_index_shows_every_figure(gallery: Path) -> None:
     index = (gallery / "index.md").read_text()
     files = sorted(p.name for p in gallery.iterdir() if p.suffix in (".gif", ".png"))
-    assert len(files) == 21
+    assert len(files) == 25
     for name in files:
         assert f"]({name})" in index
     assert "`convanim conv -i 5 -s 2 -p 1 -o padding_strides.gif`" in index
@@ -90,7 +94,7 @@ def test_gallery_index_commands_reproduce_their_files(gallery: Path, tmp_path: P
     """Every command index.md shows runs, and writes the gallery's bytes (fingerprint too)."""
     index = (gallery / "index.md").read_text()
     commands = re.findall(r"`(convanim [^`]+)`", index)
-    assert len(commands) == 21
+    assert len(commands) == 25
     runner = CliRunner()
     for command in commands:
         words = shlex.split(command)
@@ -104,7 +108,7 @@ def test_gallery_index_commands_reproduce_their_files(gallery: Path, tmp_path: P
 def test_gallery_again_skips_everything(gallery: Path) -> None:
     result = CliRunner().invoke(main, ["gallery", str(gallery), "--jobs", "1"])
     assert result.exit_code == 0
-    assert "rendered 0, skipped 21" in result.output
+    assert "rendered 0, skipped 25" in result.output
 
 
 def test_readme_figures_are_current() -> None:

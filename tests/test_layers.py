@@ -25,7 +25,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "theme",
         "options",
     ),
-    "drawing": ("drawing", "render", "rf_render"),
+    "drawing": ("drawing", "render", "rf_render", "cell_render", "matrix_render", "overlap_render"),
     "formats": ("formats", "writers"),
     "save": ("animate",),
     "kinds": ("kinds",),

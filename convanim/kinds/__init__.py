@@ -30,6 +30,8 @@ KINDS: dict[str, str] = {
     "conv": "convanim.kinds.conv",
     "pool": "convanim.kinds.pool",
     "rf": "convanim.kinds.rf",
+    "matrix": "convanim.kinds.matrix",
+    "overlap": "convanim.kinds.overlap",
 }
 
 
