@@ -1,5 +1,6 @@
-"""python -m convanim"""
+"""python -m convanim: the same command as ``convanim``, under the same name (so that help,
+errors and shell completion's ``_CONVANIM_COMPLETE`` read as they do for ``convanim``)."""
 
 from convanim.cli import main
 
-main()
+main(prog_name="convanim")

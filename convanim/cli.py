@@ -134,7 +134,17 @@ def _option(param: Param, required: bool) -> click.Option:
     if param.flag:
         flags = [f"--{param.key}/--no-{param.key}", *names, dest]
         return click.Option(flags, default=None, help=text)  # None: not given
-    return click.Option([*names, f"--{param.key}", dest], metavar=param.metavar, help=text)
+    choices = [str(choice) for choice in param.choices or ()]
+
+    def complete(ctx: click.Context, option: click.Parameter, incomplete: str) -> list[str]:
+        return [choice for choice in choices if choice.startswith(incomplete)]
+
+    return click.Option(
+        [*names, f"--{param.key}", dest],
+        metavar=param.metavar,
+        help=text,
+        shell_complete=complete if choices else None,
+    )
 
 
 def _description(params: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,13 @@ Faults that happen to the process (signals, full disks) are in ``test_faults.py`
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
+import os
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -287,3 +291,67 @@ def test_sphinx_refuses_a_huge_npy_header(tmp_path: Path) -> None:
     build = sphinx(tmp_path)
     assert build.status == 0
     assert ":input-values:" in build.warnings and "(1000000, 1000000)" in build.warnings
+
+
+# -- what users see on the way -----------------------------------------------------------------
+
+
+def _convanim(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    repo = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "convanim", *args],
+        env={**os.environ, "PYTHONPATH": path, **kwargs.pop("env", {})},
+        timeout=60,
+        check=False,
+        **kwargs,
+    )
+
+
+def test_shell_completion_completes_commands_options_and_choices(tmp_path: Path) -> None:
+    def complete(words: str) -> list[str]:
+        done = _convanim(
+            [],
+            capture_output=True,
+            env={
+                "_CONVANIM_COMPLETE": "bash_complete",
+                "COMP_WORDS": words,
+                "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+            },
+        )
+        assert done.returncode == 0, done.stderr
+        return [line.split(",", 1)[1] for line in done.stdout.decode().split()]
+
+    assert "conv" in complete("convanim co")
+    assert complete("convanim conv --vi") == ["--view"]
+    assert complete("convanim conv --view ") == ["oblique", "flat"]
+    assert complete("convanim pool --mode a") == ["avg"]
+
+
+def test_a_terminal_sees_the_frames_counted(tmp_path: Path) -> None:
+    """stderr a terminal: a progress line that counts the frames, cleared at the end."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = _convanim(
+            ["conv", "-i", "5", "-k", "3", "-o", "x.gif"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+        )
+        os.close(follower)
+        shown = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(leader, 65536):
+                shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert "drawing frame 1/9" in text and "drawing frame 9/9" in text
+    assert text.rstrip().endswith(
+        "wrote x.gif (3x3 output, 9 frames, " + text.rsplit(", ", 1)[1].strip()
+    )
+    piped = _convanim(["conv", "-i", "5", "-o", "y.gif"], cwd=tmp_path, capture_output=True)
+    assert b"drawing frame" not in piped.stderr  # not a terminal: no progress line
