@@ -308,7 +308,8 @@ class OverlapMap(CellFigure):
             gc.set_linewidth(0)
             rgb = tuple(c / 255 for c in _rgb(colour))
             renderer.draw_path(gc, rect_path(rects), transform, rgb)
-            gc.set_antialiased(True)
+            # Edges without antialiasing: a cell painted again (its neighbour's stamp) gives the
+            # same pixels, where antialiased edges would darken with every coat.
             gc.set_foreground(tuple(c / 255 for c in _rgb(self.theme.line)))
             gc.set_linewidth(self.thin_width)
             edges = []
