@@ -9,7 +9,9 @@ the Agg renderer. No pyplot.
 
 - ``FieldStrip``: one frame (panel) per layer. Panel l shows the input grid, the receptive
   field of one unit of layer l's output shaded (holes of a dilated field stay unshaded), the
-  taps of layer l as dots, and two captions: "layer 2: k=3, d=2", "receptive field 7×7".
+  taps of layer l as dots, and two captions: "layer 2: k=3, d=2", "receptive field 7×7": the
+  drawn unit's own extent, which above a transposed layer differs from unit to unit and is
+  then followed by the unit, "receptive field 3×5 (unit 2,3)".
 - ``DependencyDiagram`` (1-D): rows of units, the input at the bottom and the last layer's
   output at the top, an edge from each unit to every unit it reads; one frame per output unit,
   with that unit's dependency tree highlighted and every unit it does not depend on pale.
@@ -21,9 +23,10 @@ Pixel coordinates are (x, y) from the top-left corner of a frame, y downwards; c
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +44,7 @@ from convanim.drawing import STRIP_GAP_PX, Box, union_box
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.options import RenderOptions
 from convanim.receptive import (
+    LayerField,
     default_input_size,
     dependency_tree,
     layer_sizes,
@@ -114,7 +118,7 @@ class Panel:
     field: frozenset[Pair]
     taps: frozenset[Pair]
     tap_points: tuple[Point, ...]
-    size: Pair  # receptive_field_stats' size: (1, n) in 1-D
+    size: Pair  # this unit's extent, LayerField.size_of(unit): (1, n) in 1-D
     caption: tuple[str, str]
 
 
@@ -174,6 +178,10 @@ def _field_caption(size: int | Pair) -> str:
     return f"receptive field {size[0]}×{size[1]}"
 
 
+def _size_1d(field: LayerField[int, Fraction, tuple[int, ...]], unit: Pair) -> Pair:
+    return 1, field.size_of(unit[1])
+
+
 class _Geometry:
     """A validated stack at one input size: level sizes, field statistics, unit placement."""
 
@@ -205,12 +213,18 @@ class _Geometry:
             self.stats = [
                 ((1, s.size), (Fraction(1), s.stride), (0, s.start), s.method) for s in fields_1d
             ]
+            self.unit_sizes: list[Callable[[Pair], Pair]] = [
+                partial(_size_1d, field) for field in fields_1d
+            ]
+            self.varies = [s.varies for s in fields_1d]
             self.kernels: list[Pair] = [(1, s.kernel) for s in fields_1d]
             self.dilations: list[Pair] = [(1, s.dilation) for s in fields_1d]
         else:
             sizes += list(layer_sizes(stack, sizes[0]))
             fields = receptive_field_stats(stack, sizes[0])
             self.stats = [(s.size, s.stride, s.start, s.method) for s in fields]
+            self.unit_sizes = [s.size_of for s in fields]
+            self.varies = [s.varies for s in fields]
             self.kernels = [s.kernel for s in fields]
             self.dilations = [s.dilation for s in fields]
         self.sizes = sizes
@@ -501,10 +515,9 @@ class FieldStrip(_Figure):
     def _panels(geometry: _Geometry, output_unit: int | Pair | None) -> tuple[Panel, ...]:
         panels = []
         one_d = geometry.dims == 1
-        for layer, (size, stats, kernel, dilation) in enumerate(
+        for layer, (size, kernel, dilation) in enumerate(
             zip(
                 geometry.sizes[1:],
-                geometry.stats,
                 geometry.kernels,
                 geometry.dilations,
                 strict=True,
@@ -521,7 +534,11 @@ class FieldStrip(_Figure):
                 (geometry.place(layer - 1, 0, row), geometry.place(layer - 1, 1, col))
                 for row, col in sorted(taps)
             )
-            field_size = stats[0]
+            # This unit's extent: above a transposed layer, units' fields differ.
+            field_size = geometry.unit_sizes[layer - 1](unit)
+            field_caption = _field_caption(field_size[1] if one_d else field_size)
+            if geometry.varies[layer - 1]:
+                field_caption += f" (unit {unit[1] if one_d else f'{unit[0]},{unit[1]}'})"
             panels.append(
                 Panel(
                     layer=layer,
@@ -537,7 +554,7 @@ class FieldStrip(_Figure):
                             kernel[1] if one_d else kernel,
                             dilation[1] if one_d else dilation,
                         ),
-                        _field_caption(field_size[1] if one_d else field_size),
+                        field_caption,
                     ),
                 )
             )
@@ -742,7 +759,7 @@ class DependencyDiagram(_Figure):
             )
         tree = dependency_tree(geometry.stack, self.input_size, 0, dims=1)
         self.edges = tree.edges
-        self.field_size = geometry.stats[-1][0][1]
+        self.field_size = geometry.stats[-1][0][1]  # the largest; unit_size(unit): each one's
         self.frame_count = self.level_sizes[-1]
         self._frames: dict[int, Highlight] = {}
         reads: list[dict[int, list[int]]] = []
@@ -785,9 +802,14 @@ class DependencyDiagram(_Figure):
             )
         return self._frames[unit]
 
+    def unit_size(self, unit: int) -> int:
+        """The extent of output unit ``unit``'s field (above a transposed layer, by unit)."""
+        return self.geometry.unit_sizes[-1]((0, unit))[1]
+
     def _caption(self, unit: int, reads: int) -> str:
-        caption = f"output unit {unit}: {_field_caption(self.field_size)}"
-        if reads != self.field_size:  # clipped by the input's ends, or holes
+        size = self.unit_size(unit)
+        caption = f"output unit {unit}: {_field_caption(size)}"
+        if reads != size:  # clipped by the input's ends, or holes
             caption += f" (reads {reads} input unit{'s' if reads != 1 else ''})"
         return caption
 

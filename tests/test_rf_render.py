@@ -295,6 +295,174 @@ def test_any_stack_shades_exactly_its_field(layers: list[dict[str, Any]], extra:
         )
 
 
+# -- above a transposed layer: each unit's own field ---------------------------------------
+
+# Kernel 3, stride 2, padding 1, then its transposed pair: above it, even units' fields span 3
+# cells and odd units' 5, per axis (see tests/test_receptive.py for the cells by hand).
+DECODER = [
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "transposed": True},
+]
+# A stride-3 transposed layer (sizes 5, 3, 5 per axis) and a direct layer above it (5, 7, 5).
+THIRDS = [
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 5, "stride": 3, "padding": 1, "transposed": True},
+    {"kernel_size": 3, "padding": 1},
+]
+
+
+def filled_cells(image: np.ndarray, strip: FieldStrip, highlight: Rgb) -> set[Pair]:
+    """``shaded_cells`` for taps off the cells' centres (a transposed level is spread evenly
+    over the input): a cell's fill is read at points around its centre, clear of the grid
+    lines; the points no dot covers (or blends) are a fill colour, and they all agree."""
+    rows, cols = strip.geometry.sizes[0]
+    quarter = strip.cell_px / 4
+    fills = {highlight, look(strip.options.theme)["input"]}
+    found = set()
+    for row, col in np.ndindex(rows, cols):
+        x, y = strip.cell_centre(row, col)
+        steps = (-quarter, quarter, -1.5 * quarter, 1.5 * quarter, 0)  # more where dots crowd
+        probes = [(x + dx, y + dy) for dx in steps for dy in steps]
+        seen = {pixel(image, px, py) for px, py in probes} & fills
+        assert len(seen) == 1, (row, col, seen)
+        if seen == {highlight}:
+            found.add((row, col))
+    return found
+
+
+def extent_of(cells: set[Pair]) -> Pair:
+    found = np.array(sorted(cells))
+    rows, cols = found.max(axis=0) - found.min(axis=0) + 1
+    return int(rows), int(cols)
+
+
+@pytest.mark.parametrize(
+    ("layers", "size", "unit", "captions"),
+    [
+        pytest.param(DECODER, (9, 9), (2, 2), ["3×3", "3×3 (unit 2,2)"], id="even-even"),
+        pytest.param(DECODER, (9, 9), (2, 3), ["3×3", "3×5 (unit 2,3)"], id="even-odd"),
+        pytest.param(DECODER, (9, 9), (3, 3), ["3×3", "5×5 (unit 3,3)"], id="odd-odd"),
+        pytest.param(DECODER, (12, 9), (3, 2), ["3×3", "5×3 (unit 3,2)"], id="non-square"),
+        pytest.param(
+            THIRDS, (18, 18), (6, 7), ["3×3", "5×3 (unit 6,7)", "5×7 (unit 6,7)"], id="thirds"
+        ),
+    ],
+)
+def test_strip_draws_the_picked_units_own_field(
+    layers: list[dict[str, Any]], size: Pair, unit: Pair, captions: list[str]
+) -> None:
+    """Every panel shades exactly the picked unit's field and states that unit's size, not the
+    largest of a period."""
+    strip = FieldStrip(layers, size, output_unit=unit)
+    stats = receptive_field_stats(layers, size)
+    highlight = look("solarized")["highlight"]
+    for depth, caption in enumerate(captions, 1):
+        expected = receptive_field(layers[:depth], size, unit)
+        image = strip.render(depth - 1)
+        assert filled_cells(image, strip, highlight) == expected, f"panel {depth}"
+        assert strip.panels[depth - 1].unit == unit
+        assert strip.shown[1] == f"receptive field {caption}"
+        own = stats[depth - 1].size_of(unit)
+        assert strip.panels[depth - 1].size == own
+        # Away from the input's edges, the shaded extent is the stated size.
+        assert extent_of(expected) == own
+        if stats[depth - 1].varies:
+            assert own != stats[depth - 1].size or unit == (3, 3)  # not the period's largest
+
+
+def test_neighbours_above_a_transposed_layer_are_drawn_differently() -> None:
+    """Units (2, 2) and (2, 3): 3x3 and 3x5 fields, each shaded and captioned as its own."""
+    highlight = look("solarized")["highlight"]
+    drawn = {}
+    for unit in ((2, 2), (2, 3)):
+        strip = FieldStrip(DECODER, (9, 9), output_unit=unit)
+        image = strip.render(1)
+        drawn[unit] = (filled_cells(image, strip, highlight), strip.shown[1])
+    assert drawn[(2, 2)] == (
+        {(r, c) for r in (1, 2, 3) for c in (1, 2, 3)},
+        "receptive field 3×3 (unit 2,2)",
+    )
+    assert drawn[(2, 3)] == (
+        {(r, c) for r in (1, 2, 3) for c in (1, 2, 3, 4, 5)},
+        "receptive field 3×5 (unit 2,3)",
+    )
+
+
+def test_default_unit_above_a_transposed_layer_is_each_levels_centre() -> None:
+    strip = FieldStrip(DECODER, (11, 11))  # levels 6x6 and 11x11: centres (2, 2) and (5, 5)
+    assert [panel.unit for panel in strip.panels] == [(2, 2), (5, 5)]
+    strip.draw(1)
+    assert strip.shown[1] == "receptive field 5×5 (unit 5,5)"  # odd: 5 cells per axis
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "kernel_size": st.integers(1, 4),
+                "stride": st.integers(1, 3),
+                "dilation": st.integers(1, 2),
+                "padding": st.integers(0, 2),
+                "transposed": st.booleans(),
+            }
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(8, 16),
+    st.data(),
+)
+def test_any_transposed_stack_shades_the_picked_units_field(
+    layers: list[dict[str, Any]], side: int, data: st.DataObject
+) -> None:
+    try:
+        levels = layer_sizes(layers, (side, side))
+    except ConvSpecError:
+        return
+    if max(max(level) for level in levels) > 60:
+        return
+    rows, cols = min(level[0] for level in levels), min(level[1] for level in levels)
+    unit = (data.draw(st.integers(0, rows - 1)), data.draw(st.integers(0, cols - 1)))
+    strip = FieldStrip(layers, (side, side), output_unit=unit)
+    stats = receptive_field_stats(layers, (side, side))
+    for depth, panel in enumerate(strip.panels, 1):
+        expected = receptive_field(layers[:depth], (side, side), unit)
+        assert panel.field == expected
+        image = strip.render(depth - 1)
+        assert filled_cells(image, strip, look("solarized")["highlight"]) == expected
+        rows_size, cols_size = stats[depth - 1].size_of(unit)
+        assert strip.shown[1].startswith(f"receptive field {rows_size}×{cols_size}")
+
+
+def test_one_d_strip_above_a_transposed_layer() -> None:
+    strip = FieldStrip(DECODER, 16, dims=1, output_unit=5)
+    assert strip.panels[1].field == {(0, u) for u in range(3, 8)}
+    shaded = filled_cells(strip.render(1), strip, look("solarized")["highlight"])
+    assert shaded == {(0, u) for u in range(3, 8)}
+    assert strip.shown[1] == "receptive field 5 (unit 5)"
+
+
+def test_tree_captions_each_units_own_field_above_a_transposed_layer() -> None:
+    diagram = DependencyDiagram(DECODER, 16)
+    assert diagram.frame_count == 15
+    for unit in range(2, 15):  # units 0 and 1 reach input -1, which is padding
+        tree = dependency_tree(DECODER, 16, unit, dims=1)
+        size = 3 if unit % 2 == 0 else 5
+        assert len(tree.levels[0]) == size
+        diagram.draw(unit)
+        assert diagram.shown == (f"output unit {unit}: receptive field {size}",)
+        image = diagram.render(unit)
+        lit = [
+            u
+            for u, colour in enumerate(unit_colours(image, diagram, 0))
+            if colour != look("solarized")["pale"]
+        ]
+        assert lit == sorted(tree.levels[0])
+    diagram.draw(1)
+    assert diagram.shown == ("output unit 1: receptive field 5 (reads 4 input units)",)
+
+
 # -- the WaveNet picture ---------------------------------------------------------------------
 
 
@@ -667,3 +835,70 @@ def test_draw_boxes_cover_every_change() -> None:
             outside = np.ones(frame.shape[:2], dtype=bool)
             outside[top:bottom, left:right] = False
             assert np.array_equal(frame[outside], plain[outside]), index
+
+
+# -- the command line, above a transposed layer -------------------------------------------
+
+DECODER_ARGS = ["rf", "-k", "3", "-s", "2", "-p", "1", "--transposed", "0,1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            [*DECODER_ARGS, "-i", "9", "--unit", "4,5"],
+            "Error: --unit: got 4,5; expected a (row, col) every layer's output has: rows 0 to "
+            "4, cols 0 to 4",
+        ),
+        (
+            [*DECODER_ARGS, "--dims", "1", "-i", "16", "--unit", "15"],
+            "Error: --unit: got 15; expected a unit of the 15-unit output of layer 2, 0 to 14",
+        ),
+        (
+            [*DECODER_ARGS[:-1], "0,2"],
+            "Error: --transposed: got '0,2'; expected 0 or 1 per layer (1: transposed)",
+        ),
+        (
+            ["rf", "-k", "3", "-s", "2", "--transposed", "0,1"],
+            "Error: --padding: layer 2: got 'same'; a transposed convolution takes an integer",
+        ),
+        (
+            [*DECODER_ARGS, "--output-padding", "1"],
+            "Error: --output-padding: layer 1: ",
+        ),
+    ],
+)
+def test_command_line_refusals_above_a_transposed_layer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], line: str
+) -> None:
+    import inspect
+
+    from click.testing import CliRunner
+
+    from convanim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    kwargs = (
+        {"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner).parameters else {}
+    )
+    result = CliRunner(**kwargs).invoke(main, [*args, "-o", "x.png"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(line), result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_command_line_draws_the_picked_unit(tmp_path: Path) -> None:
+    """The strip the command writes is the library's, panel for panel."""
+    from click.testing import CliRunner
+
+    from convanim.cli import main
+
+    path = tmp_path / "decoder.png"
+    result = CliRunner().invoke(main, [*DECODER_ARGS, "-i", "9", "--unit", "2,3", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    strip = FieldStrip(DECODER, (9, 9), output_unit=(2, 3))
+    written = read_png(path)
+    width, height = strip.size
+    for index in range(2):
+        x0 = index * (width + STRIP_GAP_PX)
+        assert np.array_equal(written[:height, x0 : x0 + width], strip.render(index))

@@ -38,6 +38,27 @@ def _pick(group: Sequence[Param], key: str, **changes: Any) -> Param:
     return dataclasses.replace(param, **changes) if changes else param
 
 
+def layer_flags(key: str, value: Any) -> list[int]:
+    """Per layer, 1 if it is transposed and 0 if not: ``0,1``, ``[false, true]``, or one value
+    for every layer (``true``; as a bare Sphinx flag, ``""``)."""
+    words = {"0": 0, "1": 1, "false": 0, "true": 1, "no": 0, "yes": 1}
+    if value == "":  # a Sphinx option given without a value, as a flag is: every layer
+        return [1]
+    if isinstance(value, str):
+        parts = [part.strip().lower() for part in value.split(",")] if len(value) < 1000 else []
+        if parts and all(part in words for part in parts):
+            return [words[part] for part in parts]
+    else:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if items and all(isinstance(v, bool) or v in (0, 1) for v in items):
+            return [int(v) for v in items]
+    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    raise ParameterError(
+        key, f"got {shown}; expected 0 or 1 per layer (1: transposed), like 0,1, or true/false"
+    )
+
+
 PARAMS = (
     Param(
         "kernel",
@@ -59,6 +80,22 @@ PARAMS = (
         metavar="LIST",
     ),
     Param("causal", boolean, False, "Pad dilation*(kernel-1) before the input only.", flag=True),
+    Param(
+        "transposed",
+        layer_flags,
+        0,
+        "1 per transposed layer (ConvTranspose), 0 per direct one: 0,1.",
+        metavar="LIST",
+        stamped_at_default=False,
+    ),
+    Param(
+        "output-padding",
+        layer_list,
+        0,
+        "Output padding per layer, of transposed layers only: 0,1.",
+        metavar="LIST",
+        stamped_at_default=False,
+    ),
     Param("dims", choice(1, 2), 2, "2: grids; 1: sequences (the WaveNet picture).", metavar="N"),
     Param(
         "input",
@@ -113,12 +150,14 @@ class ReceptiveField(Kind):
         "rf -k 3 -d 1,2,4 -i 9,15 --unit 4,7 -o off_centre.png",
         "rf --dims 1 -k 2 -d 1,2,4,8 --causal -o wavenet.gif",
         "rf -k 7,3 -s 2,2 -p 3,1 --info",
+        "rf -k 3 -s 2 -p 1 --transposed 0,1 -i 9 --unit 2,3 -o decoder.png",
         "rf --dims 1 -k 2 -d 1,2,4,8 --causal --json",
     )
     params = PARAMS
     derived: ClassVar[Mapping[str, str]] = {
         "layers": "kernel/stride/dilation/padding",
         "output_size": "kernel/stride/dilation/padding",
+        "output_padding": "output-padding",
     }
 
     # -- the model --------------------------------------------------------------------------
@@ -194,8 +233,10 @@ class ReceptiveField(Kind):
         return len(self.model(figure))
 
     def check_output(self, figure: Figure, suffix: str) -> None:
+        from convanim.formats import writer_for
+
         o = figure.options
-        if suffix == ".gif":
+        if writer_for(suffix).animates:
             if o["frame"] is not None:
                 raise ParameterError(
                     "frame", f"got {o['frame']}; a single frame is written as .png, .svg or .pdf"
@@ -244,7 +285,7 @@ class ReceptiveField(Kind):
     def brief(self, figure: Figure) -> str:
         stack = self.model(figure)
         last = self._stats(figure)[-1]
-        field = last.size if isinstance(last.size, int) else "x".join(map(str, last.size))
+        field = _field_cell(_field(last), _plain(last.period))  # 3|5 where units differ
         return f"{len(stack)} layers, last field {field}"
 
     def cost(self, figure: Figure, animated: bool) -> float:
@@ -268,22 +309,51 @@ class ReceptiveField(Kind):
         dilations = [str(layer["dilation"]) for layer in stack]
         count = len(stack)
         what = "convolution" if count == 1 else "convolutions"
+        flipped = [str(i) for i, layer in enumerate(stack, 1) if layer.get("transposed") is True]
+        if flipped:
+            layer_word = "layer" if len(flipped) == 1 else "layers"
+            flipped_words = f", {layer_word} {_listing(flipped)} transposed"
+        else:
+            flipped_words = ""
         if options["dims"] == 1:
             causal = "causal " if options["causal"] else ""
+            last = stats[-1]
+            units = _or(sorted(set(last.sizes))) if last.varies else str(last.size)
+            by_position = f", by its position ({_rhythm(last.period)})" if last.varies else ""
             return (
                 f"Dependency tree of one output unit in a stack of {count} {causal}1-D {what} "
-                f"(kernel {_listing(kernels)}, dilation {_listing(dilations)}): it depends on "
-                f"{stats[-1].size} input units."
+                f"(kernel {_listing(kernels)}, dilation {_listing(dilations)}{flipped_words}): "
+                f"it depends on {units} input units{by_position}."
             )
-        fields = [TIMES.join(str(v) for v in entry.size) for entry in stats]
+        varying = [_varying_words(entry) for entry in stats if entry.varies]
+        levels = [list(size) for size in self._levels(figure)]
+        picked = options["unit"]
+        # The drawn unit's field per panel: each level's centre unit, or the one picked.
+        fields = [
+            TIMES.join(str(v) for v in entry.size_of(tuple(picked or _centre(level))))
+            for entry, level in zip(stats, levels, strict=True)
+        ]
         params = {entry.params for entry in stats}
         same = f", with the same {stats[0].params} weights per layer" if len(params) == 1 else ""
-        unit = "the centre unit" if options["unit"] is None else "one unit"
+        unit = "the centre unit" if picked is None else "one unit"
+        position = (
+            " Above a transposed layer a unit's field depends on its position: "
+            + "; ".join(varying)
+            + "."
+            if varying
+            else ""
+        )
         return (
             f"Receptive field of {unit} of a stack of {count} {what} (kernel "
-            f"{_listing(kernels)}, dilation {_listing(dilations)}) growing to "
-            f"{_listing(fields)} after each layer{same}."
+            f"{_listing(kernels)}, dilation {_listing(dilations)}{flipped_words}) growing to "
+            f"{_listing(fields)} after each layer{same}.{position}"
         )
+
+    def _levels(self, figure: Figure) -> Any:
+        from convanim.receptive import layer_sizes
+
+        o = figure.options
+        return layer_sizes(self.model(figure), _size(o["input"]), dims=o["dims"])
 
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
@@ -301,19 +371,29 @@ def layers(options: Mapping[str, Any]) -> list[dict[str, Any]]:
         "stride": options["stride"],
         "dilation": options["dilation"],
         "padding": ["causal"] if options["causal"] else options["padding"],
+        "transposed": options["transposed"],
+        "output_padding": options["output-padding"],
     }
     counts = {key: len(v) for key, v in lists.items() if len(v) > 1}
     if len(set(counts.values())) > 1:
-        names = {"kernel_size": "kernel", "stride": "stride", "dilation": "dilation"}
+        names = {"kernel_size": "kernel", "output_padding": "output-padding"}
         given = ", ".join(f"{names.get(k, k)} has {count}" for k, count in counts.items())
         raise ParameterError(
             "layers", f"{given} values; give one value (used for every layer) or one per layer"
         )
     count = max(counts.values(), default=1)
-    return [
-        {key: values[i if len(values) > 1 else 0] for key, values in lists.items()}
-        for i in range(count)
-    ]
+    stack = []
+    for i in range(count):
+        layer = {key: values[i if len(values) > 1 else 0] for key, values in lists.items()}
+        # A direct layer's dict holds only the four keys it always had.
+        if layer["transposed"]:
+            layer["transposed"] = True
+        else:
+            del layer["transposed"]
+        if layer["output_padding"] == 0:
+            del layer["output_padding"]
+        stack.append(layer)
+    return stack
 
 
 def _size(value: Any) -> Any:
@@ -346,21 +426,70 @@ def _check_unit(unit: Any, levels: Sequence[Any], dims: int) -> None:
         )
 
 
-def _listing(values: Sequence[Any]) -> str:
+def _listing(values: Sequence[Any], last: str = "and") -> str:
     words = [str(v) for v in values]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+def _or(values: Sequence[Any]) -> str:
+    return _listing(values, "or")
+
+
+def _centre(level: Sequence[int]) -> tuple[int, ...]:
+    return tuple((n - 1) // 2 for n in level)
+
+
+def _rhythm(period: int) -> str:
+    """How sizes over a period take turns, in words."""
+    if period == 1:
+        return ""
+    return "alternating" if period == 2 else f"repeating every {period} units"
+
+
+def _varying_words(entry: Any) -> str:
+    """A 2-D layer whose units' fields differ: '3 or 5 cells per axis, alternating, after
+    layer 2'; per axis where the axes differ."""
+
+    def axis(sizes: Sequence[int], period: int, noun: str) -> str:
+        rhythm = _rhythm(period)
+        return f"{_or(sorted(set(sizes)))} {noun}" + (f", {rhythm}" if rhythm else "")
+
+    (rows, cols), (row_period, col_period) = entry.sizes, entry.period
+    if rows == cols:
+        words = axis(rows, row_period, "cells per axis")
+    else:
+        words = f"{axis(rows, row_period, 'rows')} by {axis(cols, col_period, 'columns')}"
+    return f"{words}, after layer {entry.layer}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "denominator"):
+        return int(value) if value.denominator == 1 else str(value)
+    return value
+
+
+def _field(entry: Any) -> Any:
+    """A layer's field for JSON: its size where every unit's is the same; else, on each axis
+    whose units differ, the list of sizes of units 0 to period - 1."""
+    if not entry.varies:
+        return _plain(entry.size)
+    if isinstance(entry.period, int):
+        return list(entry.sizes)
+    return [
+        list(sizes) if period > 1 else sizes[0]
+        for sizes, period in zip(entry.sizes, entry.period, strict=True)
+    ]
 
 
 def layer_rows(stack: Sequence[Mapping[str, Any]], stats: Sequence[Any]) -> list[dict[str, Any]]:
-    """The per-layer table of ``rf --info``: JSON-ready."""
+    """The per-layer table of ``rf --info``: JSON-ready.
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return [plain(v) for v in value]
-        if hasattr(value, "denominator"):
-            return int(value) if value.denominator == 1 else str(value)
-        return value
-
+    ``field`` is the extent of every unit's field (2-D: [rows, cols]); where units differ,
+    each axis that differs holds a list instead, the sizes of units 0, 1, ... of one
+    ``period``: unit u's field is the (u mod period)-th (per axis in 2-D).
+    """
     return [
         {
             "layer": entry.layer,
@@ -368,29 +497,49 @@ def layer_rows(stack: Sequence[Mapping[str, Any]], stats: Sequence[Any]) -> list
             "stride": layer["stride"],
             "padding": layer["padding"],
             "dilation": layer["dilation"],
+            "transposed": layer.get("transposed") is True,
+            "output_padding": layer.get("output_padding", 0),
             "params": entry.params,
-            "field": plain(entry.size),
-            "effective_stride": plain(entry.stride),
-            "start": plain(entry.start),
+            "field": _field(entry),
+            "period": _plain(entry.period),
+            "effective_stride": _plain(entry.stride),
+            "start": _plain(entry.start),
             "method": entry.method,
         }
         for layer, entry in zip(stack, stats, strict=True)
     ]
 
 
+def _field_cell(field: Any, period: Any) -> str:
+    """A field for the text table: 3 or 3x5 (rows x cols); where units differ, the sizes of
+    units 0, 1, ... of a period in turn, 3|5 (per axis in 2-D: 3|5x7)."""
+    if isinstance(period, int):  # 1-D
+        return "|".join(map(str, field)) if isinstance(field, list) else str(field)
+    axes = ["|".join(map(str, v)) if isinstance(v, list) else str(v) for v in field]
+    return axes[0] if len(set(axes)) == 1 else "x".join(axes)
+
+
 def info_table(rows: list[dict[str, Any]]) -> str:
     """Rows of dicts as an aligned text table."""
 
     def cell(value: Any) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         if isinstance(value, list):
             return (
                 "x".join(str(v) for v in value) if len(set(map(str, value))) > 1 else str(value[0])
             )
         return str(value)
 
-    keys = ["layer", "kernel", "stride", "padding", "dilation", "params", "field",
-            "effective_stride", "start"]  # fmt: skip
-    cells = [[cell(row[key]) for key in keys] for row in rows]
+    transposed = any(row["transposed"] for row in rows)
+    varies = any(row["period"] not in (1, [1, 1]) for row in rows)
+    keys = ["layer", "kernel", "stride", "padding", "dilation",
+            *(["transposed", "output_padding"] if transposed else []), "params", "field",
+            *(["period"] if varies else []), "effective_stride", "start"]  # fmt: skip
+    cells = [
+        [_field_cell(row[key], row["period"]) if key == "field" else cell(row[key]) for key in keys]
+        for row in rows
+    ]
     widths = [max(len(key), *(len(c[i]) for c in cells)) for i, key in enumerate(keys)]
     lines = ["  ".join(key.ljust(w) for key, w in zip(keys, widths, strict=True)).rstrip()]
     lines += [
@@ -398,6 +547,10 @@ def info_table(rows: list[dict[str, Any]]) -> str:
     ]
     if any(row["method"] != "closed form" for row in rows):
         lines.append("(rows below a transposed layer are derived from the exact cells)")
+    if varies:
+        lines.append(
+            "(a|b: units differ; unit u's field is the (u mod period)-th size, from 0, per axis)"
+        )
     return "\n".join(lines)
 
 
