@@ -185,7 +185,7 @@ BAD = [
     (":input: 5\n   :stride: 0", ":stride: got 0; expected an integer >= 1"),
     (":input: 3\n   :kernel: 5", ":input:/:kernel:/:padding:/:dilation: would be -1"),
     (":input: 5\n   :causal:", ":causal: unknown option for kind 'conv'"),
-    (":kind: rf\n   :transposed:", ":transposed: unknown option for kind 'rf'"),
+    (":kind: rf\n   :mode: max", ":mode: unknown option for kind 'rf'"),
     (":kind: cnn\n   :input: 5", ":kind: got 'cnn'; expected one of conv, pool, rf"),
     (":input: 5\n   :labels: maybe", ":labels: got 'maybe'; expected true or false"),
     (":input: 5\n   :frame-ms: fast", ":frame-ms: got 'fast'; expected an integer"),
