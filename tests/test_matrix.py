@@ -142,7 +142,7 @@ def kernels(spec: ConvSpec[Any, Any]) -> st.SearchStrategy[np.ndarray]:
 # -- properties ---------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data(), spec=specs())
 def test_matrix_is_the_brute_force_loop_and_evaluate(
     data: st.DataObject, spec: ConvSpec[Any, Any]
@@ -156,14 +156,14 @@ def test_matrix_is_the_brute_force_loop_and_evaluate(
     np.testing.assert_array_equal(matrix @ x.ravel(), evaluate(spec, x, weight).ravel())
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data(), spec=specs())
 def test_matrix_is_pytorchs_jacobian(data: st.DataObject, spec: ConvSpec[Any, Any]) -> None:
     weight = data.draw(kernels(spec))
     np.testing.assert_array_equal(conv_matrix(spec, weight), torch_jacobian(spec, weight))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(spec=specs())
 def test_overlap_counts_the_taps_on_input_cells(spec: ConvSpec[Any, Any]) -> None:
     counts = overlap(spec)
@@ -175,7 +175,7 @@ def test_overlap_counts_the_taps_on_input_cells(spec: ConvSpec[Any, Any]) -> Non
     assert [len(frame.sources) for frame in spec.frames()] == list(counts.ravel())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), spec=specs(transposed=True))
 def test_transposed_matrix_is_the_transpose_of_its_direct_pair(
     data: st.DataObject, spec: ConvSpec[Any, Any]
@@ -202,7 +202,7 @@ def test_transposed_matrix_is_the_transpose_of_its_direct_pair(
         np.testing.assert_array_equal(conv_matrix(spec, weight), c[kept].T)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data(), spec=specs(transposed=False))
 def test_direct_matrix_transposed_is_its_transposed_pair(
     data: st.DataObject, spec: ConvSpec[Any, Any]

@@ -100,9 +100,11 @@ def test_the_highlighted_row_and_cells_are_the_frames_output_cell(name: str, the
         assert figure.shown["output"] == index
 
 
-@pytest.mark.parametrize(("labels", "scale"), [(True, 0.5), (False, 1.0), (True, 2.0)])
-@pytest.mark.parametrize("values", [False, True])
-@pytest.mark.parametrize("name", [*sorted(SPECS), "largest"])
+@pytest.mark.parametrize(
+    ("name", "values", "labels", "scale"),
+    [(name, values, True, scale) for name in SPECS for values, scale in ((False, 0.5), (True, 2.0))]
+    + [("paper", True, False, 1.0), ("largest", True, True, 2.0)],
+)
 def test_every_text_is_inside_the_image(
     name: str, values: bool, scale: float, labels: bool
 ) -> None:
