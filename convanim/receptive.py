@@ -343,12 +343,24 @@ def _stack(layers: object, dims: object) -> tuple[_Layer, ...]:
     return stack
 
 
+MAX_INPUT = 10_000  # cells per side: exact fields cost time in proportion to the input
+
+
 def _input_size(value: Any, dims: int) -> Pair:
     if dims == 1:
         if not _is_int(value) or value < 1:
             raise ConvSpecError("input_size", f"got {value!r}; a 1-D stack takes an integer >= 1")
-        return 1, int(value)
-    return ConvSpec(value, kernel_size=1).input_size
+        size: Pair = (1, int(value))
+    else:
+        size = ConvSpec(value, kernel_size=1).input_size
+    if max(size) > MAX_INPUT:
+        raise ConvSpecError(
+            "input_size",
+            f"got {max(size):,} cells per side, over the limit of {MAX_INPUT:,} for exact fields; "
+            "use a smaller input (receptive_field_stats without an input size gives the closed "
+            "forms)",
+        )
+    return size
 
 
 def _chain(stack: Sequence[_Layer], input_size: Pair) -> list[ConvSpec]:

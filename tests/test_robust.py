@@ -355,3 +355,18 @@ def test_a_terminal_sees_the_frames_counted(tmp_path: Path) -> None:
     )
     piped = _convanim(["conv", "-i", "5", "-o", "y.gif"], cwd=tmp_path, capture_output=True)
     assert b"drawing frame" not in piped.stderr  # not a terminal: no progress line
+
+
+def test_receptive_fields_of_a_huge_input_are_refused_at_once() -> None:
+    from convanim import receptive_field, receptive_field_stats
+
+    start = time.perf_counter()
+    for call in (
+        lambda: receptive_field([{"kernel_size": 3}], input_size=10**7, output=(5, 5)),
+        lambda: receptive_field([{"kernel_size": 3}], input_size=10**7, output=5, dims=1),
+        lambda: receptive_field_stats([{"kernel_size": 3}], input_size=(5, 10**6)),
+    ):
+        with pytest.raises(ConvSpecError, match="over the limit of 10,000") as caught:
+            call()
+        assert caught.value.param == "input_size"
+    assert time.perf_counter() - start < 2
