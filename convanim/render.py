@@ -13,6 +13,7 @@ small), so each output cell is near the inputs it reads.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -69,6 +70,10 @@ FLAT_VALUES_CELL_PX_RANGE = (28.0, 44.0)  # room for numbers
 FLAT_GAP = 2.0  # cells between input and output
 FLAT_GAP_1D = 1.0  # cells between the input row and the output row above it
 FLAT_LABEL_ROOM_1D = 0.8  # more cells between them for the input row's label
+# A kernel weight in the oblique view, "×w": this much of a value's size, right after the
+# value and a little lower.
+OBLIQUE_WEIGHT_SIZE = 0.8
+OBLIQUE_WEIGHT_GAP, OBLIQUE_WEIGHT_DROP = 0.01, 0.05  # cells
 LINK_FADE = 0.8  # of the text colour in the links' grey
 VECTOR_GAP_PX = 8  # between the frames of a vector strip, as in the PNG strip
 
@@ -374,11 +379,16 @@ class Animation:
             ]
         )
         label_room = 1.2 if self.options.labels else 0.0
-        caption_room = 1.4 if self.worked is not None else 0.0
         x0, y0 = corners.min(axis=0) - border
         x1, y1 = corners.max(axis=0) + border
-        y0 -= (label_room if self.options.view == "oblique" else 0.0) + caption_room
+        y0 -= label_room if self.options.view == "oblique" else 0.0
         y1 += label_room
+        if self.worked is not None:
+            # The sum under everything, wrapped to the figure's width (see _plan_sum).
+            self.sum_lines = _plan_sum(self.worked, self.plane, self.cell_px, x1 - x0)
+            y0 -= self.sum_lines.room
+            x0 -= self.sum_lines.widen / 2
+            x1 += self.sum_lines.widen / 2
         width_px = round((x1 - x0) * self.cell_px)
         height_px = round((y1 - y0) * self.cell_px)
         if width_px * height_px > MAX_FRAME_PIXELS:
@@ -652,6 +662,20 @@ class Animation:
         """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
         return self.page.rgba()
 
+    def texts(self, static: bool = True) -> Iterator[tuple[str, Bbox]]:
+        """Every text on the canvas as the last ``draw`` left it, with its pixel box.
+
+        Boxes are display pixels, origin bottom-left, as ``get_window_extent`` gives them;
+        for tests that every text fits inside the image. The static texts (labels, cell
+        values; left out with ``static=False``), then the moving ones (weights, outputs
+        filled so far, the current output, the sum).
+        """
+        for artist in self.page.artists if static else ():
+            if isinstance(artist, Text) and not artist.get_animated():
+                yield artist.get_text(), artist.get_window_extent(self.renderer)
+        if self.values is not None:
+            yield from self.values.texts()
+
     def render(self, frame: GeometryFrame[Any]) -> Rgb:
         """The RGB pixels (height, width, 3) of one frame, a copy."""
         self.draw(frame)
@@ -683,14 +707,17 @@ class _Values:
         if worked.weights is not None:
             for weight in worked.weights.ravel():
                 self.weights.append(
-                    sheet.text(0, 0, style.text(weight), animated=True, **style.small)
+                    sheet.text(0, 0, style.weight_text(weight), animated=True, **style.weight)
                 )
+        if animation.options.view == "oblique":
+            self.after_value = self._after_values()
         self.current = sheet.text(0, 0, "", animated=True, fontweight="bold", **style.cell)
         self.filler = sheet.text(0, 0, "", animated=True, **style.cell)
         x, y = style.caption_at
         self.caption = sheet.text(x, y, "", animated=True, **style.caption)
         self.filled = 0
         self.shown: dict[str, Any] = {}
+        self.last: GeometryFrame[Any] | None = None
 
     @staticmethod
     def add_static(animation: Animation, worked: Worked, sheet: Sheet) -> None:
@@ -731,13 +758,39 @@ class _Values:
         return cell, self.style.text(self.worked.output[row, col])
 
     def _weight_at(self, row: int, col: int) -> tuple[float, float]:
-        """Where a tap's weight is written: the bottom-right corner of its cell."""
+        """Where a tap's weight is written.
+
+        Flat: the bottom-right corner of its cell. Oblique: a slanted cell's corners are too
+        narrow for text, and the links start there; "×w" follows the cell's value, a little
+        lower, so that the tap reads as its term of the sum ("2×0").
+        """
         inp = self.animation.input_plane
-        x, y = inp.xy([[col + 0.94, inp.rows - row - 0.94]])[0]
-        return float(x), float(y)
+        if self.animation.options.view != "oblique":
+            x, y = inp.xy([[col + 0.94, inp.rows - row - 0.94]])[0]
+            return float(x), float(y)
+        x, y = inp.cell(row, col).mean(axis=0)
+        return float(x + self.after_value[row, col]), float(y - OBLIQUE_WEIGHT_DROP)
+
+    def _after_values(self) -> npt.NDArray[np.float64]:
+        """Per drawn cell, the cells from its centre to just after its value (oblique view)."""
+        from matplotlib.font_manager import FontProperties
+
+        animation = self.animation
+        font = FontProperties(size=self.style.cell["fontsize"])
+        renderer = animation.page.renderer
+        widths: dict[str, float] = {}
+        drawn = self.worked.drawn
+        after = np.zeros(drawn.shape)
+        for (row, col), value in np.ndenumerate(drawn):
+            text = self.style.text(value)
+            if text not in widths:
+                widths[text] = renderer.get_text_width_height_descent(text, font, ismath=False)[0]
+            after[row, col] = widths[text] / 2 / animation.cell_px + OBLIQUE_WEIGHT_GAP
+        return after
 
     def draw(self, frame: GeometryFrame[Any]) -> Box:
-        """The current frame's weights, output value and sum; returns the caption's pixel box."""
+        """The current frame's weights, output value and sum; returns the pixel box of the
+        texts that can lie outside the frame's cells: the sum, oblique weights."""
         animation = self.animation
         for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
             text.set_position(self._weight_at(row, col))
@@ -746,22 +799,46 @@ class _Values:
         self.current.set_position(tuple(cell.mean(axis=0)))
         self.current.set_text(value)
         animation.sheet.draw_artist(self.current)
-        self.caption.set_text(self.sum(frame))
+        self.caption.set_text(self.caption_text(frame))
         animation.sheet.draw_artist(self.caption)
         self.shown = {
             "output": frame.output,
             "value": self.current.get_text(),
-            "weights": [t.get_text() for t in self.weights],
-            "caption": self.caption.get_text(),
+            "weights": [t.get_text().removeprefix(self.style.weight_prefix) for t in self.weights],
+            "caption": self.sum(frame),  # on one line, as alt text and tests read it
         }
-        extent = self.caption.get_window_extent(animation.renderer)
-        width, height = animation.size
+        self.last = frame
+        # Oblique weights may reach past their cells, which are all the frame's box holds.
+        spill = self.weights if animation.options.view == "oblique" else []
+        box = self._pixel_box(self.caption.get_window_extent(animation.renderer))
+        for text in spill:
+            box = union_box(box, self._pixel_box(text.get_window_extent(animation.renderer)))
+        return box
+
+    def _pixel_box(self, extent: Bbox) -> Box:
+        """A text's window extent as a pixel box (top, bottom, left, right), with a margin."""
+        width, height = self.animation.size
         return (
             max(int(height - extent.y1) - 2, 0),
             min(int(np.ceil(height - extent.y0)) + 2, height),
             max(int(extent.x0) - 2, 0),
             min(int(np.ceil(extent.x1)) + 2, width),
         )
+
+    def texts(self) -> Iterator[tuple[str, Bbox]]:
+        """The moving texts of the last drawn frame and their pixel boxes (see Animation)."""
+        frame, renderer = self.last, self.animation.renderer
+        if frame is None:
+            return
+        for text, _ in zip(self.weights, frame.taps, strict=False):
+            yield text.get_text(), text.get_window_extent(renderer)
+        for done in range(frame.index):
+            cell, value = self._output(done)
+            self.filler.set_position(tuple(cell.mean(axis=0)))
+            self.filler.set_text(value)
+            yield value, self.filler.get_window_extent(renderer)
+        for text in (self.current, self.caption):
+            yield text.get_text(), text.get_window_extent(renderer)
 
     def add_frame(self, sheet: Sheet, frame: GeometryFrame[Any]) -> None:
         """One frame's numbers as artists on ``sheet`` (vector output)."""
@@ -773,31 +850,28 @@ class _Values:
         if self.worked.weights is not None:
             for weight, (row, col) in zip(self.worked.weights.ravel(), frame.taps, strict=True):
                 x, y = self._weight_at(row, col)
-                sheet.text(x, y, style.text(weight), **style.small)
+                sheet.text(x, y, style.weight_text(weight), **style.weight)
         cell, value = self._output(frame.index)
         x, y = cell.mean(axis=0)
         sheet.text(x, y, value, fontweight="bold", **style.cell)
         x, y = style.caption_at
-        sheet.text(x, y, self.sum(frame), **style.caption)
+        sheet.text(x, y, self.caption_text(frame), **style.caption)
 
     def sum(self, frame: GeometryFrame[Any]) -> str:
-        """The arithmetic of one output cell, as a line of text."""
+        """The arithmetic of one output cell, as one line of text."""
+        return "".join(self._pieces(frame))
+
+    def caption_text(self, frame: GeometryFrame[Any]) -> str:
+        """The sum as drawn: its lines, broken where ``Animation.sum_lines`` says."""
+        return self.animation.sum_lines.text(self._pieces(frame))
+
+    def _pieces(self, frame: GeometryFrame[Any]) -> list[str]:
         from convanim.values import format_value, tap_values
 
         worked = self.worked
         under = tap_values(self.animation.plane, worked.drawn, frame).ravel()
         values = [format_value(float(v), 6) for v in under]
-        result = format_value(float(worked.output[frame.output]), 6)
-        if worked.op == "max":
-            return f"max({', '.join(values)}) = {result}"
-        if worked.op == "avg":
-            return f"({' + '.join(values)}) / {len(values)} = {result}"
-        assert worked.weights is not None
-        if len(values) > 12:
-            return f"sum of {len(values)} products = {result}"
-        weights = [format_value(float(w), 6) for w in worked.weights.ravel()]
-        terms = " + ".join(f"{v}×{w}" for v, w in zip(values, weights, strict=True))
-        return f"{terms} = {result}"
+        return _sum_pieces(worked, values, format_value(float(worked.output[frame.output]), 6))
 
     @property
     def max_chars(self) -> int:
@@ -810,7 +884,8 @@ class _ValueStyle:
 
     max_chars: int
     cell: dict[str, Any]
-    small: dict[str, Any]
+    weight: dict[str, Any]
+    weight_prefix: str  # "×" where the weight follows the value: "2×0" reads as the product
     caption: dict[str, Any]
     caption_at: tuple[float, float]
 
@@ -824,15 +899,167 @@ class _ValueStyle:
             # A digit is about 0.6 em wide; leave a fifth of the cell as margin.
             max_chars=max(1, int(animation.cell_px * 0.8 / (font_px * 0.6))),
             cell={**base, "fontsize": points},
-            small={**base, "fontsize": points * 0.7, "ha": "right", "va": "bottom"},
-            caption={**base, "fontsize": max(points, 8.0)},
-            caption_at=((x0 + x1) / 2, y0 + 0.7),
+            weight=(
+                {**base, "fontsize": points * OBLIQUE_WEIGHT_SIZE, "ha": "left"}
+                if animation.options.view == "oblique"
+                else {**base, "fontsize": points * 0.7, "ha": "right", "va": "bottom"}
+            ),
+            weight_prefix="×" if animation.options.view == "oblique" else "",
+            caption={**base, "fontsize": _caption_points(animation.cell_px)},
+            caption_at=((x0 + x1) / 2, y0 + animation.sum_lines.centre),
         )
 
     def text(self, value: float) -> str:
         from convanim.values import format_value
 
         return format_value(float(value), self.max_chars)
+
+    def weight_text(self, weight: float) -> str:
+        return self.weight_prefix + self.text(weight)
+
+
+def _caption_points(cell_px: float) -> float:
+    """The sum's font size in points: the cells' numbers' size, and never below 8 points."""
+    return max(cell_px * 0.32 * 0.72, 8.0)
+
+
+def _sum_pieces(worked: Worked, values: Sequence[str], result: str) -> list[str]:
+    """The sum of one output cell in pieces, one per tap and one for "= result".
+
+    Joined, the pieces are the sum on one line; a line may break after any piece (each
+    but the last ends with a space, which a line's end drops).
+    """
+    from convanim.values import format_value
+
+    count = len(values)
+    last = count - 1
+    if worked.op == "max":
+        taps = [f"{v}, " if i < last else f"{v}) " for i, v in enumerate(values)]
+        taps[0] = "max(" + taps[0]
+    elif worked.op == "avg":
+        taps = [f"{v} + " if i < last else f"{v}) / {count} " for i, v in enumerate(values)]
+        taps[0] = "(" + taps[0]
+    elif count > 12:
+        taps = [f"sum of {count} products "]
+    else:
+        assert worked.weights is not None
+        weights = [format_value(float(w), 6) for w in worked.weights.ravel()]
+        taps = [
+            f"{v}×{w} + " if i < last else f"{v}×{w} "
+            for i, (v, w) in enumerate(zip(values, weights, strict=True))
+        ]
+    return [*taps, f"= {result}"]
+
+
+@dataclass(frozen=True)
+class _SumLines:
+    """How the sum caption is laid out: the pieces that start a new line, and the room.
+
+    ``room``: cells under the planes for it; ``centre``: cells from the figure's bottom edge
+    to the middle of its lines; ``widen``: cells the figure grows by for its widest piece.
+    The same breaks serve every frame, so the sum does not jump about between frames.
+    """
+
+    breaks: tuple[int, ...]
+    room: float
+    centre: float
+    widen: float
+
+    def text(self, pieces: Sequence[str]) -> str:
+        """The pieces as lines."""
+        starts = [0, *self.breaks, len(pieces)]
+        return "\n".join("".join(pieces[a:b]).rstrip() for a, b in itertools.pairwise(starts))
+
+
+SUM_ROOM, SUM_CENTRE = 1.4, 0.7  # cells: one line of sum, where it fits there
+SUM_ROW_WIDEN_MAX = 4  # taps: a narrower figure widens to a kernel row of the sum a line
+
+
+def _plan_sum(worked: Worked, plane: ConvSpec[Any, Any], cell_px: float, width: float) -> _SumLines:
+    """Break the sum into lines that fit ``width`` cells: whole kernel rows to a line where
+    they fit, else taps. Planned for the widest number in every place, so every frame fits.
+    The figure widens (``widen``) only where it is narrower than a short kernel row of the
+    sum, or than one piece of it (the smallest scales)."""
+    from matplotlib.font_manager import FontProperties
+
+    from convanim.values import format_value
+
+    renderer: Any = RendererAgg(1, 1, 100.0)
+    font = FontProperties(size=_caption_points(cell_px))
+    pad = max(2.0, 0.3 * font.get_size_in_points() / 0.72)
+    room_px = fit_px = width * cell_px - 2 * pad
+    measured: dict[str, float] = {}
+
+    def px(text: str) -> float:
+        if text not in measured:
+            width_px, _, _ = renderer.get_text_width_height_descent(text, font, ismath=False)
+            measured[text] = float(width_px)
+        return measured[text]
+
+    def widest(numbers: npt.NDArray[np.float64]) -> str:
+        # Digits share one width (tabular figures): one number of each shape is enough.
+        shapes: dict[str, str] = {}
+        for v in np.unique(numbers):
+            text = format_value(float(v), 6)
+            shapes.setdefault(text.translate(_DIGITS_TO_ZERO), text)
+        return max(sorted(shapes.values()), key=px)
+
+    kernel_rows, kernel_cols = plane.kernel_size
+    count = kernel_rows * kernel_cols
+    pieces = _sum_pieces(worked, [widest(worked.drawn)] * count, widest(worked.output))
+
+    def line_px(units: Sequence[Sequence[str]]) -> float:
+        line = [piece for unit in units for piece in unit]
+        return sum(px(piece) for piece in line[:-1]) + px(line[-1].rstrip())
+
+    singles = [[piece] for piece in pieces]
+    rows = [pieces[i : i + kernel_cols] for i in range(0, count, kernel_cols)]
+    per_tap = len(pieces) == count + 1 and kernel_rows > 1
+    if per_tap and kernel_cols <= SUM_ROW_WIDEN_MAX:
+        # Rather than a column of single taps, widen the figure to a kernel row a line.
+        room_px = max(room_px, max(line_px([row]) for row in rows))
+    lines: list[list[list[str]]] = []
+    if line_px(singles) <= room_px:
+        lines = [singles]
+    elif per_tap:
+        # The same number of whole kernel rows on every line, "= result" after the last.
+        for per_line in range(kernel_rows - 1, 0, -1):
+            lines = [rows[i : i + per_line] for i in range(0, kernel_rows, per_line)]
+            if line_px([*lines[-1], pieces[-1:]]) <= room_px:
+                lines[-1].append(pieces[-1:])
+            else:
+                lines.append([pieces[-1:]])
+            if all(line_px(line) <= room_px for line in lines):
+                break
+            lines = []
+    if not lines:  # tap by tap
+        for unit in singles:
+            if lines and line_px([*lines[-1], unit]) <= room_px:
+                lines[-1].append(unit)
+            else:
+                lines.append([unit])
+    breaks = tuple(itertools.accumulate(sum(len(unit) for unit in line) for line in lines[:-1]))
+    text = _SumLines(breaks, 0, 0, 0).text(pieces)
+    probe = Text(0, 0, text, fontproperties=font, ha="center", va="center")
+    probe.set_figure(_Ruler())  # type: ignore[arg-type]  # it stands in for a figure
+    box = probe.get_window_extent(renderer)
+    widen = max(box.width - fit_px, 0.0) / cell_px
+    if len(lines) == 1 and widen == 0 and box.height / 2 + pad <= SUM_CENTRE * cell_px:
+        return _SumLines(breaks, SUM_ROOM, SUM_CENTRE, 0.0)  # where one line always went
+    room = float(box.height + 2 * pad) / cell_px
+    return _SumLines(breaks, room, room / 2, widen)
+
+
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+
+
+class _Ruler:
+    """What a text artist asks its figure for when it measures itself: the dpi."""
+
+    dpi = 100.0
+
+    def get_figure(self, root: bool = False) -> _Ruler:
+        return self
 
 
 def render_frames(
