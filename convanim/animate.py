@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from convanim.errors import ConvSpecError
-from convanim.formats import write_drawing, writer_for
+from convanim.formats import check_installed, write_drawing, writer_for
 
 if TYPE_CHECKING:
     from convanim.drawing import Drawing
@@ -111,6 +111,7 @@ def check_frame_ms(frame_ms: int) -> None:
 def check_output(output: Output) -> Writer:
     """The writer for ``output``, after every check that needs neither geometry nor drawing."""
     writer = writer_for(output.path)
+    check_installed(writer)  # a missing extra (.mp4: FFmpeg) before anything else
     parent = output.path.parent
     if parent.exists() and not parent.is_dir():
         raise ConvSpecError("output", f"got '{output.path}'; '{parent}' is a file, not a folder")

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # Bump when a change to convanim changes the pixels or bytes of existing figures.
-OUTPUT_VERSION = "3"
+OUTPUT_VERSION = "4"
 
 # Options whose values name files (relative to the figure's base), hashed into the fingerprint.
 VALUE_FILES = ("input-values", "kernel-values")

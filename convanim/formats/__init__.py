@@ -6,8 +6,8 @@ here. Every module is light to import (numpy, Pillow and matplotlib are imported
 written), so that listing the formats (``WRITERS``, ``MIME_TYPES``) costs nothing.
 
 Every file convanim writes carries a fingerprint, its stamp (see ``convanim.figures``), as the
-format allows: a GIF comment, a PNG text chunk, SVG or PDF metadata, each the text
-``convanim:<stamp>``. ``read_stamp`` reads it back.
+format allows: a GIF comment, a PNG or APNG text chunk, SVG or PDF metadata, a WebP's XMP
+chunk, an MP4's comment, each the text ``convanim:<stamp>``. ``read_stamp`` reads it back.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ __all__ = [
     "WRITERS",
     "Writer",
     "atomic_output",
+    "check_installed",
     "find_stamp",
     "read_stamp",
     "write_drawing",
@@ -44,6 +45,9 @@ _MODULES = {
     ".png": "png",
     ".svg": "svg",
     ".pdf": "pdf",
+    ".webp": "webp",
+    ".apng": "apng",
+    ".mp4": "mp4",
 }
 SUFFIXES = tuple(_MODULES)
 STAMP_KEY = "convanim"  # the stamp is stored as "convanim:<stamp>"
@@ -90,6 +94,17 @@ def writer_for(path_or_suffix: str | os.PathLike[str]) -> Writer:
         raise ConvSpecError("output", f"got '{name}'; the supported extensions are {supported}")
     writer: Writer = importlib.import_module(f"{__name__}.{module}").WRITER
     return writer
+
+
+def check_installed(writer: Writer) -> None:
+    """Refuse a format whose optional library is missing: a ConvSpecError naming the extra.
+
+    A writer that needs one (MP4: FFmpeg) has a ``check_installed()`` method; the others need
+    nothing beyond convanim's dependencies, and have none.
+    """
+    check = getattr(writer, "check_installed", None)
+    if check is not None:
+        check()
 
 
 def read_stamp(path: str | os.PathLike[str]) -> str | None:

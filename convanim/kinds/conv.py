@@ -212,9 +212,10 @@ class Conv(Kind):
 
     def check_output(self, figure: Figure, suffix: str) -> None:
         from convanim.animate import check_output_request
+        from convanim.formats import writer_for
 
         o = figure.options
-        if o["columns"] is not None and suffix == ".gif":
+        if o["columns"] is not None and writer_for(suffix).animates:
             raise ParameterError(
                 "columns",
                 f"got {o['columns']}; an animation has no columns: write a .png, .svg or .pdf "
