@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from convanim.geometry import ConvSpec
     from convanim.values import Worked
 
-__all__ = ["GEOMETRY", "KIND", "Conv"]
+__all__ = ["GEOMETRY", "KIND", "Conv", "LayerWords", "layer_words"]
 
 TIMES = "\u00d7"
 
@@ -257,24 +257,9 @@ class Conv(Kind):
     def alt_text(self, figure: Figure) -> str:
         spec = self.model(figure)
         name, window = self.title(figure, spec)
-        if _dims(spec) == 1:
-            name = f"1-D {name[0].lower()}{name[1:]}"
-            shape = (
-                f"a length-{spec.input_size[0]} input with a {spec.kernel_size[0]}-cell {window}"
-            )
-        else:
-            shape = f"a {_size(spec.input_size)} input with a {_size(spec.kernel_size)} {window}"
-        parts = [f"{name} of {shape}", f"stride {_number(spec.stride)}", _padding_words(spec)]
-        if any(d != 1 for d in spec.dilation):
-            parts.append(f"dilation {_number(spec.dilation)}")
-        if spec.transposed and any(spec.output_padding):
-            parts.append(f"output padding {_number(spec.output_padding)}")
-        out = (
-            f"a length-{spec.output_size[0]}"
-            if _dims(spec) == 1
-            else f"a {_size(spec.output_size)}"
-        )
-        text = ", ".join(parts) + f", giving {out} output"
+        words = layer_words(spec, name, window)
+        parts = [f"{words.name} of {words.shape}", *words.settings]
+        text = ", ".join(parts) + f", giving a {words.output} output"
         if self.shows_values(figure.options):
             text += ", with the values of every cell and the sum for each output"
         frame = figure.options["frame"]
@@ -335,6 +320,32 @@ class Conv(Kind):
             f"alt text: {facts['alt_text']}",
         ]
         return "\n".join(lines)
+
+
+class LayerWords(NamedTuple):
+    """A layer in words, for alt text: every kind drawing a convolution says it so."""
+
+    name: str  # "Transposed convolution", "1-D max pooling"
+    shape: str  # "a 5×5 input with a 3×3 kernel", "a length-7 input with a 3-cell kernel"
+    settings: list[str]  # ["stride 2", "padding 1", "dilation 2", "output padding 1"]
+    output: str  # "3×3", "length-4"
+
+
+def layer_words(spec: ConvSpec, name: str, window: str = "kernel") -> LayerWords:
+    """``spec`` in words; ``name`` is what it is ("Convolution"), ``window`` what slides."""
+    if _dims(spec) == 1:
+        name = f"1-D {name[0].lower()}{name[1:]}"
+        shape = f"a length-{spec.input_size[0]} input with a {spec.kernel_size[0]}-cell {window}"
+        output = f"length-{spec.output_size[0]}"
+    else:
+        shape = f"a {_size(spec.input_size)} input with a {_size(spec.kernel_size)} {window}"
+        output = _size(spec.output_size)
+    settings = [f"stride {_number(spec.stride)}", _padding_words(spec)]
+    if any(d != 1 for d in spec.dilation):
+        settings.append(f"dilation {_number(spec.dilation)}")
+    if spec.transposed and any(spec.output_padding):
+        settings.append(f"output padding {_number(spec.output_padding)}")
+    return LayerWords(name, shape, settings, output)
 
 
 def _tuple(value: Any) -> Any:

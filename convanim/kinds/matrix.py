@@ -193,24 +193,14 @@ class Matrix(Conv):
         return (rows, cols), int((reached >= 0).sum())
 
     def alt_text(self, figure: Figure) -> str:
-        from convanim.kinds.conv import _dims, _number, _padding_words
+        from convanim.kinds.conv import _dims, layer_words
 
         spec = self.model(figure)
         (rows, cols), nonzero = self._matrix(spec)
         one_d = _dims(spec) == 1
-        name = "Transposed convolution" if spec.transposed else "Convolution"
-        if one_d:
-            name = f"1-D {name[0].lower()}{name[1:]}"
-            shape = f"a length-{spec.input_size[0]} input with a {spec.kernel_size[0]}-cell kernel"
-            out = f"the length-{spec.output_size[0]} output"
-        else:
-            shape = f"a {_shape(spec.input_size)} input with a {_shape(spec.kernel_size)} kernel"
-            out = f"the {_shape(spec.output_size)} output"
-        parts = [f"stride {_number(spec.stride)}", _padding_words(spec)]
-        if any(d != 1 for d in spec.dilation):
-            parts.append(f"dilation {_number(spec.dilation)}")
-        if spec.transposed and any(spec.output_padding):
-            parts.append(f"output padding {_number(spec.output_padding)}")
+        words = layer_words(spec, "Transposed convolution" if spec.transposed else "Convolution")
+        name, shape, parts = words.name, words.shape, words.settings
+        out = f"the {words.output} output"
         where = f" ({', '.join(parts)})"
         if spec.transposed:
             from convanim.matrix import transpose_pair

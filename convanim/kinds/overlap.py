@@ -161,25 +161,15 @@ class Overlap(Conv):
         return overlap(spec)
 
     def alt_text(self, figure: Figure) -> str:
-        from convanim.kinds.conv import _dims, _number, _padding_words
+        from convanim.kinds.conv import _dims, layer_words
 
         spec = self.model(figure)
         counts = self._counts(spec)
         low, high = int(counts.min()), int(counts.max())
         one_d = _dims(spec) == 1
-        name = "transposed convolution" if spec.transposed else "convolution"
-        if one_d:
-            name = f"1-D {name}"
-            shape = f"a length-{spec.input_size[0]} input with a {spec.kernel_size[0]}-cell kernel"
-            out = f"length-{spec.output_size[0]} output"
-        else:
-            shape = f"a {_shape(spec.input_size)} input with a {_shape(spec.kernel_size)} kernel"
-            out = f"{_shape(spec.output_size)} output"
-        parts = [f"stride {_number(spec.stride)}", _padding_words(spec)]
-        if any(d != 1 for d in spec.dilation):
-            parts.append(f"dilation {_number(spec.dilation)}")
-        if spec.transposed and any(spec.output_padding):
-            parts.append(f"output padding {_number(spec.output_padding)}")
+        words = layer_words(spec, "transposed convolution" if spec.transposed else "convolution")
+        name, shape, parts = words.name, words.shape, words.settings
+        out = f"{words.output} output"
         counted = (
             f"every cell {high} taps" if low == high else f"from {low} to {high} taps per cell"
         )
