@@ -28,6 +28,7 @@ from convanim.animate import (
 )
 from convanim.drawing import Drawing, strip_size
 from convanim.errors import ConvSpecError
+from convanim.formats import SUFFIXES
 from convanim.geometry import ConvSpec
 from convanim.rf_render import DependencyDiagram, FieldStrip
 
@@ -76,7 +77,7 @@ def test_save_drawing_writes_to_a_stream_what_it_writes_to_the_path(tmp_path: Pa
 
 # -- refused before drawing -------------------------------------------------------------------
 
-SUPPORTED = "the supported extensions are .gif, .png, .svg, .pdf"
+SUPPORTED = f"the supported extensions are {', '.join(SUFFIXES)}"
 FRAME_MS = "expected a multiple of 10 from 20 to 655350 (GIF stores hundredths of a second)"
 OVER = "9 frames, over the limit of 8; use a smaller input, or raise --max-frames"
 
