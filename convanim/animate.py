@@ -58,6 +58,7 @@ class Output:
     frame: int | None = None  # a single frame (0-based) as a PNG, SVG or PDF
     max_frames: int = MAX_FRAMES
     stamp: str | None = None  # a fingerprint the file carries (see convanim.figures)
+    alt: str | None = None  # what the figure shows, for formats that hold text (.html)
     # Written to this stream instead of ``path`` (whose suffix still names the format).
     stream: BinaryIO | None = field(default=None, compare=False)
     # Told (frames drawn, frames to draw) after each frame: the command line's progress.
@@ -80,6 +81,8 @@ class Output:
             raise ConvSpecError("max_frames", f"got {self.max_frames}; expected an integer >= 1")
         if self.stamp is not None and not isinstance(self.stamp, str):
             raise ConvSpecError("stamp", f"got {self.stamp!r}; expected a string, or None")
+        if self.alt is not None and not isinstance(self.alt, str):
+            raise ConvSpecError("alt", f"got {self.alt!r}; expected a string, or None")
 
 
 @dataclass(frozen=True)
@@ -199,12 +202,24 @@ def save_drawing(
                 f"the strip would be {width}x{height} pixels, over the limit of "
                 f"{MAX_STRIP_PIXELS:,}; {request.strip_advice}",
             )
+    if output.alt is not None:
+        drawing = _Described(drawing, output.alt)
     if output.progress is not None:
         drawing = _Reporting(drawing, len(indices), output.progress)
     stream = stream or output.stream
     target = output.path if stream is None else stream
     write_drawing(target, writer, drawing, indices, columns, output.frame_ms, output.stamp)
     return output.path
+
+
+class _Described:
+    """A drawing with the figure's description as its ``alt`` (see ``convanim.drawing``)."""
+
+    def __init__(self, drawing: Drawing, alt: str) -> None:
+        self._drawing, self.alt = drawing, alt
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._drawing, name)
 
 
 class _Reporting:

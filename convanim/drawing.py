@@ -6,6 +6,11 @@ vector writers ask for a figure of frames tiled as a strip (``vector``). Nothing
 numpy or matplotlib: the command line reads this module before it draws anything.
 
 Pixel boxes are (top, bottom, left, right): rows from the top, exclusive ends.
+
+Two things a drawing may also have, for formats that hold text (the HTML player), which read
+them with ``getattr`` and do without: ``alt``, what the whole figure shows in one sentence (the
+save sets it from the figure's alt text), and ``frame_caption(index)``, what frame ``index``
+shows ("output cell (1, 2)").
 """
 
 from __future__ import annotations
@@ -125,6 +130,11 @@ class AnimationDrawing:
 
     def vector(self, indices: Sequence[int], columns: int) -> Figure:
         return self.animation.vector([self.frames[i] for i in indices], columns)
+
+    def frame_caption(self, index: int) -> str:
+        """The output cell of frame ``index``: "output cell (row, col)"; 1-D "output cell j"."""
+        cell = self.frames[index].output
+        return f"output cell {cell[0]}" if len(cell) == 1 else f"output cell {tuple(cell)}"
 
 
 def union_box(first: Box, second: Box) -> Box:

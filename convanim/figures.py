@@ -172,6 +172,7 @@ class Figure:
             output = Output(
                 Path(path),
                 stamp=self.fingerprint() if stamp else None,
+                alt=self.alt_text(),
                 stream=stream,
                 progress=progress,
                 **self.output_options(),

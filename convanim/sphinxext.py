@@ -15,6 +15,7 @@ Options are the command line's long options, spelt as it spells them (``:output-
 - ``:kind:`` conv (the default), pool or rf;
 - ``:format:`` gif (the default), png, or another format ``convanim.writers.WRITERS`` lists; a
   single frame (``:frame:``, or ``:unit:`` of a 1-D rf figure) defaults to png, and is no gif;
+  ``html`` puts the interactive player (``convanim.formats.html``) in the page itself;
 - ``:alt:`` replaces the alt text, which otherwise says what the figure shows;
 - ``:caption:`` wraps the image in a figure with this caption;
 - ``:width:``, ``:height:``, ``:align:``, ``:class:`` and ``:name:``, as the image directive.
@@ -28,7 +29,9 @@ rendered when a document is written, for the builder at hand, into
 image (``_images/`` in HTML). A figure whose file is there is reused, not rendered again (the
 name changes with the picture); files of figures that changed stay behind. A builder that cannot
 show the format gets a PNG instead (LaTeX shows no GIF: it gets the strip of every frame); a
-builder that shows no images (text, man) gets the alt text, and nothing is rendered.
+builder that shows no images (text, man) gets the alt text, and nothing is rendered. The
+player of ``:format: html`` is written into HTML builders' pages, frames and all (EPUB and
+every other builder get the PNG).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ MIME_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".pdf": "application/pdf",
+    ".html": "text/html",  # the player, embedded in HTML builders' pages (no image there)
 }
 FALLBACK = ".png"  # for a builder that cannot show the format asked for
 FOLDER = "convanim"  # inside the doctree folder
@@ -205,6 +209,11 @@ def _builder_format(asked: str, supported: Sequence[str]) -> str | None:
     return None
 
 
+def _embeds_html(app: Sphinx) -> bool:
+    """Whether the builder writes web pages that can hold the player (not EPUB's)."""
+    return app.builder.format == "html" and not app.builder.name.startswith("epub")
+
+
 def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each figure of a document being written by an image in the builder's format,
     rendering only the figures whose file is not there yet."""
@@ -226,6 +235,8 @@ def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             image["candidates"] = {"?": image["uri"]}
             node.replace_self(image)
             continue
+        if node["format"] == ".html" and _embeds_html(app):
+            ext = ".html"
         path = folder / f"{fingerprint}{ext}"
         if not path.is_file():  # a file is complete or absent: writers replace files atomically
             try:
@@ -237,6 +248,12 @@ def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             except OSError as error:
                 _failed(node, f"convanim: cannot write {path}: {error.strerror}")
                 continue
+        if ext == ".html":  # the player itself, in the page, its frames inline
+            from convanim.formats.html import player_fragment
+
+            fragment = player_fragment(path.read_text(encoding="utf-8"), alt=node["alt"])
+            node.replace_self(nodes.raw("", fragment, format="html"))
+            continue
         image["uri"] = str(path)
         image["candidates"] = {MIME_TYPES[ext]: str(path)}
         app.env.images.add_file(docname, str(path))  # the builder copies it into its output

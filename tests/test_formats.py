@@ -63,6 +63,7 @@ MAGIC = {
     ".webp": b"RIFF",
     ".apng": b"\x89PNG",
     ".mp4": b"ftyp",
+    ".html": b"<!DOCTYP",
 }
 
 
@@ -311,6 +312,7 @@ def test_stamps_are_stored_as_before(tmp_path: Path, suffix: str) -> None:
         ".apng": b"tEXtconvanim\x00beef",  # a text chunk, as a PNG's
         # The comment: moov/udta/meta/ilst, a UTF-8 (type 1) data atom.
         ".mp4": b"\xa9cmt\x00\x00\x00\x1ddata\x00\x00\x00\x01\x00\x00\x00\x00convanim:beef",
+        ".html": b'<meta name="convanim" content="convanim:beef">',  # in the page's head
     }
     assert stored[suffix] in data
 

@@ -48,6 +48,7 @@ _MODULES = {
     ".webp": "webp",
     ".apng": "apng",
     ".mp4": "mp4",
+    ".html": "html",
 }
 SUFFIXES = tuple(_MODULES)
 STAMP_KEY = "convanim"  # the stamp is stored as "convanim:<stamp>"
