@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convanim.errors import ParameterError
+from convanim.theme import THEMES
 
 __all__ = [
     "DRAWING",
@@ -319,9 +320,9 @@ DRAWING = (
     ),
     Param(
         "theme",
-        choice("solarized", "dark"),
+        choice(*THEMES),
         "solarized",
-        "Colours; dark is for dark pages.",
+        "Colours; dark is for dark pages, okabe-ito is safe for colour-blind readers.",
         metavar="THEME",
     ),
     Param("labels", boolean, False, "Write 'input' and 'output' beside the grids.", flag=True),

@@ -59,5 +59,22 @@ THEMES: dict[str, Theme] = {
             highlight="#cb4b16",
             pale="#484f58",
         ),
+        # Okabe & Ito's palette ("Color Universal Design", 2002/2008): sky blue, orange and
+        # vermillion stay apart under protanopia, deuteranopia and tritanopia, and shading is a
+        # change of lightness, which no colour-vision deficiency hides. tests/test_themes.py
+        # checks the pairs that carry meaning against simulated deficiencies.
+        Theme(
+            name="okabe-ito",
+            background="#ffffff",
+            input="#56b4e9",  # sky blue
+            output="#e69f00",  # orange
+            line="#000000",
+            shade="#000000",
+            shade_alpha=0.4,
+            padding="#ffffff",
+            text="#000000",
+            highlight="#d55e00",  # vermillion
+            pale="#999999",  # the palette's grey
+        ),
     )
 }
