@@ -401,7 +401,9 @@ def _read_npy(param: str, name: str, count: int, expected: tuple[int, ...]) -> F
                 shown = shown[1:]  # a PyTorch weight's leading axes of 1, as loading drops them
             if len(expected) == 1 and sum(n != 1 for n in shown) <= 1:
                 shown = (math.prod(shown),)  # a row or a column
-            raise ValuesFileError(param, name, f"holds values of shape {shown}; expected {expected}")
+            raise ValuesFileError(
+                param, name, f"holds values of shape {shown}; expected {expected}"
+            )
         if dtype.kind not in "iuf":
             raise ValuesFileError(param, name, f"holds {dtype} values; expected integers or floats")
         loaded = np.load(name, allow_pickle=False)
