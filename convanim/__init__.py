@@ -25,6 +25,7 @@ _EXPORTS = {
     "Figure": "convanim.figures",
     "FigureError": "convanim.figures",
     "parse_figure": "convanim.figures",
+    "figure": "convanim.notebook",
     "save": "convanim.animate",
     "receptive_field": "convanim.receptive",
     "receptive_field_stats": "convanim.receptive",
@@ -61,6 +62,7 @@ __all__ = [
     "conv_matrix",
     "dependency_tree",
     "evaluate",
+    "figure",
     "format_value",
     "layer_sizes",
     "load_values",
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
     from convanim.figures import Figure, FigureError, parse_figure
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.matrix import conv_matrix, overlap, transpose_pair
+    from convanim.notebook import figure
     from convanim.options import RenderOptions
     from convanim.receptive import (
         LayerSpecError,

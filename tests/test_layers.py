@@ -35,6 +35,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "workers",
         "gallery",
         "sphinxext",
+        "notebook",
+        "mkdocs_plugin",
         "cli",
         "__main__",
         "__init__",
