@@ -31,9 +31,11 @@ from convanim.errors import ParameterError
 from convanim.figures import Figure, FigureError, parse_figure
 from convanim.formats import SUFFIXES, Writer, check_installed, writer_for
 
-__all__ = ["InlineFigure", "InlineFigureError", "embed_format", "figure"]
+__all__ = ["InlineFigure", "InlineFigureError", "embed_format", "figure", "media_html"]
 
-INLINE = ("image/gif", "image/png", "image/svg+xml", "image/webp", "image/apng")
+# What a web page (a notebook's output, a documentation page) can show, by mime type.
+IMAGES = ("image/gif", "image/png", "image/svg+xml", "image/webp", "image/apng")
+SHOWN = (*IMAGES, "video/mp4", "text/html")
 RAW = ("image/png", "image/svg+xml")  # also given as themselves, for exporters without HTML
 
 
@@ -46,9 +48,9 @@ class InlineFigureError(FigureError):
 
 
 def embed_format(figure: Figure, given: str | None) -> str:
-    """The extension (with its dot) to embed ``figure`` as: ``given`` (gif, png, html...), or
-    gif (png for a single frame); a ParameterError naming ``format`` if it cannot be."""
-    names = [suffix.lstrip(".") for suffix in SUFFIXES]
+    """The extension (with its dot) to show ``figure`` as in a web page: ``given`` (gif, png,
+    html...), or gif (png for a single frame); a ParameterError naming ``format`` otherwise."""
+    names = [s.lstrip(".") for s in SUFFIXES if writer_for(s).mime_type in SHOWN]
     still = figure.still()
     if given is None:
         ext = ".png" if still else ".gif"
@@ -61,7 +63,19 @@ def embed_format(figure: Figure, given: str | None) -> str:
             stills = ", ".join(n for n in names if not writer_for(f".{n}").animates)
             raise ParameterError("format", f"got '{given}'; a single frame is one of {stills}")
     figure.check_output(f"figure{ext}")  # this format's own limits (a vector strip's length)
+    check_installed(writer_for(ext))  # MP4: FFmpeg
     return ext
+
+
+def media_html(mime: str, src: str, alt: str) -> str:
+    """The element that shows an image or a video of ``mime`` at ``src`` (a URL, a data URI)."""
+    src, alt = html.escape(src), html.escape(alt)
+    if mime == "video/mp4":
+        return (
+            f'<video src="{src}" autoplay loop muted controls playsinline '
+            f'aria-label="{alt}" title="{alt}"></video>'
+        )
+    return f'<img src="{src}" alt="{alt}">'
 
 
 class InlineFigure:
@@ -74,20 +88,11 @@ class InlineFigure:
     def __init__(self, figure: Figure, format: str | None = None, alt: str | None = None):
         try:
             self.format = embed_format(figure, format)
-            writer = writer_for(self.format)
-            check_installed(writer)
         except ParameterError as error:
             raise _inline(figure.name, error) from None
-        if writer.mime_type not in (*INLINE, "video/mp4", "text/html"):
-            raise InlineFigureError(
-                figure.name,
-                "format",
-                f"got '{format}'; a notebook cannot show {writer.mime_type} "
-                "(save it with .save(path))",
-            )
         self.figure = figure
         self.alt_text = alt if alt is not None else figure.alt_text()
-        self._writer: Writer = writer
+        self._writer: Writer = writer_for(self.format)
         self._data: bytes | None = None
 
     def __repr__(self) -> str:
@@ -126,18 +131,12 @@ class InlineFigure:
 
     def _repr_html_(self) -> str:
         mime = self._writer.mime_type
-        alt = html.escape(self.alt_text)
         if mime == "text/html":
             from convanim.formats.html import player_fragment
 
             return player_fragment(self.data().decode("utf-8"), alt=self.alt_text)
         uri = f"data:{mime};base64,{base64.b64encode(self.data()).decode('ascii')}"
-        if mime == "video/mp4":
-            return (
-                f'<video src="{uri}" autoplay loop muted controls playsinline '
-                f'aria-label="{alt}" title="{alt}"></video>'
-            )
-        return f'<img src="{uri}" alt="{alt}">'
+        return media_html(mime, uri, self.alt_text)
 
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None

@@ -142,7 +142,7 @@ def test_formats_and_saving(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"format": "pdf"}, "figure 'conv': format: got 'pdf'; a notebook cannot show"),
+        ({"format": "pdf"}, "figure 'conv': format: got 'pdf'; expected one of gif, png, svg, w"),
         ({"format": "bmp"}, "figure 'conv': format: got 'bmp'; expected one of gif, png"),
         ({"format": "gif", "frame": 1}, "figure 'conv': format: got 'gif'; a single frame is"),
         ({"theme": "pink"}, "figure 'conv': theme: got 'pink'; expected one of solarized"),
