@@ -8,6 +8,7 @@ status with and without ``--strict``).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,14 +16,19 @@ import sys
 from html.parser import HTMLParser
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
 pytest.importorskip("mkdocs")
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 from convanim.figures import parse_figure
-from convanim.mkdocs_plugin import blocks
+from convanim.mkdocs_plugin import ConvanimPlugin, blocks
 from convanim.writers import read_stamp
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "mkdocs"
@@ -239,3 +245,30 @@ def test_blocks() -> None:
     ]
     lines = text.split("\n")
     assert [lines[b.start : b.end][-1].strip() for b in found] == ["```", "~~~~", "```"]
+
+
+# -- every kind, from the case files (tests/cases/<kind>/) -------------------------------------
+
+
+def load_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path in sorted((Path(__file__).parent / "cases").glob("*/*.toml")):
+        found.append((path.parent.name, path.stem, tomllib.loads(path.read_text("utf-8"))))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "case"), load_cases(), ids=[f"{k}/{n}" for k, n, _ in load_cases()]
+)
+def test_every_case(tmp_path: Path, kind: str, name: str, case: dict[str, Any]) -> None:
+    """A block of the manifest's keys makes the manifest's figure."""
+    # JSON's numbers, strings, booleans and arrays are TOML's.
+    text = "\n".join(f"{key} = {json.dumps(value)}" for key, value in case["figure"].items())
+    given = case["expect"].get("output")  # a strip of columns is no GIF
+    if given:
+        text += f'\nformat = "{given}"'
+    placed = ConvanimPlugin()._placed("page.md:1", f'kind = "{kind}"\n{text}', tmp_path)
+    expected = parse_figure("case", {"kind": kind, **case["figure"]})
+    assert placed.figure.fingerprint() == expected.fingerprint()
+    assert placed.alt == case["expect"]["alt_text"]
+    assert placed.ext == (f".{given}" if given else ".png" if expected.still() else ".gif")

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from convanim import notebook
 from convanim.figures import FigureError, parse_figure
@@ -31,16 +39,37 @@ CELLS = [
     "convanim.figure('conv', input=5, kernel=3, stride=0)",
     "convanim.figure('pool', input=4, kernal=2)",
 ]
+KERNEL = "convanim-tests"
 DATA_URI = re.compile(r'src="data:(image/[a-z+]+);base64,([A-Za-z0-9+/=]+)"')
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], Path]:
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Any], Path]]:
     """The outputs of each cell of a notebook run in a fresh kernel, and its folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        # Jupyter's own folders, without its warning about moving them.
+        patch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+        # A kernel of this very interpreter, whatever kernels the machine has installed.
+        spec = tmp_path_factory.mktemp("jupyter")
+        (spec / "kernels" / KERNEL).mkdir(parents=True)
+        (spec / "kernels" / KERNEL / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "convanim tests",
+                    "language": "python",
+                }
+            ),
+            encoding="utf-8",
+        )
+        patch.setenv("JUPYTER_PATH", str(spec))
+        yield _execute(tmp_path_factory.mktemp("notebook"))
+
+
+def _execute(folder: Path) -> tuple[list[Any], Path]:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    folder = tmp_path_factory.mktemp("notebook")
     book = nbformat.v4.new_notebook()
     for source in CELLS:
         cell = nbformat.v4.new_code_cell(source)
@@ -48,7 +77,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Any], Path]
             cell.metadata["tags"] = ["raises-exception"]
         book.cells.append(cell)
     client = nbclient.NotebookClient(
-        book, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+        book, timeout=60, kernel_name=KERNEL, resources={"metadata": {"path": str(folder)}}
     )
     client.execute()
     return [cell.outputs for cell in book.cells], folder
@@ -157,3 +186,27 @@ def test_mistakes_name_the_option(options: dict[str, Any], message: str) -> None
 def test_a_kind_that_is_not() -> None:
     with pytest.raises(FigureError, match="kind: got 'convolution'; expected one of conv"):
         notebook.figure("convolution", input=5)
+
+
+# -- every kind, from the case files (tests/cases/<kind>/) -------------------------------------
+
+
+def load_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path in sorted((Path(__file__).parent / "cases").glob("*/*.toml")):
+        found.append((path.parent.name, path.stem, tomllib.loads(path.read_text("utf-8"))))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "case"), load_cases(), ids=[f"{k}/{n}" for k, n, _ in load_cases()]
+)
+def test_every_case(kind: str, name: str, case: dict[str, Any]) -> None:
+    """The manifest's keys, with underscores, make the manifest's figure."""
+    keys = {key.replace("-", "_"): value for key, value in case["figure"].items()}
+    given = case["expect"].get("output")  # a strip of columns is no GIF
+    shown = notebook.figure(kind, **keys, format=given)
+    expected = parse_figure("case", {"kind": kind, **case["figure"]})
+    assert shown.figure.fingerprint() == expected.fingerprint()
+    assert shown.alt_text == case["expect"]["alt_text"]
+    assert shown.format == (f".{given}" if given else ".png" if expected.still() else ".gif")
