@@ -11,7 +11,6 @@ Pixel coordinates are (x, y) from the top-left corner of a frame, y downwards. A
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,9 +26,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from convanim.drawing import STRIP_GAP_PX, Box, union_box
-from convanim.geometry import ConvSpecError
 from convanim.options import RenderOptions
-from convanim.render import MAX_FRAME_PIXELS, Page, Sheet, pixel_figure, segments_path, tile
+from convanim.render import PixelFigure, Sheet, pixel_figure, segments_path, tile
 from convanim.theme import THEMES, Theme, hex_rgb
 
 if TYPE_CHECKING:
@@ -109,7 +107,7 @@ class Layer:
     texts: list[tuple[float, float, str, dict[str, Any]]] = field(default_factory=list)
 
 
-class CellFigure:
+class CellFigure(PixelFigure):
     """A flat figure in pixels: subclasses lay out, add static artists and describe frames.
 
     Subclasses call ``_open`` with the frame's size, add the static parts in ``_add_static``,
@@ -143,51 +141,6 @@ class CellFigure:
     def inks(self) -> list[str] | None:
         """The colours drawn antialiased over the others: lines and text."""
         return [self.theme.line, self.theme.text]
-
-    # -- the canvas ---------------------------------------------------------------------------
-
-    def _open(self, width: int, height: int) -> None:
-        if width * height > MAX_FRAME_PIXELS:
-            raise ConvSpecError(
-                "scale",
-                f"got {self.options.scale}: a frame would be {width}x{height} pixels, over the "
-                f"limit of {MAX_FRAME_PIXELS:,}; use a smaller scale or a smaller input",
-            )
-        self.size = (width, height)
-        self.page = Page(width, height, self.theme.background, DPI)
-        self.sheet = self._sheet(self.page, (0, 0))
-
-    def _sheet(self, figure: Figure | Page, origin: tuple[int, int]) -> Sheet:
-        width, height = self.size
-        return Sheet(figure, origin, self.size, (0, width, height, 0))
-
-    def _cache(self) -> None:
-        self._add_static(self.sheet)
-        self.page.draw()
-        self.cached = self.page.copy()
-        self.renderer: Any = self.page.renderer
-        self.transform = self.sheet.transform.frozen()
-
-    @property
-    def background(self) -> str:
-        return self.theme.background
-
-    @property
-    def default_columns(self) -> int:
-        return self.frame_count
-
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < self.frame_count:
-            raise IndexError(f"frame {index}; expected 0 to {self.frame_count - 1}")
-
-    def _box(self, x0: float, y0: float, x1: float, y1: float, margin: float = 3) -> Box:
-        width, height = self.size
-        return (
-            max(math.floor(y0 - margin), 0),
-            min(math.ceil(y1 + margin), height),
-            max(math.floor(x0 - margin), 0),
-            min(math.ceil(x1 + margin), width),
-        )
 
     def _restore(self, index: int) -> Box | None:
         """Put the background of frame ``index`` on the canvas; returns a box it changed."""
@@ -240,9 +193,6 @@ class CellFigure:
             box = found if box is None else union_box(box, found)
         return box if box is not None else (0, 1, 0, 1)
 
-    def rgba(self) -> npt.NDArray[np.uint8]:
-        return self.page.rgba()
-
     def _drawn_texts(self) -> list[Text]:
         """The animated texts the last frame drew (besides the frame's layer)."""
         return []
@@ -252,11 +202,6 @@ class CellFigure:
         static = [a for a in self.page.artists if isinstance(a, Text) and not a.get_animated()]
         drawn = self._texts[: getattr(self, "_used", 0)] + self._drawn_texts()
         return [(t.get_text(), t.get_window_extent(self.renderer)) for t in static + drawn]
-
-    def render(self, index: int) -> Rgb:
-        """The RGB pixels (height, width, 3) of one frame, a copy."""
-        self.draw(index)
-        return np.ascontiguousarray(self.rgba()[:, :, :3])
 
     # -- vector figures -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ small), so each output cell is near the inputs it reads.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +44,7 @@ __all__ = [
     "VIEWS",
     "Animation",
     "Page",
+    "PixelFigure",
     "RenderOptions",
     "Sheet",
     "grid_lines",
@@ -78,6 +80,7 @@ LINK_FADE = 0.8  # of the text colour in the links' grey
 VECTOR_GAP_PX = 8  # between the frames of a vector strip, as in the PNG strip
 
 MAX_FRAME_PIXELS = 16_000_000
+PIXEL_DPI = 100.0  # PixelFigure: points and pixels as matplotlib counts them at 100 dpi
 Rgb = npt.NDArray[np.uint8]
 EDGES = [[0, 1], [1, 2], [2, 3], [3, 0]]  # a cell's four edges as corner pairs
 
@@ -174,6 +177,89 @@ class Page:
     def rgba(self) -> npt.NDArray[np.uint8]:
         """The pixels: (height, width, 4), rows from the top; a view valid until the next draw."""
         return np.asarray(self.renderer.buffer_rgba())
+
+
+class PixelFigure:
+    """A figure drawn in pixels on one ``Page``: data (x, y) from a frame's top-left, y down.
+
+    The shared canvas of the receptive-field and cell figures (a ``convanim.drawing.Drawing``
+    each): subclasses call ``_open`` with the frame's size, add their static artists in
+    ``_add_static`` and call ``_cache``; each frame then restores the cached background and
+    draws what changes.
+    """
+
+    size: tuple[int, int]
+    options: RenderOptions
+    theme: Theme
+
+    @property
+    def frame_count(self) -> int:
+        raise NotImplementedError
+
+    def _open(self, width: int, height: int) -> None:
+        if width * height > MAX_FRAME_PIXELS:
+            # Blame the scale only when it was raised; otherwise the figure's content is large.
+            param = "scale" if self.options.scale > 1 else "input_size"
+            raise ConvSpecError(
+                param,
+                f"a frame would be {width}x{height} pixels at scale {self.options.scale}, over "
+                f"the limit of {MAX_FRAME_PIXELS:,}; use a smaller input or a smaller scale",
+            )
+        self.size = (width, height)
+        self.page = Page(width, height, self.theme.background, PIXEL_DPI)
+        self.sheet = self._sheet(self.page, (0, 0))
+
+    def _sheet(self, figure: Figure | Page, origin: tuple[int, int]) -> Sheet:
+        """A frame's area of ``figure``, in pixels from its top-left corner."""
+        width, height = self.size
+        return Sheet(figure, origin, self.size, (0, width, height, 0))
+
+    def _add_static(self, sheet: Sheet) -> None:
+        raise NotImplementedError
+
+    def _cache(self) -> None:
+        """Draw the static parts once and keep them as the background of every frame."""
+        self._add_static(self.sheet)
+        self.page.draw()
+        self.cached = self.page.copy()
+        self.renderer: Any = self.page.renderer
+        self.transform = self.sheet.transform.frozen()
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < self.frame_count:
+            raise IndexError(f"frame {index}; expected 0 to {self.frame_count - 1}")
+
+    def _box(self, x0: float, y0: float, x1: float, y1: float, margin: float = 3) -> Box:
+        """The pixel box (top, bottom, left, right) around data x0..x1, y0..y1, widened."""
+        width, height = self.size
+        return (
+            max(math.floor(y0 - margin), 0),
+            min(math.ceil(y1 + margin), height),
+            max(math.floor(x0 - margin), 0),
+            min(math.ceil(x1 + margin), width),
+        )
+
+    @property
+    def background(self) -> str:
+        """The theme's background colour: a strip's gaps."""
+        return self.theme.background
+
+    @property
+    def default_columns(self) -> int:
+        """Every frame in one row."""
+        return self.frame_count
+
+    def draw(self, index: int) -> Box:
+        raise NotImplementedError
+
+    def rgba(self) -> npt.NDArray[np.uint8]:
+        """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
+        return self.page.rgba()
+
+    def render(self, index: int) -> Rgb:
+        """The RGB pixels (height, width, 3) of one frame, a copy."""
+        self.draw(index)
+        return np.ascontiguousarray(self.rgba()[:, :, :3])
 
 
 def tile(index: int, columns: int, size: tuple[int, int], gap: int, rows: int) -> tuple[int, int]:

@@ -52,15 +52,14 @@ from convanim.receptive import (
     receptive_field_stats,
 )
 from convanim.render import (
-    MAX_FRAME_PIXELS,
-    Page,
+    PixelFigure,
     Sheet,
     grid_lines,
     pixel_figure,
     segments_path,
     tile,
 )
-from convanim.theme import THEMES, Theme, hex_rgb
+from convanim.theme import THEMES, hex_rgb
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -348,7 +347,7 @@ def _rgb(colour: str) -> tuple[float, float, float]:
     return red / 255, green / 255, blue / 255
 
 
-class _Figure:
+class _Figure(PixelFigure):
     """A diagram drawn in pixels: data (x, y) from the top-left of a frame, y downwards.
 
     A ``convanim.drawing.Drawing``: frame i is panel i (``FieldStrip``) or output unit i's
@@ -359,57 +358,19 @@ class _Figure:
     (SVG, PDF) are built from artists only: ``_add_static`` and ``_add_frame`` per panel.
     """
 
-    size: tuple[int, int]
-    options: RenderOptions
-    theme: Theme
-    frame_count: int
+    _frame_count: int
 
-    def _open(self, width: int, height: int, options: RenderOptions) -> None:
-        if width * height > MAX_FRAME_PIXELS:
-            raise ConvSpecError(
-                "scale",
-                f"got {options.scale}: a frame would be {width}x{height} pixels, over the limit "
-                f"of {MAX_FRAME_PIXELS:,}; use a smaller scale or a smaller input",
-            )
-        self.size = (width, height)
-        self.page = Page(width, height, self.theme.background, DPI)
-        self.sheet = self._sheet(self.page, (0, 0))
-
-    def _sheet(self, figure: Figure | Page, origin: tuple[int, int]) -> Sheet:
-        """A frame's area of ``figure``, in pixels from its top-left corner."""
-        width, height = self.size
-        return Sheet(figure, origin, self.size, (0, width, height, 0))
-
-    def _cache(self) -> None:
-        """Draw the static parts once and keep them as the background of every frame."""
-        self._add_static(self.sheet)
-        self.page.draw()
-        self.cached = self.page.copy()
-        self.renderer: Any = self.page.renderer
-        self.transform = self.sheet.transform.frozen()
-
-    def _add_static(self, sheet: Sheet) -> None:
-        raise NotImplementedError
+    @property
+    def frame_count(self) -> int:
+        """Panels (FieldStrip) or output units (DependencyDiagram)."""
+        return self._frame_count
 
     def _add_frame(self, sheet: Sheet, index: int) -> None:
         raise NotImplementedError
 
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < self.frame_count:
-            raise IndexError(f"frame {index}; expected 0 to {self.frame_count - 1}")
-
     def _text(self, sheet: Sheet, x: float, y: float, text: str = "", **style: Any) -> Text:
         style = {"fontsize": FONT_PT * self.options.scale, "color": self.theme.text, **style}
         return sheet.text(x, y, text, **style)
-
-    def _box(self, x0: float, y0: float, x1: float, y1: float, margin: float = 3) -> Box:
-        width, height = self.size
-        return (
-            max(math.floor(y0 - margin), 0),
-            min(math.ceil(y1 + margin), height),
-            max(math.floor(x0 - margin), 0),
-            min(math.ceil(x1 + margin), width),
-        )
 
     def _text_box(self, texts: Sequence[Text]) -> Box:
         boxes = [text.get_window_extent(self.renderer) for text in texts]
@@ -421,33 +382,11 @@ class _Figure:
             height - min(b.y0 for b in boxes),
         )
 
-    @property
-    def background(self) -> str:
-        """The theme's background colour: a strip's gaps."""
-        return self.theme.background
-
-    @property
-    def default_columns(self) -> int:
-        """Every frame in one row."""
-        return self.frame_count
-
     def colours(self) -> list[str]:
         raise NotImplementedError
 
     def inks(self) -> list[str] | None:
         raise NotImplementedError
-
-    def rgba(self) -> npt.NDArray[np.uint8]:
-        """The canvas as it stands: (height, width, 4), a view valid until the next draw."""
-        return self.page.rgba()
-
-    def draw(self, index: int) -> Box:
-        raise NotImplementedError
-
-    def render(self, index: int) -> Rgb:
-        """The RGB pixels (height, width, 3) of one frame, a copy."""
-        self.draw(index)
-        return np.ascontiguousarray(self.rgba()[:, :, :3])
 
     def vector(self, indices: Sequence[int], columns: int) -> Figure:
         """A figure of these frames tiled ``columns`` to a row, drawn with artists (SVG, PDF).
@@ -502,7 +441,7 @@ class FieldStrip(_Figure):
         self.geometry, self.dims = geometry, dims
         self.input_size = geometry.input_size
         self.panels = self._panels(geometry, output_unit)
-        self.frame_count = len(self.panels)
+        self._frame_count = len(self.panels)
         self._layout()
         self.captions = [
             self._text(self.sheet, x, y, animated=True, ha="center", va="top")
@@ -588,7 +527,7 @@ class FieldStrip(_Figure):
         self.dot_radius_px = max(cell * 0.2, 1.5)
         self.caption_xy = [(width / 2, caption_top + i * line_height) for i in range(2)]
         self.caption_box = (caption_top - 2, height, 0, width)
-        self._open(width, height, self.options)
+        self._open(width, height)
 
     def cell_centre(self, row: float, col: float) -> Point:
         """The pixel (x, y) of a cell's centre in a frame; fractional cells are allowed."""
@@ -760,7 +699,7 @@ class DependencyDiagram(_Figure):
         tree = dependency_tree(geometry.stack, self.input_size, 0, dims=1)
         self.edges = tree.edges
         self.field_size = geometry.stats[-1][0][1]  # the largest; unit_size(unit): each one's
-        self.frame_count = self.level_sizes[-1]
+        self._frame_count = self.level_sizes[-1]
         self._frames: dict[int, Highlight] = {}
         reads: list[dict[int, list[int]]] = []
         for layer_edges in tree.edges:
@@ -878,7 +817,7 @@ class DependencyDiagram(_Figure):
         self.thin = max(1, round(scale)) * 72 / DPI
         self.thick = (2 * math.floor(spacing / 20) + 1) * 72 / DPI
         self.outline = max(0.5, self.radius / 10) * 72 / DPI
-        self._open(width, height, self.options)
+        self._open(width, height)
 
     def unit_centre(self, level: int, unit: int) -> Point:
         """The pixel (x, y) of a unit's centre in a frame."""

@@ -203,3 +203,17 @@ def test_readme_option_tables_are_the_declarations() -> None:
         assert shown == kind.options_markdown(), f"README table of {kind.name}; expected:\n" + (
             kind.options_markdown()
         )
+
+
+@pytest.mark.parametrize(
+    ("kind", "example"),
+    [(kind.name, line) for kind in kinds.kinds() for line in kind.examples],
+)
+def test_every_example_in_the_help_runs(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, example: str
+) -> None:
+    """What ``convanim KIND --help`` shows works as shown (value files are made for it)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("\n".join(",".join(["1"] * 6) for _ in range(6)) + "\n")
+    result = runner.invoke(main, shlex.split(example))
+    assert result.exit_code == 0, (example, result.stderr)

@@ -19,7 +19,6 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import convanim.render
-import convanim.rf_render
 from convanim.geometry import ConvSpec
 from convanim.render import Animation, RenderOptions, pixel_figure
 from convanim.rf_render import DependencyDiagram, FieldStrip
@@ -91,7 +90,6 @@ def every_frame(figure: Any) -> list[np.ndarray]:
 def test_page_draws_as_a_figure_does(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     on_page = every_frame(CASES[case]())
     monkeypatch.setattr(convanim.render, "Page", FigurePage)
-    monkeypatch.setattr(convanim.rf_render, "Page", FigurePage)
     made = CASES[case]()
     assert isinstance(made.page, FigurePage)
     on_figure = every_frame(made)
