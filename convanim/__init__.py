@@ -20,7 +20,7 @@ _EXPORTS = {
     "render_frames": "convanim.render",
     "THEMES": "convanim.theme",
     "Theme": "convanim.theme",
-    "WRITERS": "convanim.writers",
+    "WRITERS": "convanim.formats",
     "Output": "convanim.animate",
     "Figure": "convanim.figures",
     "FigureError": "convanim.figures",
@@ -80,6 +80,7 @@ __all__ = [
 if TYPE_CHECKING:
     from convanim.animate import Output, save
     from convanim.figures import Figure, FigureError, parse_figure
+    from convanim.formats import WRITERS
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.matrix import conv_matrix, overlap, transpose_pair
     from convanim.notebook import figure
@@ -101,7 +102,6 @@ if TYPE_CHECKING:
         random_values,
         worked,
     )
-    from convanim.writers import WRITERS
 
 
 def __getattr__(name: str) -> Any:

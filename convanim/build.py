@@ -100,7 +100,7 @@ def load_manifest(path: str | os.PathLike[str]) -> list[Entry]:
 
 def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") -> list[Entry]:
     """Validated entries from a manifest's tables; outputs relative to ``base``."""
-    from convanim.writers import WRITERS
+    from convanim.formats import WRITERS
 
     if not data:
         raise ManifestError(f"{source}: no figures; add a table per figure, like [my_figure]")
@@ -149,7 +149,7 @@ def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") 
 
 def plan(entries: Iterable[Entry]) -> tuple[list[Entry], list[Entry], list[Entry]]:
     """(to render, current, invalid): a figure is current when its file carries its fingerprint."""
-    from convanim.writers import read_stamp
+    from convanim.formats import read_stamp
 
     render, current, invalid = [], [], []
     for entry in entries:
@@ -245,7 +245,9 @@ def _cost(entry: Entry) -> float:
     """A rough rendering cost (see ``Kind.cost``)."""
     figure = entry.figure
     assert figure is not None
-    return figure.declaration.cost(figure, entry.output.suffix.lower() == ".gif")
+    from convanim.formats import writer_for
+
+    return figure.declaration.cost(figure, writer_for(entry.output).animates)
 
 
 def _collect(

@@ -490,9 +490,9 @@ def gallery(out_dir: str, jobs: int | None, quiet: bool) -> None:
       convanim gallery docs/_static/conv --jobs 2
     """
     from convanim.build import build as run_build
+    from convanim.formats import atomic_output
     from convanim.gallery import gallery_entries, gallery_index
     from convanim.workers import start_workers
-    from convanim.writers import atomic_output
 
     pool = start_workers(jobs)  # they load matplotlib while the figures are checked
 

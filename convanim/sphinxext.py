@@ -49,7 +49,7 @@ from sphinx.util.docutils import SphinxDirective
 from convanim import __version__, kinds
 from convanim.errors import ParameterError
 from convanim.figures import VALUE_FILES, Figure, parse_figure
-from convanim.writers import WRITERS
+from convanim.formats import WRITERS, writer_for
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -124,8 +124,8 @@ def _format(given: str | None, figure: Figure) -> str:
         if name not in formats:
             raise ParameterError("format", f"got '{given}'; expected one of {', '.join(formats)}")
         ext = f".{name}"
-    if still and ext == ".gif":
-        others = ", ".join(name for name in formats if name != "gif")
+    if still and writer_for(ext).animates:
+        others = ", ".join(name for name in formats if not writer_for(f".{name}").animates)
         raise ParameterError("format", f"got '{given}'; a single frame is one of {others}")
     figure.check_output(f"figure{ext}")  # the limits of this format (a vector strip's length)
     return ext
