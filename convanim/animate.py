@@ -130,6 +130,12 @@ def check_output(output: Output) -> Writer:
         )
     if output.columns is not None and output.columns < 1:
         raise ConvSpecError("columns", f"got {output.columns}; expected an integer >= 1")
+    if output.columns is not None and writer.animates:
+        raise ConvSpecError(
+            "columns",
+            f"got {output.columns}; an animation has no columns: write a {_stills()} strip, "
+            "or leave columns out",
+        )
     return writer
 
 

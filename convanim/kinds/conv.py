@@ -212,15 +212,7 @@ class Conv(Kind):
 
     def check_output(self, figure: Figure, suffix: str) -> None:
         from convanim.animate import check_output_request
-        from convanim.formats import writer_for
 
-        o = figure.options
-        if o["columns"] is not None and writer_for(suffix).animates:
-            raise ParameterError(
-                "columns",
-                f"got {o['columns']}; an animation has no columns: write a .png, .svg or .pdf "
-                "strip, or leave columns out",
-            )
         check_output_request(self.model(figure), _output(figure, Path(f"figure{suffix}"), None))
 
     def still(self, figure: Figure) -> bool:

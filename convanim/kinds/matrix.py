@@ -106,15 +106,6 @@ class Matrix(Conv):
         self.numbers(figure)
 
     def check_output(self, figure: Figure, suffix: str) -> None:
-        from convanim.formats import writer_for
-
-        o = figure.options
-        if o["columns"] is not None and writer_for(suffix).animates:
-            raise ParameterError(
-                "columns",
-                f"got {o['columns']}; an animation has no columns: write a .png, .svg or .pdf "
-                "strip, or leave columns out",
-            )
         self._request(figure, output_for(figure, Path(f"figure{suffix}")))
 
     def _request(self, figure: Figure, output: Output) -> Request:
