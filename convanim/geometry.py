@@ -40,6 +40,7 @@ from convanim.errors import ConvSpecError
 
 __all__ = [
     "PADDING_MODES",
+    "PAD_MODES",
     "Cell",
     "ConvSpec",
     "ConvSpecError",
@@ -62,6 +63,8 @@ else:  # defaults matter only to type checkers (typing.TypeVar takes them from P
     PadsT = typing.TypeVar("PadsT", bound=tuple[Pair, ...])
 
 PADDING_MODES = ("valid", "same", "full")
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+"""PyTorch's ``padding_mode``: what a convolution's padding cells hold."""
 _AXES = ("rows", "cols")
 
 
@@ -71,6 +74,7 @@ class Cell(enum.IntEnum):
     PADDING = 0
     INPUT = 1
     ZERO = 2  # a zero a transposed convolution inserts between input cells
+    OUTSIDE = 3  # past the padding: only ceil_mode's last pooling window reaches it
 
 
 def _is_int(value: object) -> bool:
@@ -163,6 +167,8 @@ class _Axis:
     kernel: int
     dilation: int
     hop: int  # drawn distance the kernel moves per output cell
+    padded: int = -1  # drawn cells up to the end of the padding (-1: all of them)
+    padding_mode: str = "zeros"
 
     def input_index(self, position: int) -> int | None:
         """The input cell at a drawn position, or None for padding or an inserted zero."""
@@ -171,6 +177,22 @@ class _Axis:
             return None
         index = offset // self.step
         return index if index < self.inputs else None
+
+    def source_index(self, position: int) -> int | None:
+        """The input cell whose value a drawn position holds: the input cell there, or the one
+        a padding cell copies (``reflect``, ``replicate``, ``circular``); None for zero
+        padding, an inserted zero, or a cell past the padding."""
+        index = self.input_index(position)
+        if index is not None or self.padding_mode == "zeros" or self.step != 1:
+            return index
+        if not 0 <= position < self.end:
+            return None
+        return pad_source(position - self.first, self.inputs, self.padding_mode)
+
+    @property
+    def end(self) -> int:
+        """Drawn cells up to the end of the padding; any more are ``Cell.OUTSIDE``."""
+        return self.length if self.padded < 0 else self.padded
 
     def taps(self, output: int) -> range:
         start = output * self.hop
@@ -181,7 +203,35 @@ class _Axis:
         positions = np.arange(self.length) - self.first
         inside = (positions >= 0) & (positions <= (self.inputs - 1) * self.step)
         on_input = inside & (positions % self.step == 0)
-        return np.where(on_input, 1, np.where(inside, 2, 0)).astype(np.int8)
+        kinds = np.where(on_input, 1, np.where(inside, 2, 0)).astype(np.int8)
+        kinds[self.end :] = 3
+        return kinds
+
+    def sources(self) -> npt.NDArray[np.intp]:
+        """``source_index`` of every drawn position, -1 for None."""
+        found = [self.source_index(p) for p in range(self.length)]
+        return np.array([-1 if i is None else i for i in found], dtype=np.intp)
+
+
+def pad_source(index: int, size: int, mode: str) -> int | None:
+    """The input index a padding cell copies, per axis: ``index`` is its place counted from
+    input cell 0 (negative before the input, ``size`` or more after it), as ``F.pad`` counts.
+
+    reflect mirrors about the edge cell (-1 copies 1), replicate repeats the edge cell,
+    circular wraps around (-1 copies ``size - 1``); zeros copies nothing (None). The mode's
+    limits (reflect: padding < size; circular: padding <= size) make one reflection or one
+    wrap enough, as PyTorch requires them.
+    """
+    if 0 <= index < size:
+        return index
+    if mode == "zeros":
+        return None
+    if mode == "replicate":
+        return min(max(index, 0), size - 1)
+    if mode == "circular":
+        return index % size
+    reflected = -index if index < 0 else 2 * (size - 1) - index
+    return min(max(reflected, 0), size - 1)  # reflect: within range whenever padding < size
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,6 +245,10 @@ class DrawnGrid:
     cells: npt.NDArray[np.uint8]
     input_rows: npt.NDArray[np.intp]
     input_cols: npt.NDArray[np.intp]
+    # The input row / column whose value each drawn position holds (padding_mode's copies
+    # included), or -1: equal to input_rows / input_cols for zero padding.
+    source_rows: npt.NDArray[np.intp] | None = None
+    source_cols: npt.NDArray[np.intp] | None = None
 
     @property
     def shape(self) -> Pair:
@@ -205,6 +259,23 @@ class DrawnGrid:
         """The input cell drawn at (row, col), or None for padding or an inserted zero."""
         i, j = int(self.input_rows[row]), int(self.input_cols[col])
         return (i, j) if i >= 0 and j >= 0 else None
+
+    def source_at(self, row: int, col: int) -> Pair | None:
+        """The input cell whose value the drawn cell (row, col) holds: the input cell itself,
+        or the one its padding copies (``padding_mode``); None for zeros or past the padding."""
+        rows = self.input_rows if self.source_rows is None else self.source_rows
+        cols = self.input_cols if self.source_cols is None else self.source_cols
+        i, j = int(rows[row]), int(cols[col])
+        return (i, j) if i >= 0 and j >= 0 else None
+
+    def padding_sources(self) -> dict[Pair, Pair]:
+        """Every padding cell that copies an input cell: drawn (row, col) -> input (row, col)."""
+        found = {}
+        for row, col in zip(*np.nonzero(self.cells == Cell.PADDING), strict=True):
+            source = self.source_at(int(row), int(col))
+            if source is not None:
+                found[int(row), int(col)] = source
+        return found
 
 
 @dataclass(frozen=True)
@@ -248,6 +319,8 @@ class _Conv:
     dilation: Pair
     transposed: bool
     output_padding: Pair
+    ceil_mode: bool = False
+    padding_mode: str = "zeros"
 
     @property
     def footprint(self) -> Pair:
@@ -293,7 +366,24 @@ class _Conv:
                 + self.output_padding[axis]
                 + 1
             )
-        return (size + lo + hi - dilation * (kernel - 1) - 1) // stride + 1
+        reach = size + lo + hi - dilation * (kernel - 1) - 1
+        if not self.ceil_mode:
+            return reach // stride + 1
+        # PyTorch's pooling_output_shape: round up, then drop a last window that would start
+        # past the input, in the right padding.
+        outputs = -(-reach // stride) + 1
+        if (outputs - 1) * stride >= size + lo:
+            outputs -= 1
+        return outputs
+
+    def dropped(self, axis: int) -> bool:
+        """Whether ceil_mode dropped a last window on this axis (it would start in the padding)."""
+        if not self.ceil_mode:
+            return False
+        size, stride = self.input_size[axis], self.stride[axis]
+        lo, hi = self.pads[axis]
+        reach = size + lo + hi - self.footprint[axis]
+        return (-(-reach // stride)) * stride >= size + lo
 
     def axis(self, axis: int) -> _Axis:
         size, stride = self.input_size[axis], self.stride[axis]
@@ -305,15 +395,21 @@ class _Conv:
             step, hop = stride, 1
         else:
             first, length, step, hop = lo, size + lo + hi, 1, stride
+        outputs = self.raw_output(axis)
+        padded = length
+        if self.ceil_mode and not self.transposed:  # the last window may hang past the padding
+            length = max(length, (outputs - 1) * hop + span + 1)
         return _Axis(
             length=length,
             first=first,
             step=step,
             inputs=size,
-            outputs=self.raw_output(axis),
+            outputs=outputs,
             kernel=self.kernel_size[axis],
             dilation=self.dilation[axis],
             hop=hop,
+            padded=padded,
+            padding_mode=self.padding_mode,
         )
 
     @property
@@ -332,12 +428,22 @@ class _Conv:
         cells = np.full((rows.length, cols.length), Cell.PADDING, dtype=np.uint8)
         cells[both_inside] = Cell.ZERO
         cells[both_input] = Cell.INPUT
+        cells[(row_kind[:, None] == 3) | (col_kind[None, :] == 3)] = Cell.OUTSIDE
 
         def indices(axis: _Axis) -> npt.NDArray[np.intp]:
             found = [axis.input_index(p) for p in range(axis.length)]
             return np.array([-1 if i is None else i for i in found], dtype=np.intp)
 
-        return DrawnGrid(cells=cells, input_rows=indices(rows), input_cols=indices(cols))
+        input_rows, input_cols = indices(rows), indices(cols)
+        if self.padding_mode == "zeros":
+            return DrawnGrid(cells=cells, input_rows=input_rows, input_cols=input_cols)
+        return DrawnGrid(
+            cells=cells,
+            input_rows=input_rows,
+            input_cols=input_cols,
+            source_rows=rows.sources(),
+            source_cols=cols.sources(),
+        )
 
     def frames(self) -> Iterator[Frame[Pair]]:
         grid = self.grid()
@@ -345,8 +451,8 @@ class _Conv:
         for index in range(rows.outputs * cols.outputs):
             out_row, out_col = divmod(index, cols.outputs)
             tap_rows, tap_cols = rows.taps(out_row), cols.taps(out_col)
-            src_rows = [i for i in map(rows.input_index, tap_rows) if i is not None]
-            src_cols = [j for j in map(cols.input_index, tap_cols) if j is not None]
+            src_rows = [i for i in map(rows.source_index, tap_rows) if i is not None]
+            src_cols = [j for j in map(cols.source_index, tap_cols) if j is not None]
             yield Frame(
                 index=index,
                 output=(out_row, out_col),
@@ -368,6 +474,24 @@ class _Conv:
                     f"({size} - 1) * {stride} - 2 * {lo} + {dilation} * ({kernel} - 1) "
                     f"+ {self.output_padding[axis]} + 1 = {out}"
                 )
+            elif self.ceil_mode:
+                counted = out + 1 if self.dropped(axis) else out
+                start = (counted - 1) * stride
+                line = (
+                    f"ceil(({size} + {lo} + {hi} - {dilation} * ({kernel} - 1) - 1) / {stride})"
+                    f" + 1 = {counted}"
+                )
+                if self.dropped(axis):
+                    line += (
+                        f"; window {counted} would start at ({counted} - 1) * {stride} = {start}"
+                        f" >= {size} + {lo}, in the right padding: dropped, {out}"
+                    )
+                else:
+                    line += (
+                        f"; the last window starts at ({counted} - 1) * {stride} = {start}"
+                        f" < {size} + {lo}: kept"
+                    )
+                lines.append(line)
             else:
                 lines.append(
                     f"floor(({size} + {lo} + {hi} - {dilation} * ({kernel} - 1) - 1) / {stride})"
@@ -440,6 +564,12 @@ class ConvSpec(Generic[Size, PadsT]):
     1-tuples; ``padding`` is an int, a (before, after) pair (not for a transposed spec, whose
     PyTorch padding is one number) or a mode name, and is stored as a mode name or
     ((before, after),).
+
+    ``padding_mode`` is PyTorch's (``zeros``, ``reflect``, ``replicate``, ``circular``): what
+    the padding cells hold (``DrawnGrid.source_at``); a frame's ``sources`` then include the
+    input cells its padding taps copy. ``ceil_mode`` is pooling's output rule (PyTorch's
+    ``MaxPool2d(ceil_mode=True)``): a last window that starts inside the input or the left
+    padding is kept even where it hangs past the right padding, over ``Cell.OUTSIDE`` cells.
     """
 
     input_size: Size
@@ -450,6 +580,8 @@ class ConvSpec(Generic[Size, PadsT]):
     transposed: bool
     output_padding: Size
     dims: int = field(repr=False)
+    ceil_mode: bool = field(default=False, repr=False)
+    padding_mode: str = field(default="zeros", repr=False)
     _core: _Conv = field(init=False, repr=False, compare=False)
 
     @overload
@@ -464,6 +596,8 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Pair = 0,
         *,
         dims: Literal[2] = 2,
+        ceil_mode: bool = False,
+        padding_mode: str = "zeros",
     ) -> None: ...
 
     @overload
@@ -478,6 +612,8 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Single = 0,
         *,
         dims: Literal[1],
+        ceil_mode: bool = False,
+        padding_mode: str = "zeros",
     ) -> None: ...
 
     @overload
@@ -492,6 +628,8 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: Any = 0,
         *,
         dims: int,
+        ceil_mode: bool = False,
+        padding_mode: str = "zeros",
     ) -> None: ...
 
     def __init__(
@@ -505,12 +643,18 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: Any = 0,
         *,
         dims: int = 2,
+        ceil_mode: bool = False,
+        padding_mode: str = "zeros",
     ) -> None:
         if not _is_int(dims) or dims not in (1, 2):
             raise ConvSpecError("dims", f"got {_describe(dims)}; expected 1 or 2")
-        if not isinstance(transposed, bool):
+        for name, flag in (("transposed", transposed), ("ceil_mode", ceil_mode)):
+            if not isinstance(flag, bool):
+                raise ConvSpecError(name, f"got {_describe(flag)}; expected True or False")
+        if not isinstance(padding_mode, str) or padding_mode not in PAD_MODES:
             raise ConvSpecError(
-                "transposed", f"got {_describe(transposed)}; expected True or False"
+                "padding_mode",
+                f"got {_describe(padding_mode)}; expected one of {', '.join(PAD_MODES)}",
             )
         values: dict[str, Any]
         if dims == 2:
@@ -523,7 +667,7 @@ class ConvSpec(Generic[Size, PadsT]):
                 "transposed": transposed,
                 "output_padding": _pair("output_padding", output_padding, 0),
             }
-            core = _Conv(**values)
+            core = _Conv(**values, ceil_mode=ceil_mode, padding_mode=padding_mode)
         else:
             values = {
                 "input_size": (_single("input_size", input_size, 1),),
@@ -546,12 +690,25 @@ class ConvSpec(Generic[Size, PadsT]):
                 dilation=(1, dilation_),
                 transposed=transposed,
                 output_padding=(0, extra),
+                ceil_mode=ceil_mode,
+                padding_mode=padding_mode,
             )
         for name, value in values.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "dims", int(dims))
+        object.__setattr__(self, "ceil_mode", ceil_mode)
+        object.__setattr__(self, "padding_mode", padding_mode)
         object.__setattr__(self, "_core", core)
         self._check()
+
+    def __repr__(self) -> str:
+        names = ("input_size", "kernel_size", "stride", "padding", "dilation", "transposed")
+        shown = [f"{name}={getattr(self, name)!r}" for name in (*names, "output_padding")]
+        if self.ceil_mode:
+            shown.append("ceil_mode=True")
+        if self.padding_mode != "zeros":
+            shown.append(f"padding_mode={self.padding_mode!r}")
+        return f"ConvSpec({', '.join(shown)})"
 
     def _axes(self) -> tuple[int, ...]:
         """The core's axes this spec has: both in 2-D, the cols axis in 1-D."""
@@ -567,6 +724,19 @@ class ConvSpec(Generic[Size, PadsT]):
 
     def _check(self) -> None:
         core = self._core
+        if self.transposed and self.padding_mode != "zeros":
+            raise ConvSpecError(
+                "padding_mode",
+                f"got '{self.padding_mode}'; PyTorch's ConvTranspose{self.dims}d supports only "
+                "zeros padding, expected zeros",
+            )
+        if self.transposed and self.ceil_mode:
+            raise ConvSpecError(
+                "ceil_mode",
+                "got True; ceil_mode is pooling's (a transposed convolution has no such rule), "
+                "expected False",
+            )
+        self._check_padding_mode()
         if not self.transposed:
             if core.output_padding != (0, 0):
                 raise ConvSpecError(
@@ -592,6 +762,30 @@ class ConvSpec(Generic[Size, PadsT]):
                     f"{'a padded input' if not self.transposed else 'an input'} of "
                     f"{core.padded_input(axis)}); expected at least 1: use a smaller kernel "
                     f"or dilation, or {'more' if not self.transposed else 'less'} padding",
+                )
+
+    def _check_padding_mode(self) -> None:
+        """PyTorch's limits on what a padding mode can copy: ``F.pad`` refuses reflect padding
+        not smaller than the input, and circular padding larger than it."""
+        mode = self.padding_mode
+        if mode not in ("reflect", "circular"):
+            return
+        core = self._core
+        for axis in self._axes():
+            size = core.input_size[axis]
+            lo, hi = core.pads[axis]
+            limit = size - 1 if mode == "reflect" else size
+            if max(lo, hi) > limit:
+                shown = (
+                    f"'{self.padding}' (resolved to {lo} before, {hi} after)"
+                    if isinstance(self.padding, str)
+                    else (str(lo) if lo == hi else f"{lo} before, {hi} after")
+                )
+                rule = "smaller than" if mode == "reflect" else "at most"
+                raise ConvSpecError(
+                    "padding",
+                    f"got {shown}{self._on(axis)}; {mode} padding must be {rule} the input size "
+                    f"({size}), as in PyTorch: at most {limit}, or another padding mode",
                 )
 
     def _view(self, pair: Pair) -> Size:
@@ -644,6 +838,8 @@ class ConvSpec(Generic[Size, PadsT]):
             core.dilation,
             core.transposed,
             core.output_padding,
+            ceil_mode=core.ceil_mode,
+            padding_mode=core.padding_mode,
         )
 
     # -- the grid and the frames ----------------------------------------------------------

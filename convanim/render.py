@@ -516,13 +516,15 @@ class Animation:
     def _add_static(self, sheet: Sheet) -> None:
         """The parts of the figure that no frame changes: grids, cells, labels, cell values."""
         theme, grid = self.theme, self.grid
-        drawn_rows, drawn_cols = grid.shape
+        drawn_rows = grid.shape[0]
         out_rows, out_cols = self.plane.output_size
         inp, out = self.input_plane, self.output_plane
         thick = self._lw(THICK_PT)
         dashes = (0.0, (DASH_PT / THICK_PT, DASH_PT / THICK_PT))
-        # Padding and inserted zeros: no fill, a dashed grid under everything.
-        blank = grid.cells != Cell.INPUT
+        # Padding and inserted zeros: no fill, a dashed grid under everything. Cells past the
+        # padding (a ceil-mode window's) are not drawn: the window hangs over the edge.
+        outside = grid.cells == Cell.OUTSIDE
+        blank = (grid.cells != Cell.INPUT) & ~outside
         if blank.any():
             sheet.add(
                 PolyCollection(
@@ -531,13 +533,19 @@ class Animation:
                     edgecolors="none",
                 )
             )
-            segments = list(inp.xy(grid_lines(range(drawn_rows + 1), range(drawn_cols + 1))))
+            padded_rows = int((~outside).any(axis=1).sum())
+            padded_cols = int((~outside).any(axis=0).sum())
+            ys = range(drawn_rows - padded_rows, drawn_rows + 1)  # the plane's y is upwards
+            segments = list(inp.xy(grid_lines(ys, range(padded_cols + 1))))
             sheet.add(
                 LineCollection(segments, colors=theme.line, linewidths=thick, linestyles=[dashes])
             )
         sheet.add(
             PolyCollection(
-                [inp.cell(r, c) for r, c in zip(*np.nonzero(~blank), strict=True)],
+                [
+                    inp.cell(r, c)
+                    for r, c in zip(*np.nonzero(grid.cells == Cell.INPUT), strict=True)
+                ],
                 facecolors=theme.input,
                 edgecolors=theme.line,
                 linewidths=thick,
@@ -774,7 +782,12 @@ def _worked_2d(worked: Worked) -> Worked:
 
     weights = None if worked.weights is None else worked.weights[None, :]
     return Worked(
-        op=worked.op, drawn=worked.drawn[None, :], weights=weights, output=worked.output[None, :]
+        op=worked.op,
+        drawn=worked.drawn[None, :],
+        weights=weights,
+        output=worked.output[None, :],
+        divisors=None if worked.divisors is None else worked.divisors[None, :],
+        counted=None if worked.counted is None else worked.counted[None, :],
     )
 
 
@@ -811,8 +824,11 @@ class _Values:
         style = _ValueStyle.of(animation)
         inp = animation.input_plane
         rows, cols = worked.drawn.shape
+        outside = animation.grid.cells == Cell.OUTSIDE
         for row in range(rows):
             for col in range(cols):
+                if outside[row, col]:  # past the padding: it holds nothing
+                    continue
                 x, y = inp.cell(row, col).mean(axis=0)
                 sheet.text(x, y, style.text(worked.drawn[row, col]), **style.cell)
 
@@ -957,7 +973,13 @@ class _Values:
         worked = self.worked
         under = tap_values(self.animation.plane, worked.drawn, frame).ravel()
         values = [format_value(float(v), 6) for v in under]
-        return _sum_pieces(worked, values, format_value(float(worked.output[frame.output]), 6))
+        divisor = None
+        if worked.counted is not None:  # a pooling sum of some taps only (see Worked)
+            values = [v for v, tap in zip(values, frame.taps, strict=True) if worked.counted[tap]]
+        if worked.divisors is not None:
+            divisor = format_value(float(worked.divisors[frame.output]), 6)
+        result = format_value(float(worked.output[frame.output]), 6)
+        return _sum_pieces(worked, values, result, divisor)
 
     @property
     def max_chars(self) -> int:
@@ -1009,8 +1031,11 @@ def _caption_points(cell_px: float) -> float:
     return max(cell_px * 0.32 * 0.72, 8.0)
 
 
-def _sum_pieces(worked: Worked, values: Sequence[str], result: str) -> list[str]:
-    """The sum of one output cell in pieces, one per tap and one for "= result".
+def _sum_pieces(
+    worked: Worked, values: Sequence[str], result: str, divisor: str | None = None
+) -> list[str]:
+    """The sum of one output cell in pieces, one per tap and one for "= result"; average
+    pooling divides by ``divisor`` (default: the number of values).
 
     Joined, the pieces are the sum on one line; a line may break after any piece (each
     but the last ends with a space, which a line's end drops).
@@ -1023,7 +1048,8 @@ def _sum_pieces(worked: Worked, values: Sequence[str], result: str) -> list[str]
         taps = [f"{v}, " if i < last else f"{v}) " for i, v in enumerate(values)]
         taps[0] = "max(" + taps[0]
     elif worked.op == "avg":
-        taps = [f"{v} + " if i < last else f"{v}) / {count} " for i, v in enumerate(values)]
+        shown = str(count) if divisor is None else divisor
+        taps = [f"{v} + " if i < last else f"{v}) / {shown} " for i, v in enumerate(values)]
         taps[0] = "(" + taps[0]
     elif count > 12:
         taps = [f"sum of {count} products "]
@@ -1053,7 +1079,8 @@ class _SumLines:
 
     def text(self, pieces: Sequence[str]) -> str:
         """The pieces as lines."""
-        starts = [0, *self.breaks, len(pieces)]
+        # A frame may sum fewer taps than planned for (a pooling window partly past the edge).
+        starts = [0, *(b for b in self.breaks if b < len(pieces)), len(pieces)]
         return "\n".join("".join(pieces[a:b]).rstrip() for a, b in itertools.pairwise(starts))
 
 

@@ -1,9 +1,10 @@
 """Worked numbers: the values in the cells, and the output they produce.
 
 Pure: numpy and the standard library only. Every result equals PyTorch's for the same
-parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``), ``F.max_pool2d``
-(``op="max"``) and ``F.avg_pool2d`` with its defaults (``op="avg"``: ``count_include_pad=True``,
-``ceil_mode=False``), or their 1-D forms (``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
+parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``; a ``padding_mode`` as
+``nn.Conv2d`` applies it), ``F.max_pool2d`` (``op="max"``) and ``F.avg_pool2d`` (``op="avg"``,
+with its ``count_include_pad`` and ``divisor_override``; ``ceil_mode`` is the spec's), or their
+1-D forms (``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
 ``avg_pool1d``) for a ``dims=1`` spec. Arrays are one channel, (rows, cols), origin top-left;
 (width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane.
 
@@ -30,7 +31,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from convanim.geometry import ConvSpec, ConvSpecError, Frame
+from convanim.geometry import Cell, ConvSpec, ConvSpecError, Frame
 
 __all__ = [
     "NUMERICAL_FIGURES",
@@ -42,6 +43,7 @@ __all__ = [
     "Op",
     "ValuesFileError",
     "Worked",
+    "divisors",
     "drawn_values",
     "evaluate",
     "format_value",
@@ -152,20 +154,31 @@ def _array(param: str, value: object, shape: tuple[int, ...], what: str) -> Floa
     return array.astype(np.float64)
 
 
-def pool_spec_check(spec: Spec, op: str) -> None:
+def pool_spec_check(
+    spec: Spec, op: str, *, count_include_pad: bool = True, divisor_override: int | None = None
+) -> None:
     """Raise ConvSpecError unless PyTorch's ``max_pool2d`` / ``avg_pool2d`` (``max_pool1d`` /
-    ``avg_pool1d`` in 1-D) accepts ``spec``.
+    ``avg_pool1d`` in 1-D) accepts ``spec`` and the options.
 
     PyTorch's rules: no transposed form, no dilation for average pooling, and padding at most
     half the kernel (``padding <= kernel_size // 2`` per axis; the kernel itself, not its dilated
     footprint). Padding PyTorch cannot express (asymmetric, or ``same`` when it resolves to
-    unequal sides) is held to the same bound on each side.
+    unequal sides) is held to the same bound on each side. Pooling pads with its own fill (no
+    ``padding_mode``); ``count_include_pad`` and ``divisor_override`` are average pooling's, and
+    a divisor of 0 is refused, as PyTorch refuses it (any other integer is taken).
     """
     checked = _check_op(op, POOL_OPS)
     name = _OP_NAMES[checked]
+    _check_pool_options(checked, count_include_pad, divisor_override)
     if spec.transposed:
         raise ConvSpecError(
             "transposed", f"got True; {name} has no transposed form, expected False"
+        )
+    if spec.padding_mode != "zeros":
+        raise ConvSpecError(
+            "padding_mode",
+            f"got '{spec.padding_mode}'; {name} has no padding_mode (PyTorch pads it with "
+            f"{'-inf' if checked == 'max' else 'zeros'}), expected zeros",
         )
     one_d = spec.dims == 1
     if checked == "avg" and any(d != 1 for d in spec.dilation):
@@ -192,6 +205,57 @@ def pool_spec_check(spec: Spec, op: str) -> None:
             )
 
 
+def _check_pool_options(op: Op, count_include_pad: object, divisor_override: object) -> None:
+    """Average pooling's options, as ``F.avg_pool2d`` takes them; max pooling has neither."""
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise ConvSpecError(
+            "count_include_pad", f"got {count_include_pad!r}; expected True or False"
+        )
+    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
+        raise ConvSpecError(
+            "divisor_override",
+            f"got {divisor_override!r}; expected a non-zero integer (PyTorch: divisor must be "
+            "not zero), or None",
+        )
+    if op == "avg":
+        return
+    if not count_include_pad:
+        raise ConvSpecError(
+            "count_include_pad",
+            f"got False; it is average pooling's, {_OP_NAMES[op]} has none: expected True",
+        )
+    if divisor_override is not None:
+        raise ConvSpecError(
+            "divisor_override",
+            f"got {divisor_override}; it is average pooling's, {_OP_NAMES[op]} has none: "
+            "expected None",
+        )
+
+
+def divisors(
+    spec: Spec, count_include_pad: bool = True, divisor_override: int | None = None
+) -> Floats:
+    """What average pooling divides each output cell's sum by, shaped ``spec.output_size``.
+
+    PyTorch's rule, per window: ``divisor_override`` when given; else the window's cells
+    inside the padded input (``count_include_pad=True``: a ceil_mode window's part past the
+    padding does not count) or only its input cells (``False``). A window with no cell to
+    count gives 0 (its output is 0, as in PyTorch).
+    """
+    if divisor_override is not None:
+        return np.full(spec.output_size, float(divisor_override))
+    plane = spec.as_2d()
+    grid = plane.grid()
+    counted = grid.cells == Cell.INPUT
+    if count_include_pad:
+        counted = counted | (grid.cells == Cell.PADDING)
+    found = np.zeros(plane.output_size)
+    for frame in plane.frames():
+        rows, cols = zip(*frame.taps, strict=True)
+        found[frame.output] = counted[list(rows), list(cols)].sum()
+    return found.reshape(spec.output_size)
+
+
 # -- the numbers on the drawn grid ----------------------------------------------------------
 
 
@@ -199,11 +263,18 @@ def drawn_values(spec: Spec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     """The value in every cell of ``spec.grid()``, float64, shaped like ``spec.drawn_size``.
 
     Input cells hold ``x``; padding and inserted zeros hold 0, except that max pooling pads
-    with ``-inf`` (as PyTorch does, so padding never wins a maximum).
+    with ``-inf`` (as PyTorch does, so padding never wins a maximum), and that a padding mode's
+    padding holds the input value it copies (``DrawnGrid.source_at``). Cells past the padding
+    (``Cell.OUTSIDE``, ceil_mode's) hold the fill too: 0 counted in no divisor, or ``-inf``.
     """
     checked = _check_op(op)
     if checked in POOL_OPS:
         pool_spec_check(spec, checked)
+    elif spec.ceil_mode:
+        raise ConvSpecError(
+            "ceil_mode",
+            "got True; ceil_mode is pooling's (PyTorch's convolutions have none), expected False",
+        )
     values = _array("x", x, spec.input_size, "an input array")
     if spec.dims == 1:
         row: Floats = drawn_values(spec.as_2d(), values[None, :], checked)[0]
@@ -211,7 +282,8 @@ def drawn_values(spec: Spec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     grid = spec.grid()
     fill = -np.inf if checked == "max" else 0.0
     drawn = np.full(grid.shape, fill, dtype=np.float64)
-    rows, cols = grid.input_rows, grid.input_cols
+    rows = grid.input_rows if grid.source_rows is None else grid.source_rows
+    cols = grid.input_cols if grid.source_cols is None else grid.source_cols
     row_at, col_at = np.nonzero(rows >= 0)[0], np.nonzero(cols >= 0)[0]
     drawn[np.ix_(row_at, col_at)] = values[np.ix_(rows[row_at], cols[col_at])]
     # A transposed grid's inserted zeros are zeros whatever the op (only conv reaches here).
@@ -243,7 +315,13 @@ def tap_values(spec: Spec, drawn: Floats, frame: Frame[Any]) -> Floats:
 
 
 def evaluate(
-    spec: Spec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+    spec: Spec,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike | None = None,
+    op: str = "conv",
+    *,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Floats:
     """The output array, float64, shaped ``spec.output_size``; equal to PyTorch's.
 
@@ -251,9 +329,16 @@ def evaluate(
     pooling takes none. ``x`` is shaped ``spec.input_size``. Integer inputs give exact
     integer-valued floats. Max pooling yields ``-inf`` where a window covers padding only
     (PyTorch does the same). Padding PyTorch's pooling cannot express (asymmetric sides) is
-    padding all the same: ``-inf`` for max, zeros counted in the kernel-area divisor for avg.
+    padding all the same: ``-inf`` for max, zeros counted in the divisor for avg.
+    ``count_include_pad`` and ``divisor_override`` are ``F.avg_pool2d``'s (see ``divisors``);
+    in 1-D, where ``F.avg_pool1d`` has no ``divisor_override``, the result is ``avg_pool2d``'s
+    over the one-row plane.
     """
     checked = _check_op(op)
+    if checked in POOL_OPS:
+        pool_spec_check(
+            spec, checked, count_include_pad=count_include_pad, divisor_override=divisor_override
+        )
     if checked == "conv":
         if weight is None:
             raise ConvSpecError(
@@ -280,7 +365,9 @@ def evaluate(
     elif checked == "max":
         result = windows.max(axis=(2, 3))
     else:
-        result = windows.sum(axis=(2, 3)) / (plane.kernel_size[0] * plane.kernel_size[1])
+        divisor = divisors(plane, count_include_pad, divisor_override)
+        sums = windows.sum(axis=(2, 3))
+        result = np.divide(sums, divisor, out=np.zeros_like(sums), where=divisor != 0)
     return np.asarray(result, dtype=np.float64).reshape(spec.output_size)
 
 
@@ -293,16 +380,45 @@ class Worked:
     drawn: Floats
     weights: Floats | None
     output: Floats
+    divisors: Floats | None = None  # average pooling's, per output cell (see ``divisors``)
+    counted: npt.NDArray[np.bool_] | None = None  # drawn cells a pooling sum shows
 
 
 def worked(
-    spec: Spec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+    spec: Spec,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike | None = None,
+    op: str = "conv",
+    *,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Worked:
     """Everything a worked-numbers figure of ``spec`` shows, computed once."""
-    output = evaluate(spec, x, weight, op)
+    output = evaluate(
+        spec,
+        x,
+        weight,
+        op,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )
     checked = _check_op(op)
     weights = tap_weights(spec, weight) if weight is not None else None
-    return Worked(op=checked, drawn=drawn_values(spec, x, checked), weights=weights, output=output)
+    drawn = drawn_values(spec, x, checked)
+    if checked != "avg" and not spec.ceil_mode:
+        return Worked(op=checked, drawn=drawn, weights=weights, output=output)
+    cells = spec.grid().cells
+    counted = cells != Cell.OUTSIDE
+    if checked == "avg" and not count_include_pad:
+        counted = cells == Cell.INPUT
+    return Worked(
+        op=checked,
+        drawn=drawn,
+        weights=weights,
+        output=output,
+        divisors=divisors(spec, count_include_pad, divisor_override) if checked == "avg" else None,
+        counted=counted.reshape(drawn.shape),
+    )
 
 
 # -- where values come from -----------------------------------------------------------------

@@ -140,6 +140,10 @@ class Conv(Kind):
             arguments["output_padding"] = _tuple(options["output-padding"])
         if options.get("dims", 2) != 2:
             arguments["dims"] = options["dims"]
+        if options.get("ceil-mode"):
+            arguments["ceil_mode"] = True
+        if options.get("padding-mode", "zeros") != "zeros":
+            arguments["padding_mode"] = options["padding-mode"]
         return arguments
 
     def model(self, figure: Figure) -> ConvSpec:
@@ -150,6 +154,10 @@ class Conv(Kind):
     def op(self, options: Mapping[str, Any]) -> str:
         """What the window computes: "conv" here; a pooling kind's mode."""
         return "conv"
+
+    def value_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``evaluate``'s keyword arguments besides the op: pooling's divisor rules."""
+        return {}
 
     def shows_values(self, options: Mapping[str, Any]) -> bool:
         return bool(options["values"] or options["input-values"] or options.get("kernel-values"))
@@ -170,7 +178,7 @@ class Conv(Kind):
         if o.get("kernel-values") is not None:
             weight = _values(figure, "kernel-values", "kernel_values", spec.kernel_size)
         op = self.op(o)
-        return worked(spec, x, weight if op == "conv" else None, op)
+        return worked(spec, x, weight if op == "conv" else None, op, **self.value_options(o))
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -246,11 +254,15 @@ class Conv(Kind):
     def layer_name(self, figure: Figure, spec: ConvSpec) -> str:
         return f"{'ConvTranspose' if spec.transposed else 'Conv'}{_dims(spec)}d"
 
+    def settings(self, figure: Figure, spec: ConvSpec) -> list[str]:
+        """The alt text's words for the kind's own options, after the layer's settings."""
+        return []
+
     def alt_text(self, figure: Figure) -> str:
         spec = self.model(figure)
         name, window = self.title(figure, spec)
         words = layer_words(spec, name, window)
-        parts = [f"{words.name} of {words.shape}", *words.settings]
+        parts = [f"{words.name} of {words.shape}", *words.settings, *self.settings(figure, spec)]
         text = ", ".join(parts) + f", giving a {words.output} output"
         if self.shows_values(figure.options):
             text += ", with the values of every cell and the sum for each output"
