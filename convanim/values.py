@@ -6,7 +6,9 @@ parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``; a ``padding_mo
 with its ``count_include_pad`` and ``divisor_override``; ``ceil_mode`` is the spec's), or their
 1-D forms (``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
 ``avg_pool1d``) for a ``dims=1`` spec. Arrays are one channel, (rows, cols), origin top-left;
-(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane.
+(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane;
+(depth, rows, cols) in 3-D (``conv3d``, ``conv_transpose3d``, ``max_pool3d``, ``avg_pool3d``),
+on the drawn volume (``ConvSpec.volume()``). One channel, no channel axis: channels will add one.
 
 The numbers are computed on the drawn grid that ``ConvSpec.grid()`` describes, exactly as the
 animation shows them: every drawn cell holds a value (``drawn_values``), every kernel tap a
@@ -70,6 +72,7 @@ _OP_NAMES: Final[Mapping[str, str]] = {
     "avg": "average pooling",
 }
 _AXES = ("rows", "cols")
+_AXES_3D = ("depth", "rows", "cols")
 
 Spec = ConvSpec[Any, Any]  # 2-D or 1-D
 
@@ -196,7 +199,8 @@ def pool_spec_check(
                 shown = str(lo) if lo == hi else str((lo, hi))
             if isinstance(spec.padding, str):
                 shown += f" (resolved to {spec.pads[0] if one_d else spec.pads})"
-            where = "" if one_d else f" on the {_AXES[axis]} axis"
+            names = _AXES_3D if spec.dims == 3 else _AXES
+            where = "" if one_d else f" on the {names[axis]} axis"
             raise ConvSpecError(
                 "padding",
                 f"got {shown}; {name} pads at most half the kernel on each side, like "
@@ -244,16 +248,21 @@ def divisors(
     """
     if divisor_override is not None:
         return np.full(spec.output_size, float(divisor_override))
-    plane = spec.as_2d()
-    grid = plane.grid()
-    counted = grid.cells == Cell.INPUT
+    cells = _drawn_cells(spec)
+    counted = cells == Cell.INPUT
     if count_include_pad:
-        counted = counted | (grid.cells == Cell.PADDING)
-    found = np.zeros(plane.output_size)
-    for frame in plane.frames():
-        rows, cols = zip(*frame.taps, strict=True)
-        found[frame.output] = counted[list(rows), list(cols)].sum()
+        counted = counted | (cells == Cell.PADDING)
+    found = np.zeros(spec.frame_count)
+    frames = spec.frames() if spec.dims == 3 else spec.as_2d().frames()
+    for frame in frames:
+        taps = tuple(np.array(frame.taps, dtype=np.intp).T)
+        found[frame.index] = counted[taps].sum()
     return found.reshape(spec.output_size)
+
+
+def _drawn_cells(spec: Spec) -> npt.NDArray[np.uint8]:
+    """The ``Cell`` code of every drawn cell: the grid's (one row in 1-D), the volume's in 3-D."""
+    return spec.volume().cells if spec.dims == 3 else spec.grid().cells
 
 
 # -- the numbers on the drawn grid ----------------------------------------------------------
@@ -279,8 +288,18 @@ def drawn_values(spec: Spec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     if spec.dims == 1:
         row: Floats = drawn_values(spec.as_2d(), values[None, :], checked)[0]
         return row
-    grid = spec.grid()
     fill = -np.inf if checked == "max" else 0.0
+    if spec.dims == 3:
+        volume = spec.volume()
+        drawn = np.full(volume.shape, fill, dtype=np.float64)
+        plane = volume.plane
+        depths = volume.input_depths if volume.source_depths is None else volume.source_depths
+        rows = plane.input_rows if plane.source_rows is None else plane.source_rows
+        cols = plane.input_cols if plane.source_cols is None else plane.source_cols
+        at = [np.nonzero(axis >= 0)[0] for axis in (depths, rows, cols)]
+        drawn[np.ix_(*at)] = values[np.ix_(depths[at[0]], rows[at[1]], cols[at[2]])]
+        return drawn
+    grid = spec.grid()
     drawn = np.full(grid.shape, fill, dtype=np.float64)
     rows = grid.input_rows if grid.source_rows is None else grid.source_rows
     cols = grid.input_cols if grid.source_cols is None else grid.source_cols
@@ -309,6 +328,10 @@ def tap_values(spec: Spec, drawn: Floats, frame: Frame[Any]) -> Floats:
     if spec.dims == 1:
         cols = np.fromiter((c for (c,) in frame.taps), dtype=np.intp, count=len(frame.taps))
         return drawn[cols]
+    if spec.dims == 3:
+        taps = np.array(frame.taps, dtype=np.intp).reshape(-1, 3)
+        under: Floats = drawn[taps[:, 0], taps[:, 1], taps[:, 2]].reshape(spec.kernel_size)
+        return under
     rows = np.fromiter((r for r, _ in frame.taps), dtype=np.intp, count=len(frame.taps))
     cols = np.fromiter((c for _, c in frame.taps), dtype=np.intp, count=len(frame.taps))
     return drawn[rows, cols].reshape(spec.kernel_size)
@@ -348,6 +371,9 @@ def evaluate(
     elif weight is not None:
         raise ConvSpecError("weight", f"got a kernel; {_OP_NAMES[checked]} takes none (None)")
     drawn = drawn_values(spec, x, checked)
+    divisor = divisors(spec, count_include_pad, divisor_override) if checked == "avg" else None
+    if spec.dims == 3:
+        return _evaluate_3d(spec, drawn, weights if checked == "conv" else None, checked, divisor)
     plane = spec.as_2d()  # the spec itself in 2-D; in 1-D its one-row plane
     if spec.dims == 1:
         drawn = drawn[None, :]
@@ -365,10 +391,35 @@ def evaluate(
     elif checked == "max":
         result = windows.max(axis=(2, 3))
     else:
-        divisor = divisors(plane, count_include_pad, divisor_override)
-        sums = windows.sum(axis=(2, 3))
-        result = np.divide(sums, divisor, out=np.zeros_like(sums), where=divisor != 0)
+        assert divisor is not None
+        result = _mean(windows.sum(axis=(2, 3)), divisor.reshape(rows, cols))
     return np.asarray(result, dtype=np.float64).reshape(spec.output_size)
+
+
+def _mean(sums: Floats, divisor: Floats) -> Floats:
+    """Average pooling's sums over their divisors; 0 where there is nothing to count."""
+    return np.divide(sums, divisor, out=np.zeros_like(sums), where=divisor != 0)
+
+
+def _evaluate_3d(
+    spec: Spec, drawn: Floats, weights: Floats | None, op: Op, divisor: Floats | None
+) -> Floats:
+    """``evaluate`` on a drawn volume: output (d, r, c) reads
+    drawn[d * hop + a * dilation, r * hop + b * dilation, c * hop + e * dilation]."""
+    hop = (1, 1, 1) if spec.transposed else spec.stride
+    depth, rows, cols = spec.output_size
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, spec.footprint)
+    steps = (*hop, *spec.dilation)
+    windows = windows[tuple(slice(None, None, step) for step in steps)][:depth, :rows, :cols]
+    if op == "conv":
+        assert weights is not None
+        result = np.tensordot(windows, weights, axes=3)
+    elif op == "max":
+        result = windows.max(axis=(3, 4, 5))
+    else:
+        assert divisor is not None
+        result = _mean(windows.sum(axis=(3, 4, 5)), divisor)
+    return np.asarray(result, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -407,7 +458,7 @@ def worked(
     drawn = drawn_values(spec, x, checked)
     if checked != "avg" and not spec.ceil_mode:
         return Worked(op=checked, drawn=drawn, weights=weights, output=output)
-    cells = spec.grid().cells
+    cells = _drawn_cells(spec)
     counted = cells != Cell.OUTSIDE
     if checked == "avg" and not count_include_pad:
         counted = cells == Cell.INPUT
@@ -465,7 +516,9 @@ def load_values(
     and lines starting with ``#`` are skipped. An ``.npy`` array may carry leading axes of
     length 1 (a single-channel PyTorch weight, (1, 1, rows, cols)). For a 1-D shape (width,)
     the values are one row or one column of numbers (an ``.npy`` of any shape with at most one
-    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). Values must be finite.
+    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). For a 3-D shape (depth, rows,
+    cols) a text file holds the depth slices one after another, depth * rows lines of cols values
+    (blank lines between slices are welcome). Values must be finite.
     Every problem raises ``ValuesFileError`` naming ``param`` and the path.
     """
     name = os.fspath(path)
@@ -482,8 +535,13 @@ def load_values(
         array = _read_npy(param, name, count, tuple(expected_shape))
     else:
         array = _read_text(param, name)
-    while array.ndim > 2 and array.shape[0] == 1:
+    while array.ndim > max(2, len(expected_shape)) and array.shape[0] == 1:
         array = array[0]
+    if len(expected_shape) == 3 and array.shape == (
+        expected_shape[0] * expected_shape[1],
+        expected_shape[2],
+    ):
+        array = array.reshape(expected_shape)  # a text file's slices, one after another
     if len(expected_shape) == 1 and sum(length != 1 for length in array.shape) <= 1:
         array = array.reshape(-1)  # a row or a column
     if array.shape != tuple(expected_shape):
