@@ -207,6 +207,15 @@ def pool_spec_check(
                 f"PyTorch: kernel_size {spec.kernel_size[axis]}{where} "
                 f"allows at most {limit}, got {lo} before and {hi} after",
             )
+    if checked == "avg" and spec.dims == 3:  # avg_pool3d alone checks the unpadded input
+        for axis, where in enumerate(_AXES_3D):
+            if spec.input_size[axis] < spec.kernel_size[axis]:
+                raise ConvSpecError(
+                    "kernel_size",
+                    f"got {spec.kernel_size}; PyTorch's avg_pool3d needs the input, padding "
+                    f"not counted, at least as large as the kernel: {spec.input_size[axis]} "
+                    f"on the {where} axis is smaller than {spec.kernel_size[axis]}",
+                )
 
 
 def _check_pool_options(op: Op, count_include_pad: object, divisor_override: object) -> None:

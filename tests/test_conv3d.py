@@ -227,6 +227,12 @@ def test_sizes_and_sources_equal_a_brute_force_loop(case: Case) -> None:
         assert inputs == frame.sources
 
 
+def _fits(case: Case) -> bool:
+    """Whether avg_pool3d takes the case: it alone refuses an input (padding not counted)
+    smaller than the kernel on an axis (see test_avg_pool3d_refuses_an_input_under_the_kernel)."""
+    return all(s >= k for s, k in zip(case.size, case.kernel, strict=True))
+
+
 @settings(max_examples=40, deadline=None)
 @given(cases(), st.integers(0, 2**16))
 def test_values_equal_a_brute_force_loop(case: Case, seed: int) -> None:
@@ -237,7 +243,7 @@ def test_values_equal_a_brute_force_loop(case: Case, seed: int) -> None:
         p <= k // 2 for p, k in zip(case.padding, case.kernel, strict=True)
     ):
         np.testing.assert_array_equal(evaluate(spec, x, op="max"), case.pool(x, "max"))
-        if case.dilation == (1, 1, 1):
+        if case.dilation == (1, 1, 1) and _fits(case):
             np.testing.assert_allclose(evaluate(spec, x, op="avg"), case.pool(x, "avg"))
     frame = list(spec.frames())[-1]
     under = tap_values(spec, drawn_values(spec, x), frame)
@@ -263,7 +269,7 @@ def test_values_equal_pytorch(case: Case, seed: int) -> None:
     ):
         ref = functional.max_pool3d(xt, case.kernel, **common)
         np.testing.assert_array_equal(evaluate(spec, x, op="max"), ref[0, 0].numpy())
-        if case.dilation == (1, 1, 1):
+        if case.dilation == (1, 1, 1) and _fits(case):
             ref = functional.avg_pool3d(xt, case.kernel, case.stride, case.padding)
             np.testing.assert_allclose(evaluate(spec, x, op="avg"), ref[0, 0].numpy())
 

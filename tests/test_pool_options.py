@@ -157,6 +157,12 @@ def test_sizes_and_values_match_the_reference(case: dict[str, Any], seed: int) -
     assert spec.output_size == sizes
     x = np.random.default_rng(seed).integers(-5, 6, size=case["size"]).astype(float)
     options = {"count_include_pad": case["include"], "divisor_override": case["override"]}
+    small = any(s < k for s, k in zip(case["size"], case["kernel"], strict=True))
+    if case["dims"] == 3 and case["op"] == "avg" and small:  # avg_pool3d's own rule
+        with pytest.raises(ConvSpecError) as caught:
+            evaluate(spec, x, op="avg", **options)
+        assert caught.value.param == "kernel_size"
+        return
     got = evaluate(spec, x, op=case["op"], **options)
     expected = ref_pool(
         x,
@@ -320,9 +326,6 @@ def torch_pool(torch: Any, case: dict[str, Any], x: np.ndarray) -> np.ndarray:
 def test_matches_pytorch_and_refuses_what_it_refuses(
     torch: Any, case: dict[str, Any], seed: int
 ) -> None:
-    small = any(s < k for s, k in zip(case["size"], case["kernel"], strict=True))
-    if case["dims"] == 3 and case["op"] == "avg" and small:
-        return  # avg_pool3d alone refuses an unpadded input smaller than the kernel (3-D's)
     x = np.random.default_rng(seed).normal(size=case["size"])
     try:
         expected = torch_pool(torch, case, x)
@@ -366,3 +369,17 @@ def test_pytorch_refuses_what_pool_spec_check_refuses(torch: Any) -> None:
         except ConvSpecError:
             we_accept = False
         assert we_accept == accepts, (kernel, pad, dilation)
+
+
+def test_avg_pool3d_refuses_an_input_under_the_kernel(torch: Any) -> None:
+    """avg_pool3d, unlike every other pool, checks the input without its padding."""
+    x = torch.zeros(1, 1, 1, 3, 3)
+    with pytest.raises(RuntimeError, match="smaller than kernel size"):
+        torch.nn.functional.avg_pool3d(x, (2, 1, 1), 1, (1, 0, 0))
+    torch.nn.functional.max_pool3d(x, (2, 1, 1), 1, (1, 0, 0))
+    spec = ConvSpec((1, 3, 3), (2, 1, 1), padding=(1, 0, 0))
+    pool_spec_check(spec, "max")
+    with pytest.raises(ConvSpecError) as caught:
+        pool_spec_check(spec, "avg")
+    assert caught.value.param == "kernel_size"
+    assert "1 on the depth axis is smaller than 2" in str(caught.value)
