@@ -30,7 +30,7 @@ import math
 import numbers
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
 
 import numpy as np
@@ -39,6 +39,7 @@ import numpy.typing as npt
 from convanim.errors import ConvSpecError
 
 __all__ = [
+    "FRAME_ORDERS",
     "PADDING_MODES",
     "Cell",
     "ConvSpec",
@@ -221,6 +222,8 @@ class Frame(Generic[Size]):
     taps: tuple[Size, ...]  # drawn position of every kernel tap, kernel row-major
     window: tuple[Size, Size]  # drawn footprint: (top, left) inclusive, (bottom, right) exclusive
     grid: DrawnGrid = field(repr=False, compare=False)
+    out_channel: int | None = 0  # the output channel computed; None: every one (spatial order)
+    in_channels: tuple[int, ...] = (0,)  # the input channels its filter(s) read
 
     def as_2d(self) -> Frame[Pair]:
         """This frame as a frame of the spec's ``as_2d()``: itself in 2-D, on row 0 in 1-D."""
@@ -234,7 +237,12 @@ class Frame(Generic[Size]):
             taps=tuple((0, c) for (c,) in self.taps),
             window=((0, low), (1, high)),
             grid=self.grid,
+            out_channel=self.out_channel,
+            in_channels=self.in_channels,
         )
+
+
+FRAME_ORDERS = ("channel", "spatial")
 
 
 @dataclass(frozen=True)
@@ -440,6 +448,11 @@ class ConvSpec(Generic[Size, PadsT]):
     1-tuples; ``padding`` is an int, a (before, after) pair (not for a transposed spec, whose
     PyTorch padding is one number) or a mode name, and is stored as a mode name or
     ((before, after),).
+
+    Channels are PyTorch's ``in_channels``, ``out_channels`` and ``groups``, keyword-only: the
+    input channels split into ``groups`` equal groups, and output channel ``oc`` reads the
+    input channels of its group (``channels_read``), directly or transposed alike. A spec of
+    one channel and one group is the spec it always was (its repr, frames and numbers).
     """
 
     input_size: Size
@@ -450,6 +463,9 @@ class ConvSpec(Generic[Size, PadsT]):
     transposed: bool
     output_padding: Size
     dims: int = field(repr=False)
+    in_channels: int = field(default=1, repr=False)
+    out_channels: int = field(default=1, repr=False)
+    groups: int = field(default=1, repr=False)
     _core: _Conv = field(init=False, repr=False, compare=False)
 
     @overload
@@ -464,6 +480,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Pair = 0,
         *,
         dims: Literal[2] = 2,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -478,6 +497,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Single = 0,
         *,
         dims: Literal[1],
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -492,6 +514,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: Any = 0,
         *,
         dims: int,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     def __init__(
@@ -505,6 +530,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: Any = 0,
         *,
         dims: int = 2,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None:
         if not _is_int(dims) or dims not in (1, 2):
             raise ConvSpecError("dims", f"got {_describe(dims)}; expected 1 or 2")
@@ -550,8 +578,29 @@ class ConvSpec(Generic[Size, PadsT]):
         for name, value in values.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "dims", int(dims))
+        for name, value in _channels(in_channels, out_channels, groups).items():
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "_core", core)
         self._check()
+
+    def __repr__(self) -> str:
+        names = (
+            "input_size",
+            "kernel_size",
+            "stride",
+            "padding",
+            "dilation",
+            "transposed",
+            "output_padding",
+        )
+        shown = [f"{name}={getattr(self, name)!r}" for name in names]
+        if (self.in_channels, self.out_channels, self.groups) != (1, 1, 1):
+            shown += [
+                f"in_channels={self.in_channels}",
+                f"out_channels={self.out_channels}",
+                f"groups={self.groups}",
+            ]
+        return f"ConvSpec({', '.join(shown)})"
 
     def _axes(self) -> tuple[int, ...]:
         """The core's axes this spec has: both in 2-D, the cols axis in 1-D."""
@@ -619,9 +668,36 @@ class ConvSpec(Generic[Size, PadsT]):
 
     @property
     def frame_count(self) -> int:
-        """One frame per output cell."""
+        """Frames in the default order ("channel"): one per output cell of every output
+        channel; one per output cell with one output channel."""
+        return self.count_frames()
+
+    def count_frames(self, order: str = "channel") -> int:
+        """Frames ``frames(order)`` yields: output cells times output channels in "channel"
+        order, output cells in "spatial" order."""
         rows, cols = self._core.output_size
-        return rows * cols
+        return rows * cols * (self.out_channels if _order(order) == "channel" else 1)
+
+    # -- channels -------------------------------------------------------------------------
+
+    def group_of(self, out_channel: int) -> int:
+        """The group output channel ``out_channel`` belongs to (0-based)."""
+        return self._out_channel(out_channel) // (self.out_channels // self.groups)
+
+    def channels_read(self, out_channel: int) -> range:
+        """The input channels output channel ``out_channel`` reads: those of its group,
+        ``in_channels // groups`` of them (direct and transposed alike)."""
+        per_group = self.in_channels // self.groups
+        start = self.group_of(out_channel) * per_group
+        return range(start, start + per_group)
+
+    def _out_channel(self, out_channel: object) -> int:
+        if not _is_int(out_channel) or not 0 <= cast(int, out_channel) < self.out_channels:
+            raise ConvSpecError(
+                "out_channel",
+                f"got {_describe(out_channel)}; expected 0 to {self.out_channels - 1}",
+            )
+        return int(cast(int, out_channel))
 
     @property
     def drawn_size(self) -> Size:
@@ -644,6 +720,9 @@ class ConvSpec(Generic[Size, PadsT]):
             core.dilation,
             core.transposed,
             core.output_padding,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+            groups=self.groups,
         )
 
     # -- the grid and the frames ----------------------------------------------------------
@@ -652,8 +731,35 @@ class ConvSpec(Generic[Size, PadsT]):
         """The drawn grid, shared by every frame; in 1-D, one row (that of ``as_2d()``)."""
         return self._core.grid()
 
-    def frames(self) -> Iterator[Frame[Size]]:
-        """One frame per output cell, row-major from the top-left (left to right in 1-D)."""
+    def frames(self, order: str = "channel") -> Iterator[Frame[Size]]:
+        """One frame per output cell, row-major from the top-left (left to right in 1-D).
+
+        ``order="channel"`` (the default): output channel by output channel, each walking
+        every output cell (``index`` runs on across channels); ``"spatial"``: one frame per
+        output cell with every filter at once (``out_channel`` None, ``in_channels`` all of
+        them). With one output channel both orders are the frames of old (channel 0).
+        """
+        if _order(order) == "spatial" and self.out_channels > 1:
+            every = tuple(range(self.in_channels))
+            for frame in self._positions():
+                yield replace(frame, out_channel=None, in_channels=every)
+            return
+        count = self.count_frames("spatial")
+        for out_channel in range(self.out_channels):
+            read = tuple(self.channels_read(out_channel))
+            for frame in self._positions():
+                if out_channel == 0 and read == (0,):
+                    yield frame
+                else:
+                    yield replace(
+                        frame,
+                        index=out_channel * count + frame.index,
+                        out_channel=out_channel,
+                        in_channels=read,
+                    )
+
+    def _positions(self) -> Iterator[Frame[Size]]:
+        """One single-channel frame per output cell."""
         if self.dims == 2:
             yield from cast("Iterator[Frame[Size]]", self._core.frames())
             return
@@ -682,6 +788,32 @@ class ConvSpec(Generic[Size, PadsT]):
         one formula in 1-D."""
         lines = self._core.formula()
         return lines[1:] if self.dims == 1 else lines
+
+
+def _channels(in_channels: object, out_channels: object, groups: object) -> dict[str, int]:
+    """PyTorch's channel checks, in its order: each a positive integer, both counts divisible
+    by ``groups``."""
+    counts = {"in_channels": in_channels, "out_channels": out_channels, "groups": groups}
+    for name, value in counts.items():
+        if not _is_int(value) or not 1 <= cast(int, value) <= MAX_SIZE:
+            raise ConvSpecError(name, f"got {_describe(value)}; expected an integer >= 1")
+    checked = {name: int(cast(int, value)) for name, value in counts.items()}
+    for name in ("in_channels", "out_channels"):
+        if checked[name] % checked["groups"]:
+            raise ConvSpecError(
+                name,
+                f"got {checked[name]}; {name} must be divisible by groups "
+                f"({checked['groups']}): expected a multiple of {checked['groups']}",
+            )
+    return checked
+
+
+def _order(order: object) -> str:
+    if not isinstance(order, str) or order not in FRAME_ORDERS:
+        raise ConvSpecError(
+            "order", f"got {_describe(order)}; expected one of {', '.join(FRAME_ORDERS)}"
+        )
+    return order
 
 
 def _plane_padding(padding: str | Pads1d) -> str | Pads:
