@@ -347,12 +347,12 @@ class Conv(Kind):
         from convanim.options import RenderOptions
 
         o = figure.options
+        if self.channelled(o):
+            self.channel_worked(figure)  # the values, before what drawing can and cannot do
         still = o["frame"] is not None or o["columns"] is not None  # the output is checked later
         self.check_output(figure, ".png" if still else ".gif")
         RenderOptions(**_render_options(figure.options))
-        if self.channelled(o):
-            self.channel_worked(figure)
-        else:
+        if not self.channelled(o):
             self.worked(figure)
 
     def check_output(self, figure: Figure, suffix: str) -> None:
