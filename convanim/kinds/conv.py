@@ -234,8 +234,7 @@ class Conv(Kind):
         if "transposed" in options:
             arguments["transposed"] = options["transposed"]
             arguments["output_padding"] = _tuple(options["output-padding"])
-        if options.get("dims", 2) != 2:
-            arguments["dims"] = options["dims"]
+        arguments["dims"] = options.get("dims", 2)  # a 3-tuple size alone is 3-D to ConvSpec
         for key in ("in-channels", "out-channels", "groups"):
             if options.get(key, 1) != 1:
                 arguments[key.replace("-", "_")] = options[key]
