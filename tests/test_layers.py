@@ -25,6 +25,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "theme",
         "options",
     ),
+    # torch and onnx, imported lazily: the user's model in, the core's nodes out.
+    "readers": ("model_fields",),
     "drawing": ("drawing", "render", "rf_render", "cell_render", "matrix_render", "overlap_render"),
     "formats": ("formats", "writers"),
     "save": ("animate",),
