@@ -24,9 +24,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "matrix",
         "theme",
         "options",
+        "erf",
     ),
     # torch and onnx, imported lazily: the user's model in, the core's nodes out.
-    "readers": ("model_fields",),
+    "readers": ("model_fields", "erf_model"),
     "drawing": ("drawing", "render", "rf_render", "cell_render", "matrix_render", "overlap_render"),
     "formats": ("formats", "writers"),
     "save": ("animate",),
