@@ -36,8 +36,10 @@ from convanim.receptive import (
 )
 
 __all__ = [
+    "MAX_SIDE",
     "WEIGHTS",
     "ErfLayer",
+    "default_erf_input",
     "effective_receptive_field",
     "erf_layers",
     "erf_summary",
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 WEIGHTS = ("uniform", "model")
+MAX_SIDE = 256  # input cells per side that the heatmap figure draws (1-D: cells)
 HALF = 0.5  # the share of the mass the central box must hold
 
 Heatmap = npt.NDArray[np.float64]
@@ -302,3 +305,34 @@ def erf_layers(
             )
         )
     return found
+
+
+def default_erf_input(
+    layers: Iterable[Mapping[str, Any]], *, dims: int = 2, limit: int = MAX_SIDE
+) -> int | tuple[int, int]:
+    """The smallest input, per axis, at least ``default_input_size``, on which the last
+    layer's centre unit has its whole theoretical field inside the input (so a heatmap shows
+    all of it); that size itself where none up to ``limit`` cells does (a causal field ends
+    at its unit, so a centre unit needs an input twice its field)."""
+    from convanim.receptive import default_input_size
+
+    stack = list(layers)
+    base: int | tuple[int, int] = default_input_size(stack, dims=dims)  # type: ignore[call-overload]
+    sizes = [base] if isinstance(base, int) else list(base)
+    found = list(sizes)
+    for position, _axis in enumerate(_axes(dims)):
+        for n in range(int(sizes[position]), max(limit, int(sizes[position])) + 1):
+            trial = list(found)
+            trial[position] = n
+            size = _input_size(trial[0] if dims == 1 else tuple(trial), dims)
+            try:
+                _, _, spans = _unit_fields(stack, size, dims)[-1]
+            except ConvSpecError:
+                continue
+            first, last = spans[position]
+            if first >= 0 and last < n:
+                found[position] = n
+                break
+    if dims == 1:
+        return int(found[0])
+    return int(found[0]), int(found[1])

@@ -6,12 +6,15 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
+from PIL import Image
 
+from convanim.cli import main
 from convanim.erf import effective_receptive_field, erf_layers, erf_summary, path_counts
 from convanim.errors import ParameterError
 from convanim.receptive import receptive_field, receptive_field_stats
@@ -71,7 +74,7 @@ def test_uniform_erf_is_the_brute_force_path_count(stack: Stack) -> None:
 @settings(max_examples=40, deadline=None)
 @given(stack=any_stack)
 def test_support_is_the_theoretical_field_exactly(stack: Stack) -> None:
-    """Every layer: the non-zero cells are receptive_field's cells, and the stats' extent."""
+    """Every layer: the non-zero cells are receptive_field's cells, inside the stats' extent."""
     assume(stack.first_invalid() is None)
     for index, entry in enumerate(
         erf_layers(list(stack.kwargs), stack.input_size, dims=stack.dims)
@@ -81,10 +84,23 @@ def test_support_is_the_theoretical_field_exactly(stack: Stack) -> None:
         cells = receptive_field(sub, stack.input_size, unit, dims=stack.dims)  # type: ignore[call-overload]
         support = {c[0] for c in entry.support} if stack.dims == 1 else entry.support
         assert support == set(cells)
+        # The outline is receptive_field_stats' extent of this unit (Distill's, which counts
+        # every level's padding as cells), and the support lies inside it.
+        stats = receptive_field_stats(sub, stack.input_size, dims=stack.dims)[-1]
+        field = stats.size_of(unit)
+        assert entry.field == (field if stack.dims == 2 else (field,))
         for position, (first, size) in enumerate(zip(entry.first, entry.field, strict=True)):
-            inside = {c[position] for c in entry.support if c[position] >= 0}
-            if inside and not entry.clipped:
-                assert (min(inside), max(inside) - min(inside) + 1) == (first, size)
+            axis = {c[position] for c in entry.support}
+            if axis:
+                assert first <= min(axis) and max(axis) < first + size
+        if stats.method == "closed form":
+            start, stride = stats.start, stats.stride
+            if stack.dims == 1:
+                assert entry.first == (start + unit * stride,)
+            else:
+                assert entry.first == tuple(
+                    a + u * j for a, u, j in zip(start, unit, stride, strict=True)
+                )
 
 
 @pytest.fixture(scope="module")
@@ -289,3 +305,196 @@ def test_model_erf_mistakes_are_one_line(torch: Any) -> None:
         assert str(caught.value).startswith(message), str(caught.value)
         assert "\n" not in str(caught.value)
     assert model.training  # the mode is restored
+
+
+# -- the figure -----------------------------------------------------------------------------
+
+STACKS = {
+    "three": (THREE, 9, 2),
+    "dilated": (DILATED, 15, 2),
+    "strided": ([dict(kernel_size=3, stride=2, padding=1)] * 3, 17, 2),
+    "wavenet": ([dict(kernel_size=2, dilation=d, padding="causal") for d in (1, 2, 4)], 15, 1),
+}
+
+
+def erf_map(name: str, theme: str = "solarized", scale: float = 1.0) -> Any:
+    from convanim.erf_render import ErfMap
+    from convanim.options import RenderOptions
+
+    layers, size, dims = STACKS[name]
+    entries = erf_layers(layers, size, dims=dims)
+    titles = [f"layer {entry.layer}" for entry in entries]
+    return ErfMap(entries, titles, RenderOptions(theme=theme, scale=scale))
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    from convanim.theme import hex_rgb
+
+    return hex_rgb(colour)
+
+
+def pixel(pixels: np.ndarray, x: float, y: float) -> tuple[int, ...]:
+    return tuple(int(v) for v in pixels[int(y), int(x)][:3])
+
+
+THEMED = [
+    ("three", "solarized"),
+    ("dilated", "dark"),
+    ("strided", "okabe-ito"),
+    ("wavenet", "solarized"),
+]
+
+
+@pytest.mark.parametrize(("name", "theme"), THEMED)
+def test_every_cell_has_its_heat_and_the_support_is_the_field(name: str, theme: str) -> None:
+    """Cell centres (off the dashed box) carry the colour of their level; the coloured cells
+    are exactly the theoretical field's cells, every frame."""
+    figure = erf_map(name, theme)
+    for index, entry in enumerate(figure.entries):
+        pixels = figure.render(index)
+        levels = figure.shown["levels"]
+        rows, cols = levels.shape
+        coloured = set()
+        for row, col in np.ndindex(rows, cols):
+            x0, y0, x1, y1 = figure.cell_rect(row, col)
+            found = pixel(pixels, x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0))
+            assert found == rgb(figure.heat(int(levels[row, col]))), (index, row, col)
+            if found != rgb(figure.theme.background):
+                coloured.add((row, col))
+        support = {(0, *c) if len(c) == 1 else c for c in entry.support}
+        assert coloured == support
+        assert levels.max() == 16  # the largest is the full highlight
+
+
+def test_the_outline_is_the_theoretical_field() -> None:
+    """The thick line runs along the field's border, and not along the input's other lines."""
+    figure = erf_map("three")
+    pixels = figure.render(2)  # layer 3: the 7×7 field from cell 1, 1 of the 9×9 input
+    line = rgb(figure.theme.line)
+    x0, y0, _, _ = figure.cell_rect(1, 1)
+    _, _, x1, y1 = figure.cell_rect(7, 7)
+    assert figure.field_rect(2) == (x0, y0, x1, y1)
+    for row in range(1, 8):
+        _, top, _, bottom = figure.cell_rect(row, 1)
+        middle = (top + bottom) / 2
+        for x in (x0, x1):
+            assert pixel(pixels, x, middle) == line, (row, x)
+    # The grid line between columns 0 and 1 is in the field; between 8 and the border too, but
+    # the line at column 1's left edge one row above the field is a thin grid line.
+    gx0, gy0, _, gy1 = figure.cell_rect(0, 1)
+    assert pixel(pixels, gx0, (gy0 + gy1) / 2) == rgb(figure.grid_colour)
+    # Layer 1: a 3×3 field from cell 3, 3.
+    figure.render(0)
+    assert figure.field_rect(0) == (*figure.cell_rect(3, 3)[:2], *figure.cell_rect(5, 5)[2:])
+
+
+def test_the_colour_scale_is_drawn_and_labelled() -> None:
+    figure = erf_map("dilated")
+    pixels = figure.render(2)
+    for level in range(17):
+        x0, y0, x1, y1 = figure.swatch_rect(level)
+        assert pixel(pixels, (x0 + x1) / 2, (y0 + y1) / 2) == rgb(figure.heat(level)), level
+    texts = [text for text, _ in figure.texts()]
+    for label in ("0", "0.5", "1", "|∂ unit / ∂ input|, as a share of the layer's largest"):
+        assert label in texts
+    assert "field 15×15 · half in the central 11×11 · std 3.7 cells" in texts
+    width, height = figure.size
+    for _, box in figure.texts():  # every text inside the image
+        assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0 and box.y1 <= height
+
+
+def test_a_gif_has_one_distinct_frame_per_layer(tmp_path: Path, runner: Any) -> None:
+    from tests.helpers import gif_frames
+
+    path = tmp_path / "erf.gif"
+    result = runner.invoke(main, ["erf", "-k", "3", "-d", "1,2,4", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    frames = gif_frames(path)
+    assert len(frames) == 3
+    assert len({frame.tobytes() for frame in frames}) == 3
+    # Each frame's coloured cells are its layer's field: 3×3, 7×7 and 15×15 cells.
+    figure = erf_map("dilated")
+    background = rgb(figure.theme.background)
+    for frame, cells in zip(frames, (9, 49, 225), strict=True):
+        coloured = 0
+        for row, col in np.ndindex(15, 15):
+            x0, y0, x1, y1 = figure.cell_rect(row, col)
+            found = pixel(frame, x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0))
+            coloured += max(abs(a - b) for a, b in zip(found, background, strict=True)) > 6
+        assert coloured == cells
+
+
+def test_a_png_shows_one_layer_and_an_svg_draws_it_too(tmp_path: Path, runner: Any) -> None:
+    png, svg = tmp_path / "erf.png", tmp_path / "erf.svg"
+    for path in (png, svg):
+        words = ["erf", "-k", "3,3,3", "-i", "9", "--layer", "1", "-o", str(path)]
+        result = runner.invoke(main, words)
+        assert result.exit_code == 0, result.output
+    figure = erf_map("three")
+    with Image.open(png) as image:
+        assert image.size == figure.size
+        shown = np.asarray(image.convert("RGB"))
+    drawn = figure.render(1)  # layer 2 of 3: index 1; the titles differ, the heatmaps not
+    _, _, x1, y1 = figure.cell_rect(8, 8)
+    assert np.array_equal(shown[: int(y1) + 4, : int(x1) + 4], drawn[: int(y1) + 4, : int(x1) + 4])
+    assert svg.read_text(encoding="utf-8").count("<path") > 25
+
+
+@pytest.fixture
+def runner() -> Any:
+    import inspect
+
+    from click.testing import CliRunner
+
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:  # Click 8.1
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    return CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (
+            ["-k", "3", "-i", "300"],
+            "Error: --input: the input is 300x300, over the limit of 256 "
+            "cells per side for a heatmap; use a smaller input",
+        ),
+        (
+            ["-k", "3,3", "--layer", "2"],
+            "Error: --layer: got 2; expected an index of the 2 "
+            "layers: 0 to 1, or -2 to -1 from the end",
+        ),
+        (
+            ["-k", "3,3", "--layer", "x"],
+            "Error: --layer: got 'x'; expected a layer's index: 0, 1, ..., or -1 the last",
+        ),
+        (
+            ["-k", "3,3", "-s", "1,2,3"],
+            "Error: --kernel/--stride/--dilation/--padding: kernel has 2, "
+            "stride has 3 values; give one value (used for every layer) or one per layer",
+        ),
+        (
+            ["--dims", "1", "-k", "3", "-i", "4,4"],
+            "Error: --input: got [4, 4]; a 1-D stack takes an integer >= 1",
+        ),
+    ],
+)
+def test_mistakes_are_one_line_exit_2_and_no_file(
+    tmp_path: Path, runner: Any, words: list[str], message: str
+) -> None:
+    path = tmp_path / "erf.png"
+    result = runner.invoke(main, ["erf", *words, "-o", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == message
+    assert not path.exists()
+
+
+def test_a_gif_refuses_a_layer(tmp_path: Path, runner: Any) -> None:
+    path = tmp_path / "erf.gif"
+    result = runner.invoke(main, ["erf", "-k", "3,3", "--layer", "0", "-o", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: --layer: got 0; a .gif shows every layer in turn: --layer picks one for a "
+        ".png, .svg or .pdf"
+    )
+    assert not path.exists()

@@ -28,7 +28,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     # torch and onnx, imported lazily: the user's model in, the core's nodes out.
     "readers": ("model_fields", "erf_model"),
-    "drawing": ("drawing", "render", "rf_render", "cell_render", "matrix_render", "overlap_render"),
+    "drawing": (
+        "drawing",
+        "render",
+        "rf_render",
+        "erf_render",
+        "cell_render",
+        "matrix_render",
+        "overlap_render",
+    ),
     "formats": ("formats", "writers"),
     "save": ("animate",),
     "kinds": ("kinds",),
