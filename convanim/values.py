@@ -5,7 +5,9 @@ parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``), ``F.max_pool2
 (``op="max"``) and ``F.avg_pool2d`` with its defaults (``op="avg"``: ``count_include_pad=True``,
 ``ceil_mode=False``), or their 1-D forms (``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
 ``avg_pool1d``) for a ``dims=1`` spec. Arrays are one channel, (rows, cols), origin top-left;
-(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane.
+(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane;
+(depth, rows, cols) in 3-D (``conv3d``, ``conv_transpose3d``, ``max_pool3d``, ``avg_pool3d``),
+on the drawn volume (``ConvSpec.volume()``). One channel, no channel axis: channels will add one.
 
 The numbers are computed on the drawn grid that ``ConvSpec.grid()`` describes, exactly as the
 animation shows them: every drawn cell holds a value (``drawn_values``), every kernel tap a
@@ -68,6 +70,7 @@ _OP_NAMES: Final[Mapping[str, str]] = {
     "avg": "average pooling",
 }
 _AXES = ("rows", "cols")
+_AXES_3D = ("depth", "rows", "cols")
 
 Spec = ConvSpec[Any, Any]  # 2-D or 1-D
 
@@ -183,7 +186,8 @@ def pool_spec_check(spec: Spec, op: str) -> None:
                 shown = str(lo) if lo == hi else str((lo, hi))
             if isinstance(spec.padding, str):
                 shown += f" (resolved to {spec.pads[0] if one_d else spec.pads})"
-            where = "" if one_d else f" on the {_AXES[axis]} axis"
+            names = _AXES_3D if spec.dims == 3 else _AXES
+            where = "" if one_d else f" on the {names[axis]} axis"
             raise ConvSpecError(
                 "padding",
                 f"got {shown}; {name} pads at most half the kernel on each side, like "
@@ -208,8 +212,15 @@ def drawn_values(spec: Spec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     if spec.dims == 1:
         row: Floats = drawn_values(spec.as_2d(), values[None, :], checked)[0]
         return row
-    grid = spec.grid()
     fill = -np.inf if checked == "max" else 0.0
+    if spec.dims == 3:
+        volume = spec.volume()
+        drawn = np.full(volume.shape, fill, dtype=np.float64)
+        depths, rows, cols = volume.input_depths, volume.plane.input_rows, volume.plane.input_cols
+        at = [np.nonzero(axis >= 0)[0] for axis in (depths, rows, cols)]
+        drawn[np.ix_(*at)] = values[np.ix_(depths[at[0]], rows[at[1]], cols[at[2]])]
+        return drawn
+    grid = spec.grid()
     drawn = np.full(grid.shape, fill, dtype=np.float64)
     rows, cols = grid.input_rows, grid.input_cols
     row_at, col_at = np.nonzero(rows >= 0)[0], np.nonzero(cols >= 0)[0]
@@ -237,6 +248,10 @@ def tap_values(spec: Spec, drawn: Floats, frame: Frame[Any]) -> Floats:
     if spec.dims == 1:
         cols = np.fromiter((c for (c,) in frame.taps), dtype=np.intp, count=len(frame.taps))
         return drawn[cols]
+    if spec.dims == 3:
+        taps = np.array(frame.taps, dtype=np.intp).reshape(-1, 3)
+        under: Floats = drawn[taps[:, 0], taps[:, 1], taps[:, 2]].reshape(spec.kernel_size)
+        return under
     rows = np.fromiter((r for r, _ in frame.taps), dtype=np.intp, count=len(frame.taps))
     cols = np.fromiter((c for _, c in frame.taps), dtype=np.intp, count=len(frame.taps))
     return drawn[rows, cols].reshape(spec.kernel_size)
@@ -263,6 +278,8 @@ def evaluate(
     elif weight is not None:
         raise ConvSpecError("weight", f"got a kernel; {_OP_NAMES[checked]} takes none (None)")
     drawn = drawn_values(spec, x, checked)
+    if spec.dims == 3:
+        return _evaluate_3d(spec, drawn, weights if checked == "conv" else None, checked)
     plane = spec.as_2d()  # the spec itself in 2-D; in 1-D its one-row plane
     if spec.dims == 1:
         drawn = drawn[None, :]
@@ -282,6 +299,24 @@ def evaluate(
     else:
         result = windows.sum(axis=(2, 3)) / (plane.kernel_size[0] * plane.kernel_size[1])
     return np.asarray(result, dtype=np.float64).reshape(spec.output_size)
+
+
+def _evaluate_3d(spec: Spec, drawn: Floats, weights: Floats | None, op: Op) -> Floats:
+    """``evaluate`` on a drawn volume: output (d, r, c) reads
+    drawn[d * hop + a * dilation, r * hop + b * dilation, c * hop + e * dilation]."""
+    hop = (1, 1, 1) if spec.transposed else spec.stride
+    depth, rows, cols = spec.output_size
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, spec.footprint)
+    steps = (*hop, *spec.dilation)
+    windows = windows[tuple(slice(None, None, step) for step in steps)][:depth, :rows, :cols]
+    if op == "conv":
+        assert weights is not None
+        result = np.tensordot(windows, weights, axes=3)
+    elif op == "max":
+        result = windows.max(axis=(3, 4, 5))
+    else:
+        result = windows.sum(axis=(3, 4, 5)) / math.prod(spec.kernel_size)
+    return np.asarray(result, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -349,7 +384,9 @@ def load_values(
     and lines starting with ``#`` are skipped. An ``.npy`` array may carry leading axes of
     length 1 (a single-channel PyTorch weight, (1, 1, rows, cols)). For a 1-D shape (width,)
     the values are one row or one column of numbers (an ``.npy`` of any shape with at most one
-    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). Values must be finite.
+    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). For a 3-D shape (depth, rows,
+    cols) a text file holds the depth slices one after another, depth * rows lines of cols values
+    (blank lines between slices are welcome). Values must be finite.
     Every problem raises ``ValuesFileError`` naming ``param`` and the path.
     """
     name = os.fspath(path)
@@ -366,8 +403,13 @@ def load_values(
         array = _read_npy(param, name, count, tuple(expected_shape))
     else:
         array = _read_text(param, name)
-    while array.ndim > 2 and array.shape[0] == 1:
+    while array.ndim > max(2, len(expected_shape)) and array.shape[0] == 1:
         array = array[0]
+    if len(expected_shape) == 3 and array.shape == (
+        expected_shape[0] * expected_shape[1],
+        expected_shape[2],
+    ):
+        array = array.reshape(expected_shape)  # a text file's slices, one after another
     if len(expected_shape) == 1 and sum(length != 1 for length in array.shape) <= 1:
         array = array.reshape(-1)  # a row or a column
     if array.shape != tuple(expected_shape):

@@ -138,8 +138,7 @@ class Conv(Kind):
         if "transposed" in options:
             arguments["transposed"] = options["transposed"]
             arguments["output_padding"] = _tuple(options["output-padding"])
-        if options.get("dims", 2) != 2:
-            arguments["dims"] = options["dims"]
+        arguments["dims"] = options.get("dims", 2)  # a 3-tuple size alone is 3-D to ConvSpec
         return arguments
 
     def model(self, figure: Figure) -> ConvSpec:
