@@ -41,7 +41,7 @@ import math
 import numbers
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
 
 import numpy as np
@@ -50,6 +50,7 @@ import numpy.typing as npt
 from convanim.errors import ConvSpecError
 
 __all__ = [
+    "FRAME_ORDERS",
     "PADDING_MODES",
     "Cell",
     "ConvSpec",
@@ -339,6 +340,8 @@ class Frame(Generic[Size]):
     taps: tuple[Size, ...]  # drawn position of every kernel tap, kernel row-major
     window: tuple[Size, Size]  # drawn footprint: (top, left) inclusive, (bottom, right) exclusive
     grid: DrawnGrid = field(repr=False, compare=False)
+    out_channel: int | None = 0  # the output channel computed; None: every one (spatial order)
+    in_channels: tuple[int, ...] = (0,)  # the input channels its filter(s) read
 
     def as_2d(self) -> Frame[Pair]:
         """This frame as a frame of the spec's ``as_2d()``: itself in 2-D, on row 0 in 1-D."""
@@ -354,7 +357,12 @@ class Frame(Generic[Size]):
             taps=tuple((0, c) for (c,) in self.taps),
             window=((0, low), (1, high)),
             grid=self.grid,
+            out_channel=self.out_channel,
+            in_channels=self.in_channels,
         )
+
+
+FRAME_ORDERS = ("channel", "spatial")
 
 
 @dataclass(frozen=True)
@@ -562,6 +570,11 @@ class ConvSpec(Generic[Size, PadsT]):
     ((before, after),). 3-D sizes (``dims=3``, implied by a 3-tuple ``input_size`` when
     ``dims`` is not given) are ints or (depth, rows, cols) triples, stored as triples; ``padding``
     also takes ((front, back), (top, bottom), (left, right)), its stored form.
+
+    Channels are PyTorch's ``in_channels``, ``out_channels`` and ``groups``, keyword-only: the
+    input channels split into ``groups`` equal groups, and output channel ``oc`` reads the
+    input channels of its group (``channels_read``), directly or transposed alike. A spec of
+    one channel and one group is the spec it always was (its repr, frames and numbers).
     """
 
     input_size: Size
@@ -572,6 +585,9 @@ class ConvSpec(Generic[Size, PadsT]):
     transposed: bool
     output_padding: Size
     dims: int = field(repr=False)
+    in_channels: int = field(default=1, repr=False)
+    out_channels: int = field(default=1, repr=False)
+    groups: int = field(default=1, repr=False)
     _core: _Conv = field(init=False, repr=False, compare=False)
     # 3-D: the depth axis, as a 1-D spec's core (a 1 x depth plane); _core is the (rows, cols)
     _depth: _Conv | None = field(init=False, repr=False, compare=False, default=None)
@@ -588,6 +604,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Pair = 0,
         *,
         dims: Literal[2] | None = None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -602,6 +621,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Single = 0,
         *,
         dims: Literal[1],
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -616,6 +638,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Triple = 0,
         *,
         dims: Literal[3],
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -630,6 +655,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Triple = 0,
         *,
         dims: None = None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -644,6 +672,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: Any = 0,
         *,
         dims: int | None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     def __init__(
@@ -657,6 +688,9 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: Any = 0,
         *,
         dims: int | None = None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None:
         if dims is None:  # a 3-tuple size is 3-D, anything else 2-D (as before dims=3)
             dims = 3 if isinstance(input_size, (tuple, list)) and len(input_size) == 3 else 2
@@ -746,8 +780,29 @@ class ConvSpec(Generic[Size, PadsT]):
         for name, value in values.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "dims", int(dims))
+        for name, value in _channels(in_channels, out_channels, groups).items():
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "_core", core)
         self._check()
+
+    def __repr__(self) -> str:
+        names = (
+            "input_size",
+            "kernel_size",
+            "stride",
+            "padding",
+            "dilation",
+            "transposed",
+            "output_padding",
+        )
+        shown = [f"{name}={getattr(self, name)!r}" for name in names]
+        if (self.in_channels, self.out_channels, self.groups) != (1, 1, 1):
+            shown += [
+                f"in_channels={self.in_channels}",
+                f"out_channels={self.out_channels}",
+                f"groups={self.groups}",
+            ]
+        return f"ConvSpec({', '.join(shown)})"
 
     def _parts(self) -> list[tuple[_Conv, int, str]]:
         """Each axis of this spec as (core, its axis there, where a message says it lies):
@@ -831,10 +886,38 @@ class ConvSpec(Generic[Size, PadsT]):
 
     @property
     def frame_count(self) -> int:
-        """One frame per output cell."""
+        """Frames in the default order ("channel"): one per output cell of every output
+        channel; one per output cell with one output channel."""
+        return self.count_frames()
+
+    def count_frames(self, order: str = "channel") -> int:
+        """Frames ``frames(order)`` yields: output cells times output channels in "channel"
+        order, output cells in "spatial" order."""
         rows, cols = self._core.output_size
         depth = self._depth_core.output_size[1] if self.dims == 3 else 1
-        return depth * rows * cols
+        cells = depth * rows * cols
+        return cells * (self.out_channels if _order(order) == "channel" else 1)
+
+    # -- channels -------------------------------------------------------------------------
+
+    def group_of(self, out_channel: int) -> int:
+        """The group output channel ``out_channel`` belongs to (0-based)."""
+        return self._out_channel(out_channel) // (self.out_channels // self.groups)
+
+    def channels_read(self, out_channel: int) -> range:
+        """The input channels output channel ``out_channel`` reads: those of its group,
+        ``in_channels // groups`` of them (direct and transposed alike)."""
+        per_group = self.in_channels // self.groups
+        start = self.group_of(out_channel) * per_group
+        return range(start, start + per_group)
+
+    def _out_channel(self, out_channel: object) -> int:
+        if not _is_int(out_channel) or not 0 <= cast(int, out_channel) < self.out_channels:
+            raise ConvSpecError(
+                "out_channel",
+                f"got {_describe(out_channel)}; expected 0 to {self.out_channels - 1}",
+            )
+        return int(cast(int, out_channel))
 
     @property
     def drawn_size(self) -> Size:
@@ -852,12 +935,12 @@ class ConvSpec(Generic[Size, PadsT]):
             raise ConvSpecError(
                 "dims", "a 3-D spec has no 2-D form; its plane() and depth() are its parts"
             )
-        return self._from_core(self._core)
+        return self._from_core(self._core, self)
 
     def plane(self) -> ConvSpec[Pair, Pads]:
         """The (rows, cols) plane of a 3-D spec, which every depth slice shares, as a 2-D spec;
         ``as_2d()`` in 1-D and 2-D."""
-        return self._from_core(self._core) if self.dims == 3 else self.as_2d()
+        return self._from_core(self._core, self) if self.dims == 3 else self.as_2d()
 
     def depth(self) -> ConvSpec[Single, Pads1d]:
         """The depth axis of a 3-D spec as a 1-D spec (its drawn cells are the drawn slices)."""
@@ -888,7 +971,8 @@ class ConvSpec(Generic[Size, PadsT]):
         )
 
     @staticmethod
-    def _from_core(core: _Conv) -> ConvSpec[Pair, Pads]:
+    def _from_core(core: _Conv, channels: ConvSpec[Any, Any]) -> ConvSpec[Pair, Pads]:
+        """``core`` as a 2-D spec of the channels of ``channels``."""
         padding: str | Pair | Pads = core.padding
         if core.transposed:  # ConvTranspose2d's padding is (rows, cols)
             padding = (core.pads[0][0], core.pads[1][0])
@@ -901,6 +985,9 @@ class ConvSpec(Generic[Size, PadsT]):
             core.transposed,
             core.output_padding,
             dims=2,
+            in_channels=channels.in_channels,
+            out_channels=channels.out_channels,
+            groups=channels.groups,
         )
 
     # -- the grid and the frames ----------------------------------------------------------
@@ -910,9 +997,36 @@ class ConvSpec(Generic[Size, PadsT]):
         3-D, the layout of every drawn slice (that of ``plane()``; see ``volume()``)."""
         return self._core.grid()
 
-    def frames(self) -> Iterator[Frame[Size]]:
+    def frames(self, order: str = "channel") -> Iterator[Frame[Size]]:
         """One frame per output cell, row-major from the top-left (left to right in 1-D;
-        depth-major, then row-major, in 3-D)."""
+        depth-major, then row-major, in 3-D).
+
+        ``order="channel"`` (the default): output channel by output channel, each walking
+        every output cell (``index`` runs on across channels); ``"spatial"``: one frame per
+        output cell with every filter at once (``out_channel`` None, ``in_channels`` all of
+        them). With one output channel both orders are the frames of old (channel 0).
+        """
+        if _order(order) == "spatial" and self.out_channels > 1:
+            every = tuple(range(self.in_channels))
+            for frame in self._positions():
+                yield replace(frame, out_channel=None, in_channels=every)
+            return
+        count = self.count_frames("spatial")
+        for out_channel in range(self.out_channels):
+            read = tuple(self.channels_read(out_channel))
+            for frame in self._positions():
+                if out_channel == 0 and read == (0,):
+                    yield frame
+                else:
+                    yield replace(
+                        frame,
+                        index=out_channel * count + frame.index,
+                        out_channel=out_channel,
+                        in_channels=read,
+                    )
+
+    def _positions(self) -> Iterator[Frame[Size]]:
+        """One single-channel frame per output cell."""
         if self.dims == 2:
             yield from cast("Iterator[Frame[Size]]", self._core.frames())
             return
@@ -966,6 +1080,32 @@ class ConvSpec(Generic[Size, PadsT]):
         if self.dims == 3:
             return self._depth_core.formula()[1], *lines
         return lines[1:] if self.dims == 1 else lines
+
+
+def _channels(in_channels: object, out_channels: object, groups: object) -> dict[str, int]:
+    """PyTorch's channel checks, in its order: each a positive integer, both counts divisible
+    by ``groups``."""
+    counts = {"in_channels": in_channels, "out_channels": out_channels, "groups": groups}
+    for name, value in counts.items():
+        if not _is_int(value) or not 1 <= cast(int, value) <= MAX_SIZE:
+            raise ConvSpecError(name, f"got {_describe(value)}; expected an integer >= 1")
+    checked = {name: int(cast(int, value)) for name, value in counts.items()}
+    for name in ("in_channels", "out_channels"):
+        if checked[name] % checked["groups"]:
+            raise ConvSpecError(
+                name,
+                f"got {checked[name]}; {name} must be divisible by groups "
+                f"({checked['groups']}): expected a multiple of {checked['groups']}",
+            )
+    return checked
+
+
+def _order(order: object) -> str:
+    if not isinstance(order, str) or order not in FRAME_ORDERS:
+        raise ConvSpecError(
+            "order", f"got {_describe(order)}; expected one of {', '.join(FRAME_ORDERS)}"
+        )
+    return order
 
 
 def _plane_padding(padding: str | Pads1d) -> str | Pads:
