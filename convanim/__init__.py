@@ -32,6 +32,9 @@ _EXPORTS = {
     "dependency_tree": "convanim.receptive",
     "layer_sizes": "convanim.receptive",
     "LayerSpecError": "convanim.receptive",
+    "effective_receptive_field": "convanim.erf",
+    "erf_layers": "convanim.erf",
+    "ErfLayer": "convanim.erf",
     "evaluate": "convanim.values",
     "conv_matrix": "convanim.matrix",
     "overlap": "convanim.matrix",
@@ -50,6 +53,7 @@ __all__ = [
     "ConvSpec",
     "ConvSpecError",
     "DrawnGrid",
+    "ErfLayer",
     "Figure",
     "FigureError",
     "Frame",
@@ -61,6 +65,8 @@ __all__ = [
     "__version__",
     "conv_matrix",
     "dependency_tree",
+    "effective_receptive_field",
+    "erf_layers",
     "evaluate",
     "figure",
     "format_value",
@@ -79,6 +85,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from convanim.animate import Output, save
+    from convanim.erf import ErfLayer, effective_receptive_field, erf_layers
     from convanim.figures import Figure, FigureError, parse_figure
     from convanim.formats import WRITERS
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame

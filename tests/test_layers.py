@@ -24,11 +24,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "matrix",
         "theme",
         "options",
+        "erf",
     ),
+    # torch and onnx, imported lazily: the user's model in, the core's nodes out.
+    "readers": ("model_fields", "erf_model"),
     "drawing": (
         "drawing",
         "render",
         "rf_render",
+        "erf_render",
         "cell_render",
         "matrix_render",
         "overlap_render",
