@@ -19,6 +19,17 @@ same arithmetic computes both, so 2-D results cannot drift, and whatever draws o
 2-D spec draws and evaluates that one. A 1-D spec's ``grid()`` (and its frames' ``grid``) is
 that plane's drawn grid: one row. Errors about a 1-D spec name no axis.
 
+Three dimensions. ``ConvSpec((4, 5, 5), 3)`` (a 3-tuple size), or ints with ``dims=3``, is
+PyTorch's ``Conv3d`` (or ``ConvTranspose3d``): sizes are (depth, rows, cols) triples, ``pads``
+is ((front, back), (top, bottom), (left, right)), and a frame's ``output``, ``sources`` and
+``taps`` are (depth, row, col) triples, frames depth-major. A convolution's axes are
+independent, so a 3-D spec is two problems of the same arithmetic: the (rows, cols) plane,
+``plane()``, which every depth slice shares, and the depth axis, ``depth()``, a 1-D spec (a
+stride-1 transposed depth axis inserts zero slices, padding adds slices of padding). An output
+cell (d, r, c) reads the plane's window of output (r, c) on each drawn slice of the depth
+axis's taps of output d. ``volume()`` is the drawn volume; ``grid()`` is one slice's layout (the
+plane's). A 3-D spec has no ``as_2d()``: its drawing shows its slices (volume_render).
+
 Types: ``ConvSpec`` is generic in its size type (a ``(rows, cols)`` pair, or a 1-tuple for 1-D)
 and its padding type; both default to 2-D, so a bare ``ConvSpec`` annotation means a 2-D spec.
 """
@@ -30,7 +41,7 @@ import math
 import numbers
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
 
 import numpy as np
@@ -39,11 +50,13 @@ import numpy.typing as npt
 from convanim.errors import ConvSpecError
 
 __all__ = [
+    "FRAME_ORDERS",
     "PADDING_MODES",
     "Cell",
     "ConvSpec",
     "ConvSpecError",
     "DrawnGrid",
+    "DrawnVolume",
     "Frame",
 ]
 
@@ -51,6 +64,8 @@ Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]
 Single = tuple[int]
 Pads1d = tuple[Pair]
+Triple = tuple[int, int, int]
+Pads3d = tuple[Pair, Pair, Pair]
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -63,6 +78,7 @@ else:  # defaults matter only to type checkers (typing.TypeVar takes them from P
 
 PADDING_MODES = ("valid", "same", "full")
 _AXES = ("rows", "cols")
+_AXES_3D = ("depth", "rows", "cols")
 
 
 class Cell(enum.IntEnum):
@@ -151,6 +167,70 @@ def _padding(value: object, transposed: bool) -> str | Pads:
     return (rows, rows), (cols, cols)
 
 
+def _triple(param: str, value: object, minimum: int) -> Triple:
+    """An int or a (depth, rows, cols) triple of ints, each at least ``minimum``."""
+    valid = f"an integer >= {minimum} or a (depth, rows, cols) triple of them"
+    if _is_int(value):
+        items: tuple[Any, ...] = (value, value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 3:
+        items = tuple(value)
+    elif isinstance(value, (tuple, list)):
+        raise ConvSpecError(
+            param,
+            f"got {len(value)} values {_describe(value)}; a 3-D convolution takes three: "
+            f"expected {valid}",
+        )
+    else:
+        raise ConvSpecError(param, f"got {_describe(value)}; expected {valid}")
+    for item in items:
+        if not _is_int(item) or item < minimum:
+            raise ConvSpecError(param, f"got {_describe(value)}; expected {valid}")
+        if item > MAX_SIZE:
+            raise ConvSpecError(
+                param, f"got {_describe(value)}; expected at most {MAX_SIZE:,} (and {valid})"
+            )
+    return int(items[0]), int(items[1]), int(items[2])
+
+
+def _padding_3d(value: object, transposed: bool) -> str | Pads3d:
+    """A 3-D ``padding`` as a mode name or ((front, back), (top, bottom), (left, right))."""
+    if isinstance(value, str):
+        if transposed:
+            raise ConvSpecError(
+                "padding",
+                f"got {_describe(value)}; a transposed convolution takes an integer >= 0 or a "
+                "(depth, rows, cols) triple (PyTorch's ConvTranspose3d has no named padding modes)",
+            )
+        if value not in PADDING_MODES:
+            raise ConvSpecError(
+                "padding",
+                f"got {_describe(value)}; expected one of {', '.join(PADDING_MODES)}, "
+                "an integer >= 0, a (depth, rows, cols) triple or "
+                "((front, back), (top, bottom), (left, right))",
+            )
+        return value
+    valid = "an integer >= 0, a (depth, rows, cols) triple" + (
+        "" if transposed else ", ((front, back), (top, bottom), (left, right)) or valid/same/full"
+    )
+    if (
+        not transposed
+        and isinstance(value, (tuple, list))
+        and len(value) == 3
+        and all(isinstance(v, (tuple, list)) for v in value)
+    ):
+        sides = []
+        for pair in value:
+            if len(pair) != 2:
+                raise ConvSpecError("padding", f"got {_describe(value)}; expected {valid}")
+            sides.append(_pair("padding", pair, 0))
+        return sides[0], sides[1], sides[2]
+    try:
+        depth, rows, cols = _triple("padding", value, 0)
+    except ConvSpecError:
+        raise ConvSpecError("padding", f"got {_describe(value)}; expected {valid}") from None
+    return (depth, depth), (rows, rows), (cols, cols)
+
+
 @dataclass(frozen=True)
 class _Axis:
     """One axis of the drawn grid: where the input lies on it and where the kernel goes."""
@@ -207,12 +287,51 @@ class DrawnGrid:
         return (i, j) if i >= 0 and j >= 0 else None
 
 
+@dataclass(frozen=True, eq=False)
+class DrawnVolume:
+    """A 3-D spec's drawn volume: its drawn depth slices, each laid out as ``plane``.
+
+    ``input_depths[d]`` is the input depth slice drawn at slice ``d``, or -1 for a slice of
+    padding or of inserted zeros; ``depth_kinds[d]`` says which (1 input, 2 inserted zeros,
+    0 padding). ``cells[d, row, col]`` is a ``Cell`` code, by the plane's rule: an input cell on
+    an input slice, padding outside the input on either, an inserted zero between.
+    """
+
+    input_depths: npt.NDArray[np.intp]
+    depth_kinds: npt.NDArray[np.int8]
+    plane: DrawnGrid
+
+    @property
+    def shape(self) -> Triple:
+        rows, cols = self.plane.shape
+        return len(self.input_depths), rows, cols
+
+    @property
+    def cells(self) -> npt.NDArray[np.uint8]:
+        plane = self.plane.cells
+        inside = plane != Cell.PADDING
+        cells = np.full(self.shape, Cell.PADDING, dtype=np.uint8)
+        for depth, kind in enumerate(self.depth_kinds):
+            if kind == 1:
+                cells[depth] = plane
+            elif kind == 2:
+                cells[depth][inside] = Cell.ZERO
+        return cells
+
+    def input_at(self, depth: int, row: int, col: int) -> Triple | None:
+        """The input cell drawn at (depth, row, col), or None for padding or an inserted zero."""
+        d, cell = int(self.input_depths[depth]), self.plane.input_at(row, col)
+        return (d, *cell) if d >= 0 and cell is not None else None
+
+
 @dataclass(frozen=True)
 class Frame(Generic[Size]):
     """One step of the animation: one output cell and what it reads.
 
     In 2-D every position is (row, col); in 1-D it is a 1-tuple ``(j,)``, as PyTorch indexes a
-    1-D signal, and ``grid`` is the one-row drawn grid of the spec's ``as_2d()``.
+    1-D signal, and ``grid`` is the one-row drawn grid of the spec's ``as_2d()``. In 3-D every
+    position is (depth, row, col), taps are kernel depth-major, and ``grid`` is the layout of
+    one drawn slice (the spec's ``plane()`` grid).
     """
 
     index: int
@@ -221,11 +340,15 @@ class Frame(Generic[Size]):
     taps: tuple[Size, ...]  # drawn position of every kernel tap, kernel row-major
     window: tuple[Size, Size]  # drawn footprint: (top, left) inclusive, (bottom, right) exclusive
     grid: DrawnGrid = field(repr=False, compare=False)
+    out_channel: int | None = 0  # the output channel computed; None: every one (spatial order)
+    in_channels: tuple[int, ...] = (0,)  # the input channels its filter(s) read
 
     def as_2d(self) -> Frame[Pair]:
         """This frame as a frame of the spec's ``as_2d()``: itself in 2-D, on row 0 in 1-D."""
         if len(self.output) == 2:
             return cast("Frame[Pair]", self)
+        if len(self.output) == 3:
+            raise ConvSpecError("dims", "a 3-D frame has no 2-D form: its taps span depth slices")
         (low,), (high,) = self.window
         return Frame(
             index=self.index,
@@ -234,7 +357,12 @@ class Frame(Generic[Size]):
             taps=tuple((0, c) for (c,) in self.taps),
             window=((0, low), (1, high)),
             grid=self.grid,
+            out_channel=self.out_channel,
+            in_channels=self.in_channels,
         )
+
+
+FRAME_ORDERS = ("channel", "spatial")
 
 
 @dataclass(frozen=True)
@@ -439,7 +567,14 @@ class ConvSpec(Generic[Size, PadsT]):
     ``pads`` resolves it to numbers. 1-D sizes are ints (or 1-tuples) and are stored as
     1-tuples; ``padding`` is an int, a (before, after) pair (not for a transposed spec, whose
     PyTorch padding is one number) or a mode name, and is stored as a mode name or
-    ((before, after),).
+    ((before, after),). 3-D sizes (``dims=3``, implied by a 3-tuple ``input_size`` when
+    ``dims`` is not given) are ints or (depth, rows, cols) triples, stored as triples; ``padding``
+    also takes ((front, back), (top, bottom), (left, right)), its stored form.
+
+    Channels are PyTorch's ``in_channels``, ``out_channels`` and ``groups``, keyword-only: the
+    input channels split into ``groups`` equal groups, and output channel ``oc`` reads the
+    input channels of its group (``channels_read``), directly or transposed alike. A spec of
+    one channel and one group is the spec it always was (its repr, frames and numbers).
     """
 
     input_size: Size
@@ -450,7 +585,12 @@ class ConvSpec(Generic[Size, PadsT]):
     transposed: bool
     output_padding: Size
     dims: int = field(repr=False)
+    in_channels: int = field(default=1, repr=False)
+    out_channels: int = field(default=1, repr=False)
+    groups: int = field(default=1, repr=False)
     _core: _Conv = field(init=False, repr=False, compare=False)
+    # 3-D: the depth axis, as a 1-D spec's core (a 1 x depth plane); _core is the (rows, cols)
+    _depth: _Conv | None = field(init=False, repr=False, compare=False, default=None)
 
     @overload
     def __init__(
@@ -463,7 +603,10 @@ class ConvSpec(Generic[Size, PadsT]):
         transposed: bool = False,
         output_padding: int | Pair = 0,
         *,
-        dims: Literal[2] = 2,
+        dims: Literal[2] | None = None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -478,6 +621,43 @@ class ConvSpec(Generic[Size, PadsT]):
         output_padding: int | Single = 0,
         *,
         dims: Literal[1],
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: ConvSpec[Triple, Pads3d],
+        input_size: int | Triple,
+        kernel_size: int | Triple = 3,
+        stride: int | Triple = 1,
+        padding: int | str | Triple | Pads3d = 0,
+        dilation: int | Triple = 1,
+        transposed: bool = False,
+        output_padding: int | Triple = 0,
+        *,
+        dims: Literal[3],
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: ConvSpec[Triple, Pads3d],
+        input_size: Triple,
+        kernel_size: int | Triple = 3,
+        stride: int | Triple = 1,
+        padding: int | str | Triple | Pads3d = 0,
+        dilation: int | Triple = 1,
+        transposed: bool = False,
+        output_padding: int | Triple = 0,
+        *,
+        dims: None = None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     @overload
@@ -491,7 +671,10 @@ class ConvSpec(Generic[Size, PadsT]):
         transposed: bool = False,
         output_padding: Any = 0,
         *,
-        dims: int,
+        dims: int | None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None: ...
 
     def __init__(
@@ -504,10 +687,15 @@ class ConvSpec(Generic[Size, PadsT]):
         transposed: bool = False,
         output_padding: Any = 0,
         *,
-        dims: int = 2,
+        dims: int | None = None,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        groups: int = 1,
     ) -> None:
-        if not _is_int(dims) or dims not in (1, 2):
-            raise ConvSpecError("dims", f"got {_describe(dims)}; expected 1 or 2")
+        if dims is None:  # a 3-tuple size is 3-D, anything else 2-D (as before dims=3)
+            dims = 3 if isinstance(input_size, (tuple, list)) and len(input_size) == 3 else 2
+        if not _is_int(dims) or dims not in (1, 2, 3):
+            raise ConvSpecError("dims", f"got {_describe(dims)}; expected 1, 2 or 3")
         if not isinstance(transposed, bool):
             raise ConvSpecError(
                 "transposed", f"got {_describe(transposed)}; expected True or False"
@@ -524,6 +712,48 @@ class ConvSpec(Generic[Size, PadsT]):
                 "output_padding": _pair("output_padding", output_padding, 0),
             }
             core = _Conv(**values)
+        elif dims == 3:
+            values = {
+                "input_size": _triple("input_size", input_size, 1),
+                "kernel_size": _triple("kernel_size", kernel_size, 1),
+                "stride": _triple("stride", stride, 1),
+                "padding": _padding_3d(padding, transposed),
+                "dilation": _triple("dilation", dilation, 1),
+                "transposed": transposed,
+                "output_padding": _triple("output_padding", output_padding, 0),
+            }
+            padding_3d = values["padding"]
+
+            def plane(key: str) -> Pair:
+                return values[key][1], values[key][2]
+
+            def depth(key: str) -> Pair:
+                return 1 if key != "output_padding" else 0, values[key][0]
+
+            core = _Conv(
+                input_size=plane("input_size"),
+                kernel_size=plane("kernel_size"),
+                stride=plane("stride"),
+                padding=padding_3d if isinstance(padding_3d, str) else padding_3d[1:],
+                dilation=plane("dilation"),
+                transposed=transposed,
+                output_padding=plane("output_padding"),
+            )
+            object.__setattr__(
+                self,
+                "_depth",
+                _Conv(
+                    input_size=depth("input_size"),
+                    kernel_size=depth("kernel_size"),
+                    stride=depth("stride"),
+                    padding=_plane_padding(
+                        padding_3d if isinstance(padding_3d, str) else padding_3d[:1]
+                    ),
+                    dilation=depth("dilation"),
+                    transposed=transposed,
+                    output_padding=depth("output_padding"),
+                ),
+            )
         else:
             values = {
                 "input_size": (_single("input_size", input_size, 1),),
@@ -550,91 +780,201 @@ class ConvSpec(Generic[Size, PadsT]):
         for name, value in values.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "dims", int(dims))
+        for name, value in _channels(in_channels, out_channels, groups).items():
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "_core", core)
         self._check()
 
-    def _axes(self) -> tuple[int, ...]:
-        """The core's axes this spec has: both in 2-D, the cols axis in 1-D."""
-        return (1,) if self.dims == 1 else (0, 1)
+    def __repr__(self) -> str:
+        names = (
+            "input_size",
+            "kernel_size",
+            "stride",
+            "padding",
+            "dilation",
+            "transposed",
+            "output_padding",
+        )
+        shown = [f"{name}={getattr(self, name)!r}" for name in names]
+        if (self.in_channels, self.out_channels, self.groups) != (1, 1, 1):
+            shown += [
+                f"in_channels={self.in_channels}",
+                f"out_channels={self.out_channels}",
+                f"groups={self.groups}",
+            ]
+        return f"ConvSpec({', '.join(shown)})"
 
-    def _on(self, axis: int) -> str:
-        """Where a per-axis problem lies, for a message: nowhere to say in 1-D."""
-        return "" if self.dims == 1 else f" on the {_AXES[axis]} axis"
+    def _parts(self) -> list[tuple[_Conv, int, str]]:
+        """Each axis of this spec as (core, its axis there, where a message says it lies):
+        the cols axis in 1-D, nowhere to say; both in 2-D; depth, rows and cols in 3-D."""
+        if self.dims == 1:
+            return [(self._core, 1, "")]
+        parts = [(self._core, axis, f" on the {_AXES[axis]} axis") for axis in (0, 1)]
+        if self._depth is not None:
+            parts.insert(0, (self._depth, 1, " on the depth axis"))
+        return parts
 
     def _shown(self, value: tuple[int, ...]) -> str:
-        """A per-axis value as a message shows it: the number in 1-D, the pair in 2-D."""
+        """A per-axis value as a message shows it: the number in 1-D, the tuple otherwise."""
         return str(value[0]) if self.dims == 1 else str(value)
 
     def _check(self) -> None:
-        core = self._core
         if not self.transposed:
-            if core.output_padding != (0, 0):
+            if any(self.output_padding):
                 raise ConvSpecError(
                     "output_padding",
                     f"got {self._shown(self.output_padding)}; it applies only to transposed "
                     "convolutions, expected 0",
                 )
         else:
-            for axis in self._axes():
+            for core, axis, where in self._parts():
                 limit = max(core.stride[axis], core.dilation[axis])
                 if core.output_padding[axis] >= limit:
                     raise ConvSpecError(
                         "output_padding",
                         f"got {self._shown(self.output_padding)}; it must be smaller than "
-                        f"stride or dilation (at most {limit - 1}{self._on(axis)})",
+                        f"stride or dilation (at most {limit - 1}{where})",
                     )
-        for axis in self._axes():
+        for core, axis, where in self._parts():
             if core.axis(axis).outputs < 1:
                 raise ConvSpecError(
                     "output_size",
-                    f"would be {core.raw_output(axis)}{self._on(axis)} "
+                    f"would be {core.raw_output(axis)}{where} "
                     f"(kernel footprint {core.footprint[axis]} on "
                     f"{'a padded input' if not self.transposed else 'an input'} of "
                     f"{core.padded_input(axis)}); expected at least 1: use a smaller kernel "
                     f"or dilation, or {'more' if not self.transposed else 'less'} padding",
                 )
 
-    def _view(self, pair: Pair) -> Size:
-        """A core pair as this spec's size type: itself in 2-D, its cols 1-tuple in 1-D."""
+    def _view(self, pair: Pair, depth: Pair | None = None) -> Size:
+        """A core pair as this spec's size type: itself in 2-D, its cols 1-tuple in 1-D; in
+        3-D the depth core's ``depth`` pair's cols number before it."""
+        if self.dims == 3:
+            assert depth is not None
+            return cast(Size, (depth[1], *pair))
         return cast(Size, pair[1:] if self.dims == 1 else pair)
+
+    @property
+    def _depth_core(self) -> _Conv:
+        assert self._depth is not None, "a 3-D spec's"
+        return self._depth
 
     # -- derived numbers ------------------------------------------------------------------
 
     @property
     def footprint(self) -> Size:
         """Drawn cells the kernel spans per axis: dilation * (kernel - 1) + 1."""
+        if self.dims == 3:
+            return self._view(self._core.footprint, self._depth_core.footprint)
         return self._view(self._core.footprint)
 
     @property
     def pads(self) -> PadsT:
-        """Padding in cells, ((top, bottom), (left, right)) in 2-D, ((before, after),) in 1-D;
-        for a transposed spec, PyTorch's."""
+        """Padding in cells, ((top, bottom), (left, right)) in 2-D, ((before, after),) in 1-D,
+        ((front, back), (top, bottom), (left, right)) in 3-D; for a transposed spec, PyTorch's."""
         pads = self._core.pads
+        if self.dims == 3:
+            return cast(PadsT, (self._depth_core.pads[1], *pads))
         return cast(PadsT, pads[1:] if self.dims == 1 else pads)
 
     @property
     def output_size(self) -> Size:
-        """(rows, cols) of the output; (width,) in 1-D."""
+        """(rows, cols) of the output; (width,) in 1-D; (depth, rows, cols) in 3-D."""
+        if self.dims == 3:
+            return self._view(self._core.output_size, self._depth_core.output_size)
         return self._view(self._core.output_size)
 
     @property
     def frame_count(self) -> int:
-        """One frame per output cell."""
+        """Frames in the default order ("channel"): one per output cell of every output
+        channel; one per output cell with one output channel."""
+        return self.count_frames()
+
+    def count_frames(self, order: str = "channel") -> int:
+        """Frames ``frames(order)`` yields: output cells times output channels in "channel"
+        order, output cells in "spatial" order."""
         rows, cols = self._core.output_size
-        return rows * cols
+        depth = self._depth_core.output_size[1] if self.dims == 3 else 1
+        cells = depth * rows * cols
+        return cells * (self.out_channels if _order(order) == "channel" else 1)
+
+    # -- channels -------------------------------------------------------------------------
+
+    def group_of(self, out_channel: int) -> int:
+        """The group output channel ``out_channel`` belongs to (0-based)."""
+        return self._out_channel(out_channel) // (self.out_channels // self.groups)
+
+    def channels_read(self, out_channel: int) -> range:
+        """The input channels output channel ``out_channel`` reads: those of its group,
+        ``in_channels // groups`` of them (direct and transposed alike)."""
+        per_group = self.in_channels // self.groups
+        start = self.group_of(out_channel) * per_group
+        return range(start, start + per_group)
+
+    def _out_channel(self, out_channel: object) -> int:
+        if not _is_int(out_channel) or not 0 <= cast(int, out_channel) < self.out_channels:
+            raise ConvSpecError(
+                "out_channel",
+                f"got {_describe(out_channel)}; expected 0 to {self.out_channels - 1}",
+            )
+        return int(cast(int, out_channel))
 
     @property
     def drawn_size(self) -> Size:
-        """(rows, cols) of the drawn grid, without building it; (width,) in 1-D."""
+        """(rows, cols) of the drawn grid, without building it; (width,) in 1-D; in 3-D
+        (depth, rows, cols) of the drawn volume (slices of padding and inserted zeros too)."""
+        if self.dims == 3:
+            return self._view(self._core.drawn_size, self._depth_core.drawn_size)
         return self._view(self._core.drawn_size)
 
     def as_2d(self) -> ConvSpec[Pair, Pads]:
         """This spec as a 2-D one: itself in 2-D; in 1-D the 1 x W problem it is drawn as."""
         if self.dims == 2:
             return cast("ConvSpec[Pair, Pads]", self)
-        core = self._core
+        if self.dims == 3:
+            raise ConvSpecError(
+                "dims", "a 3-D spec has no 2-D form; its plane() and depth() are its parts"
+            )
+        return self._from_core(self._core, self)
+
+    def plane(self) -> ConvSpec[Pair, Pads]:
+        """The (rows, cols) plane of a 3-D spec, which every depth slice shares, as a 2-D spec;
+        ``as_2d()`` in 1-D and 2-D."""
+        return self._from_core(self._core, self) if self.dims == 3 else self.as_2d()
+
+    def depth(self) -> ConvSpec[Single, Pads1d]:
+        """The depth axis of a 3-D spec as a 1-D spec (its drawn cells are the drawn slices)."""
+        if self.dims != 3:
+            raise ConvSpecError("dims", f"got {self.dims}; only a 3-D spec has a depth axis")
+        core = self._depth_core
+        (size,), (kernel,), (step,), (dilation,), (extra,) = (
+            core.input_size[1:],
+            core.kernel_size[1:],
+            core.stride[1:],
+            core.dilation[1:],
+            core.output_padding[1:],
+        )
+        lo, hi = core.pads[1]
+        padding: Any = core.padding if isinstance(core.padding, str) else (lo, hi)
+        if self.transposed:
+            padding = lo
+        return ConvSpec(size, kernel, step, padding, dilation, self.transposed, extra, dims=1)
+
+    def volume(self) -> DrawnVolume:
+        """A 3-D spec's drawn volume: its drawn slices, each laid out as ``grid()``."""
+        axis = self._depth_core.axis(1)
+        found = [axis.input_index(p) for p in range(axis.length)]
+        return DrawnVolume(
+            input_depths=np.array([-1 if i is None else i for i in found], dtype=np.intp),
+            depth_kinds=axis.kinds(),
+            plane=self._core.grid(),
+        )
+
+    @staticmethod
+    def _from_core(core: _Conv, channels: ConvSpec[Any, Any]) -> ConvSpec[Pair, Pads]:
+        """``core`` as a 2-D spec of the channels of ``channels``."""
         padding: str | Pair | Pads = core.padding
-        if self.transposed:  # ConvTranspose2d's padding is (rows, cols)
+        if core.transposed:  # ConvTranspose2d's padding is (rows, cols)
             padding = (core.pads[0][0], core.pads[1][0])
         return ConvSpec(
             core.input_size,
@@ -644,18 +984,54 @@ class ConvSpec(Generic[Size, PadsT]):
             core.dilation,
             core.transposed,
             core.output_padding,
+            dims=2,
+            in_channels=channels.in_channels,
+            out_channels=channels.out_channels,
+            groups=channels.groups,
         )
 
     # -- the grid and the frames ----------------------------------------------------------
 
     def grid(self) -> DrawnGrid:
-        """The drawn grid, shared by every frame; in 1-D, one row (that of ``as_2d()``)."""
+        """The drawn grid, shared by every frame; in 1-D, one row (that of ``as_2d()``); in
+        3-D, the layout of every drawn slice (that of ``plane()``; see ``volume()``)."""
         return self._core.grid()
 
-    def frames(self) -> Iterator[Frame[Size]]:
-        """One frame per output cell, row-major from the top-left (left to right in 1-D)."""
+    def frames(self, order: str = "channel") -> Iterator[Frame[Size]]:
+        """One frame per output cell, row-major from the top-left (left to right in 1-D;
+        depth-major, then row-major, in 3-D).
+
+        ``order="channel"`` (the default): output channel by output channel, each walking
+        every output cell (``index`` runs on across channels); ``"spatial"``: one frame per
+        output cell with every filter at once (``out_channel`` None, ``in_channels`` all of
+        them). With one output channel both orders are the frames of old (channel 0).
+        """
+        if _order(order) == "spatial" and self.out_channels > 1:
+            every = tuple(range(self.in_channels))
+            for frame in self._positions():
+                yield replace(frame, out_channel=None, in_channels=every)
+            return
+        count = self.count_frames("spatial")
+        for out_channel in range(self.out_channels):
+            read = tuple(self.channels_read(out_channel))
+            for frame in self._positions():
+                if out_channel == 0 and read == (0,):
+                    yield frame
+                else:
+                    yield replace(
+                        frame,
+                        index=out_channel * count + frame.index,
+                        out_channel=out_channel,
+                        in_channels=read,
+                    )
+
+    def _positions(self) -> Iterator[Frame[Size]]:
+        """One single-channel frame per output cell."""
         if self.dims == 2:
             yield from cast("Iterator[Frame[Size]]", self._core.frames())
+            return
+        if self.dims == 3:
+            yield from cast("Iterator[Frame[Size]]", self._frames_3d())
             return
         for frame in self._core.frames():
             (_, low), (_, high) = frame.window
@@ -671,17 +1047,65 @@ class ConvSpec(Generic[Size, PadsT]):
                 ),
             )
 
+    def _frames_3d(self) -> Iterator[Frame[Triple]]:
+        depth = self._depth_core.axis(1)
+        planes = list(self._core.frames())
+        for out_depth in range(depth.outputs):
+            tap_depths = depth.taps(out_depth)
+            sources = [d for d in map(depth.input_index, tap_depths) if d is not None]
+            for plane in planes:
+                (top, left), (bottom, right) = plane.window
+                yield Frame(
+                    index=out_depth * len(planes) + plane.index,
+                    output=(out_depth, *plane.output),
+                    sources=frozenset((d, r, c) for d in sources for r, c in plane.sources),
+                    taps=tuple((d, r, c) for d in tap_depths for r, c in plane.taps),
+                    window=((tap_depths[0], top, left), (tap_depths[-1] + 1, bottom, right)),
+                    grid=plane.grid,
+                )
+
     @overload
     def formula(self: ConvSpec[Pair, Pads]) -> tuple[str, str]: ...
 
     @overload
     def formula(self: ConvSpec[Single, Pads1d]) -> tuple[str]: ...
 
+    @overload
+    def formula(self: ConvSpec[Triple, Pads3d]) -> tuple[str, str, str]: ...
+
     def formula(self) -> tuple[str, ...]:
         """The output-size formula per axis (rows, cols), with this spec's numbers filled in;
-        one formula in 1-D."""
+        one formula in 1-D; (depth, rows, cols) in 3-D."""
         lines = self._core.formula()
+        if self.dims == 3:
+            return self._depth_core.formula()[1], *lines
         return lines[1:] if self.dims == 1 else lines
+
+
+def _channels(in_channels: object, out_channels: object, groups: object) -> dict[str, int]:
+    """PyTorch's channel checks, in its order: each a positive integer, both counts divisible
+    by ``groups``."""
+    counts = {"in_channels": in_channels, "out_channels": out_channels, "groups": groups}
+    for name, value in counts.items():
+        if not _is_int(value) or not 1 <= cast(int, value) <= MAX_SIZE:
+            raise ConvSpecError(name, f"got {_describe(value)}; expected an integer >= 1")
+    checked = {name: int(cast(int, value)) for name, value in counts.items()}
+    for name in ("in_channels", "out_channels"):
+        if checked[name] % checked["groups"]:
+            raise ConvSpecError(
+                name,
+                f"got {checked[name]}; {name} must be divisible by groups "
+                f"({checked['groups']}): expected a multiple of {checked['groups']}",
+            )
+    return checked
+
+
+def _order(order: object) -> str:
+    if not isinstance(order, str) or order not in FRAME_ORDERS:
+        raise ConvSpecError(
+            "order", f"got {_describe(order)}; expected one of {', '.join(FRAME_ORDERS)}"
+        )
+    return order
 
 
 def _plane_padding(padding: str | Pads1d) -> str | Pads:

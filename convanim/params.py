@@ -282,9 +282,9 @@ class Param:
 
     def format(self, value: Any) -> str:
         """``value`` (normalised) as the command line spells it after the option."""
+        if isinstance(value, list) and self.parse is values:  # rows, or one row (1-D, a bias)
+            return json.dumps(value, separators=(",", ":"))
         if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
-            if self.parse is values:
-                return json.dumps(value, separators=(",", ":"))
             return ",".join(str(v) for row in value for v in row)  # top,bottom,left,right
         if isinstance(value, list):
             return ",".join(str(v) for v in value)

@@ -352,7 +352,7 @@ def _input_size(value: Any, dims: int) -> Pair:
             raise ConvSpecError("input_size", f"got {value!r}; a 1-D stack takes an integer >= 1")
         size: Pair = (1, int(value))
     else:
-        size = ConvSpec(value, kernel_size=1).input_size
+        size = ConvSpec(value, kernel_size=1, dims=2).input_size
     if max(size) > MAX_INPUT:
         raise ConvSpecError(
             "input_size",

@@ -240,7 +240,7 @@ class _Geometry:
                     "input_size", f"got {value!r}; a 1-D stack takes an integer >= 1"
                 )
             return 1, value
-        return ConvSpec(value, kernel_size=1).input_size
+        return ConvSpec(value, kernel_size=1, dims=2).input_size
 
     def _too_large(self, param: str, size: Pair, limit: int, unit: str, level: int | str) -> str:
         where = "the input" if level == "input" else f"the output of layer {level}"

@@ -5,7 +5,15 @@ parameters: ``F.conv2d`` / ``F.conv_transpose2d`` (``op="conv"``), ``F.max_pool2
 (``op="max"``) and ``F.avg_pool2d`` with its defaults (``op="avg"``: ``count_include_pad=True``,
 ``ceil_mode=False``), or their 1-D forms (``conv1d``, ``conv_transpose1d``, ``max_pool1d``,
 ``avg_pool1d``) for a ``dims=1`` spec. Arrays are one channel, (rows, cols), origin top-left;
-(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane.
+(width,) in 1-D, where every number is computed on the spec's one-row ``as_2d()`` plane;
+(depth, rows, cols) in 3-D (``conv3d``, ``conv_transpose3d``, ``max_pool3d``, ``avg_pool3d``),
+on the drawn volume (``ConvSpec.volume()``).
+
+Channels: ``evaluate`` also takes PyTorch's channelled layout (``x`` of shape
+``(in_channels, *input_size)``, ``weight`` ``(out_channels, in_channels/groups, *kernel)``,
+or ``(in_channels, out_channels/groups, *kernel)`` transposed, ``bias`` ``(out_channels,)``)
+and then returns ``(out_channels, *output_size)``; ``worked_channels`` gives a frame's
+per-channel products and sums, as the CS231n convolution demo prints them.
 
 The numbers are computed on the drawn grid that ``ConvSpec.grid()`` describes, exactly as the
 animation shows them: every drawn cell holds a value (``drawn_values``), every kernel tap a
@@ -39,19 +47,24 @@ __all__ = [
     "OPS",
     "POOL_OPS",
     "VALUE_FILE_TYPES",
+    "ChannelStep",
+    "ChannelWorked",
     "Op",
     "ValuesFileError",
     "Worked",
+    "channel_shapes",
     "drawn_values",
     "evaluate",
     "format_value",
     "load_values",
     "numerical_figure",
     "pool_spec_check",
+    "random_channel_values",
     "random_values",
     "tap_values",
     "tap_weights",
     "worked",
+    "worked_channels",
 ]
 
 Op = Literal["conv", "max", "avg"]
@@ -68,6 +81,7 @@ _OP_NAMES: Final[Mapping[str, str]] = {
     "avg": "average pooling",
 }
 _AXES = ("rows", "cols")
+_AXES_3D = ("depth", "rows", "cols")
 
 Spec = ConvSpec[Any, Any]  # 2-D or 1-D
 
@@ -183,7 +197,8 @@ def pool_spec_check(spec: Spec, op: str) -> None:
                 shown = str(lo) if lo == hi else str((lo, hi))
             if isinstance(spec.padding, str):
                 shown += f" (resolved to {spec.pads[0] if one_d else spec.pads})"
-            where = "" if one_d else f" on the {_AXES[axis]} axis"
+            names = _AXES_3D if spec.dims == 3 else _AXES
+            where = "" if one_d else f" on the {names[axis]} axis"
             raise ConvSpecError(
                 "padding",
                 f"got {shown}; {name} pads at most half the kernel on each side, like "
@@ -208,8 +223,15 @@ def drawn_values(spec: Spec, x: npt.ArrayLike, op: str = "conv") -> Floats:
     if spec.dims == 1:
         row: Floats = drawn_values(spec.as_2d(), values[None, :], checked)[0]
         return row
-    grid = spec.grid()
     fill = -np.inf if checked == "max" else 0.0
+    if spec.dims == 3:
+        volume = spec.volume()
+        drawn = np.full(volume.shape, fill, dtype=np.float64)
+        depths, rows, cols = volume.input_depths, volume.plane.input_rows, volume.plane.input_cols
+        at = [np.nonzero(axis >= 0)[0] for axis in (depths, rows, cols)]
+        drawn[np.ix_(*at)] = values[np.ix_(depths[at[0]], rows[at[1]], cols[at[2]])]
+        return drawn
+    grid = spec.grid()
     drawn = np.full(grid.shape, fill, dtype=np.float64)
     rows, cols = grid.input_rows, grid.input_cols
     row_at, col_at = np.nonzero(rows >= 0)[0], np.nonzero(cols >= 0)[0]
@@ -237,13 +259,22 @@ def tap_values(spec: Spec, drawn: Floats, frame: Frame[Any]) -> Floats:
     if spec.dims == 1:
         cols = np.fromiter((c for (c,) in frame.taps), dtype=np.intp, count=len(frame.taps))
         return drawn[cols]
+    if spec.dims == 3:
+        taps = np.array(frame.taps, dtype=np.intp).reshape(-1, 3)
+        under: Floats = drawn[taps[:, 0], taps[:, 1], taps[:, 2]].reshape(spec.kernel_size)
+        return under
     rows = np.fromiter((r for r, _ in frame.taps), dtype=np.intp, count=len(frame.taps))
     cols = np.fromiter((c for _, c in frame.taps), dtype=np.intp, count=len(frame.taps))
     return drawn[rows, cols].reshape(spec.kernel_size)
 
 
 def evaluate(
-    spec: Spec, x: npt.ArrayLike, weight: npt.ArrayLike | None = None, op: str = "conv"
+    spec: Spec,
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike | None = None,
+    op: str = "conv",
+    *,
+    bias: npt.ArrayLike | None = None,
 ) -> Floats:
     """The output array, float64, shaped ``spec.output_size``; equal to PyTorch's.
 
@@ -252,7 +283,14 @@ def evaluate(
     integer-valued floats. Max pooling yields ``-inf`` where a window covers padding only
     (PyTorch does the same). Padding PyTorch's pooling cannot express (asymmetric sides) is
     padding all the same: ``-inf`` for max, zeros counted in the kernel-area divisor for avg.
+
+    Channelled (a spec with channels or groups, a ``bias``, or a weight with PyTorch's two
+    leading channel axes): shapes as ``channel_shapes(spec)`` says, the result
+    ``(out_channels, *output_size)``, equal to ``F.conv2d`` / ``F.conv_transpose2d`` (``conv1d``
+    / ``conv_transpose1d`` in 1-D) with ``groups``.
     """
+    if _channelled(spec, weight, bias):
+        return _evaluate_channels(spec, x, weight, op, bias).output
     checked = _check_op(op)
     if checked == "conv":
         if weight is None:
@@ -263,6 +301,8 @@ def evaluate(
     elif weight is not None:
         raise ConvSpecError("weight", f"got a kernel; {_OP_NAMES[checked]} takes none (None)")
     drawn = drawn_values(spec, x, checked)
+    if spec.dims == 3:
+        return _evaluate_3d(spec, drawn, weights if checked == "conv" else None, checked)
     plane = spec.as_2d()  # the spec itself in 2-D; in 1-D its one-row plane
     if spec.dims == 1:
         drawn = drawn[None, :]
@@ -282,6 +322,185 @@ def evaluate(
     else:
         result = windows.sum(axis=(2, 3)) / (plane.kernel_size[0] * plane.kernel_size[1])
     return np.asarray(result, dtype=np.float64).reshape(spec.output_size)
+
+
+def _evaluate_3d(spec: Spec, drawn: Floats, weights: Floats | None, op: Op) -> Floats:
+    """``evaluate`` on a drawn volume: output (d, r, c) reads
+    drawn[d * hop + a * dilation, r * hop + b * dilation, c * hop + e * dilation]."""
+    hop = (1, 1, 1) if spec.transposed else spec.stride
+    depth, rows, cols = spec.output_size
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, spec.footprint)
+    steps = (*hop, *spec.dilation)
+    windows = windows[tuple(slice(None, None, step) for step in steps)][:depth, :rows, :cols]
+    if op == "conv":
+        assert weights is not None
+        result = np.tensordot(windows, weights, axes=3)
+    elif op == "max":
+        result = windows.max(axis=(3, 4, 5))
+    else:
+        result = windows.sum(axis=(3, 4, 5)) / math.prod(spec.kernel_size)
+    return np.asarray(result, dtype=np.float64)
+
+
+def _channelled(spec: Spec, weight: object, bias: object) -> bool:
+    """Whether arrays come in PyTorch's channelled layout."""
+    if (spec.in_channels, spec.out_channels, spec.groups) != (1, 1, 1) or bias is not None:
+        return True
+    return weight is not None and np.ndim(weight) == spec.dims + 2  # type: ignore[arg-type]
+
+
+def channel_shapes(spec: Spec) -> dict[str, tuple[int, ...]]:
+    """PyTorch's shapes of a channelled convolution's arrays: ``x``, ``weight``, ``bias`` and
+    ``output`` (``(out_channels, *output_size)``)."""
+    weight_channels = (
+        (spec.in_channels, spec.out_channels // spec.groups)
+        if spec.transposed
+        else (spec.out_channels, spec.in_channels // spec.groups)
+    )
+    return {
+        "x": (spec.in_channels, *spec.input_size),
+        "weight": (*weight_channels, *spec.kernel_size),
+        "bias": (spec.out_channels,),
+        "output": (spec.out_channels, *spec.output_size),
+    }
+
+
+def _what(spec: Spec, name: str) -> str:
+    """A channelled array's shape in PyTorch's words, for a message."""
+    axes = {
+        "x": "(in_channels, *input_size)",
+        "weight": (
+            "(in_channels, out_channels/groups, *kernel_size)"
+            if spec.transposed
+            else "(out_channels, in_channels/groups, *kernel_size)"
+        ),
+        "bias": "(out_channels,)",
+    }[name]
+    return f"an array {axes}"
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelStep:
+    """The numbers of one output cell of one output channel, as the CS231n demo writes them:
+    per input channel read, the products under the kernel and their sum; then the total.
+
+    ``products[c]`` is in tap order (kernel-shaped, flipped weights when transposed) for input
+    channel ``in_channels[c]``; ``total == sums.sum() + bias``, the output cell's value.
+    """
+
+    out_channel: int
+    output: tuple[int, ...]  # the output cell, (row, col) or (j,)
+    in_channels: tuple[int, ...]
+    values: Floats  # (len(in_channels), *kernel_size): the drawn values under the taps
+    weights: Floats  # (len(in_channels), *kernel_size): the taps' weights
+    products: Floats  # values * weights
+    sums: Floats  # (len(in_channels),)
+    bias: float  # 0.0 without a bias
+    total: float
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelWorked:
+    """What a channelled worked-numbers figure shows, computed once.
+
+    ``drawn[c]`` holds input channel c's drawn grid values; ``weights[oc, k]`` the tap weights
+    (flipped when transposed) output channel oc applies to the k-th channel it reads
+    (``spec.channels_read(oc)[k]``); ``bias`` is None without one; ``output`` is
+    ``(out_channels, *output_size)``.
+    """
+
+    spec: Spec
+    drawn: Floats
+    weights: Floats
+    bias: Floats | None
+    output: Floats
+
+    def steps(self, frame: Frame[Any]) -> tuple[ChannelStep, ...]:
+        """A frame's numbers: one step for its output channel, or one per output channel for a
+        spatial frame (``out_channel`` None)."""
+        spec = self.spec
+        channels = range(spec.out_channels) if frame.out_channel is None else [frame.out_channel]
+        return tuple(self.step(frame, out_channel) for out_channel in channels)
+
+    def step(self, frame: Frame[Any], out_channel: int) -> ChannelStep:
+        """Output channel ``out_channel``'s numbers at ``frame``'s output cell."""
+        spec = self.spec
+        read = tuple(spec.channels_read(out_channel))
+        values = np.stack([tap_values(spec, self.drawn[c], frame) for c in read])
+        weights = self.weights[out_channel]
+        products = values * weights
+        sums = products.reshape(len(read), -1).sum(axis=1)
+        bias = 0.0 if self.bias is None else float(self.bias[out_channel])
+        return ChannelStep(
+            out_channel=out_channel,
+            output=tuple(frame.output),
+            in_channels=read,
+            values=values,
+            weights=weights,
+            products=products,
+            sums=sums,
+            bias=bias,
+            total=float(self.output[(out_channel, *frame.output)]),
+        )
+
+
+def worked_channels(
+    spec: Spec, x: npt.ArrayLike, weight: npt.ArrayLike, bias: npt.ArrayLike | None = None
+) -> ChannelWorked:
+    """Everything a channelled worked-numbers figure of ``spec`` shows; shapes as
+    ``channel_shapes(spec)`` (a convolution only: pooling has no channels here)."""
+    return _evaluate_channels(spec, x, weight, "conv", bias)
+
+
+def _evaluate_channels(
+    spec: Spec, x: object, weight: object, op: str, bias: object
+) -> ChannelWorked:
+    if _check_op(op) != "conv":
+        raise ConvSpecError("op", f"got {op!r}; channels and groups are for op conv only")
+    shapes = channel_shapes(spec)
+    if weight is None:
+        raise ConvSpecError(
+            "weight",
+            f"got None; a convolution needs {_what(spec, 'weight')} of shape {shapes['weight']}",
+        )
+    values = _array("x", x, shapes["x"], _what(spec, "x"))
+    kernels = _array("weight", weight, shapes["weight"], _what(spec, "weight"))
+    biases = None if bias is None else _array("bias", bias, shapes["bias"], _what(spec, "bias"))
+    groups, outs, ins = spec.groups, spec.out_channels, spec.in_channels
+    out_per_group, in_per_group = outs // groups, ins // groups
+    # taps[oc, k]: the weights output channel oc applies to the k-th input channel it reads.
+    if spec.transposed:
+        taps = np.empty((outs, in_per_group, *spec.kernel_size))
+        for oc in range(outs):
+            g = oc // out_per_group
+            taps[oc] = kernels[g * in_per_group : (g + 1) * in_per_group, oc - g * out_per_group]
+        taps = np.flip(taps, axis=tuple(range(2, 2 + spec.dims)))  # see tap_weights
+    else:
+        taps = kernels
+    drawn = np.stack([drawn_values(spec, plane) for plane in values])
+    # Every output cell's taps, as one strided view per input channel (see evaluate).
+    dims = spec.dims
+    spatial = tuple(range(1, dims + 1))
+    hop = (1,) * dims if spec.transposed else spec.stride
+    windows = np.lib.stride_tricks.sliding_window_view(drawn, spec.footprint, axis=spatial)
+    steps = (slice(None), *(slice(None, None, n) for n in (*hop, *spec.dilation)))
+    windows = windows[steps][(slice(None), *(slice(0, n) for n in spec.output_size))]
+    cells, kernel = "ijk"[:dims], "lmn"[:dims]
+    product = f"c{cells}{kernel},oc{kernel}->o{cells}"
+    output = np.empty(shapes["output"])
+    for g in range(groups):
+        reads = windows[g * in_per_group : (g + 1) * in_per_group]
+        filters = taps[g * out_per_group : (g + 1) * out_per_group]
+        output[g * out_per_group : (g + 1) * out_per_group] = np.einsum(product, reads, filters)
+    if biases is not None:
+        output += biases.reshape((outs,) + (1,) * dims)
+    return ChannelWorked(
+        spec=spec,
+        drawn=drawn,
+        weights=np.ascontiguousarray(taps),
+        bias=biases,
+        output=output,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -328,6 +547,28 @@ def random_values(spec: Spec, seed: int) -> tuple[Ints, Ints]:
     return x, weight
 
 
+def random_channel_values(spec: Spec, seed: int) -> tuple[Ints, Ints, Ints]:
+    """(x, weight, bias) of small random integers, in ``channel_shapes(spec)``; the ranges and
+    streams of ``random_values`` (bias 0..2 from a third stream), so that one channel gives
+    its numbers."""
+    if not _is_int(seed) or seed < 0:
+        raise ConvSpecError("seed", f"got {seed!r}; expected an integer >= 0")
+    shapes = channel_shapes(spec)
+    streams = np.random.SeedSequence(int(seed)).spawn(3)
+    x, weight, bias = (
+        np.random.default_rng(stream).integers(
+            low, high, size=shapes[name], dtype=np.int64, endpoint=True
+        )
+        for stream, name, (low, high) in zip(
+            streams,
+            ("x", "weight", "bias"),
+            (_INPUT_RANGE, _KERNEL_RANGE, _KERNEL_RANGE),
+            strict=True,
+        )
+    )
+    return x, weight, bias
+
+
 def numerical_figure(name: str) -> tuple[ConvSpec, Op, Ints, Ints | None]:
     """One of ``NUMERICAL_FIGURES`` with its published values: (spec, op, x, weight or None)."""
     if name not in NUMERICAL_FIGURES:
@@ -349,7 +590,10 @@ def load_values(
     and lines starting with ``#`` are skipped. An ``.npy`` array may carry leading axes of
     length 1 (a single-channel PyTorch weight, (1, 1, rows, cols)). For a 1-D shape (width,)
     the values are one row or one column of numbers (an ``.npy`` of any shape with at most one
-    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). Values must be finite.
+    axis longer than 1, such as a Conv1d weight (1, 1, kernel)). For a 3-D shape (depth, rows,
+    cols) a text file holds the depth slices one after another, depth * rows lines of cols values
+    (blank lines between slices are welcome); so are the planes of a channelled shape, channel
+    after channel (and each channel's slices in 3-D). Values must be finite.
     Every problem raises ``ValuesFileError`` naming ``param`` and the path.
     """
     name = os.fspath(path)
@@ -366,8 +610,10 @@ def load_values(
         array = _read_npy(param, name, count, tuple(expected_shape))
     else:
         array = _read_text(param, name)
-    while array.ndim > 2 and array.shape[0] == 1:
+    while array.ndim > max(2, len(expected_shape)) and array.shape[0] == 1:
         array = array[0]
+    if len(expected_shape) > 2 and array.shape == _stacked(expected_shape):
+        array = array.reshape(expected_shape)  # planes (slices, channels) one after another
     if len(expected_shape) == 1 and sum(length != 1 for length in array.shape) <= 1:
         array = array.reshape(-1)  # a row or a column
     if array.shape != tuple(expected_shape):
@@ -377,6 +623,11 @@ def load_values(
     if not np.isfinite(array).all():
         raise ValuesFileError(param, name, "holds nan or inf; expected finite numbers")
     return array
+
+
+def _stacked(shape: tuple[int, ...]) -> tuple[int, int]:
+    """How a text file holds an array of more than two axes: its planes one under another."""
+    return math.prod(shape[:-1]), shape[-1]
 
 
 def _read_npy(param: str, name: str, count: int, expected: tuple[int, ...]) -> Floats:

@@ -712,7 +712,7 @@ ERRORS = [
         "integer >= 0",
     ),
     # tuples of the wrong length
-    ({"input_size": (3, 3, 3)}, "input_size", "(3, 3, 3)", "(rows, cols)"),
+    ({"input_size": (3, 3, 3), "dims": 2}, "input_size", "(3, 3, 3)", "(rows, cols)"),
     ({"input_size": (3,)}, "input_size", "(3,)", "(rows, cols)"),
     ({"input_size": 5, "kernel_size": ()}, "kernel_size", "()", "(rows, cols)"),
     ({"input_size": 5, "stride": [1, 1, 1]}, "stride", "[1, 1, 1]", "(rows, cols)"),

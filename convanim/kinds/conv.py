@@ -3,6 +3,22 @@
 
 The geometry parameters, the worked numbers and the text of this module serve the ``pool``
 kind too, which is the same picture with a window instead of a kernel.
+
+Channels and groups (``--in-channels``, ``--out-channels``, ``--groups``, ``--bias``,
+``--bias-values``, ``--frames``; PyTorch's ``in_channels``, ``out_channels``, ``groups``,
+``bias``): a *channelled* figure (more than one channel or group, or a bias) is drawn by
+``convanim.channel_render``, through this one hook in ``Conv.save``::
+
+    request = channel_request(spec, output, order)        # every check, before any drawing
+    save_drawing(lambda: draw_channels(spec, options, worked, order), request)
+
+``draw_channels(spec: ConvSpec, options: RenderOptions | None = None,
+worked: values.ChannelWorked | None = None, order: str = "channel") -> drawing.Drawing``
+draws ``spec.frames(order)`` (frame i of the request is ``list(spec.frames(order))[i]``);
+``worked`` carries the numbers (``worked.steps(frame)``) when the figure shows values. Until
+that module exists, a channelled figure is refused with a one-line message. At most
+``MAX_DRAWN_CHANNELS`` channels per side are drawn (a readable picture); single-channel
+figures without a bias are the figures of old, drawn by ``animate.save``.
 """
 
 from __future__ import annotations
@@ -13,15 +29,38 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
-from convanim.params import DRAWING, OUTPUT, VALUES, Param, boolean, choice, padding, size, values
+from convanim.params import (
+    DRAWING,
+    OUTPUT,
+    VALUES,
+    Param,
+    boolean,
+    choice,
+    integer,
+    padding,
+    size,
+    values,
+)
 
 if TYPE_CHECKING:
-    from convanim.animate import Output
+    from convanim.animate import Output, Request
     from convanim.figures import Figure
     from convanim.geometry import ConvSpec
-    from convanim.values import Worked
+    from convanim.values import ChannelWorked, Worked
 
-__all__ = ["GEOMETRY", "KIND", "Conv", "LayerWords", "layer_words"]
+__all__ = [
+    "CHANNELS",
+    "GEOMETRY",
+    "KIND",
+    "MAX_DRAWN_CHANNELS",
+    "Conv",
+    "LayerWords",
+    "channel_request",
+    "layer_words",
+]
+
+MAX_DRAWN_CHANNELS = 8
+"""Input or output channels a figure draws at most: more stacked planes are not readable."""
 
 TIMES = "\u00d7"
 
@@ -87,6 +126,60 @@ KERNEL_VALUES = Param(
     api="weight",
     metavar="FILE",
 )
+CHANNELS = (
+    Param(
+        "in-channels",
+        integer,
+        1,
+        f"Input channels (PyTorch's in_channels), 1 to {MAX_DRAWN_CHANNELS}.",
+        metavar="N",
+        stamped_at_default=False,
+    ),
+    Param(
+        "out-channels",
+        integer,
+        1,
+        f"Output channels (PyTorch's out_channels), 1 to {MAX_DRAWN_CHANNELS}.",
+        metavar="N",
+        stamped_at_default=False,
+    ),
+    Param(
+        "groups",
+        integer,
+        1,
+        "Groups: both channel counts must be multiples of it; groups = in-channels is a "
+        "depthwise convolution.",
+        metavar="N",
+        stamped_at_default=False,
+    ),
+    Param(
+        "bias",
+        boolean,
+        False,
+        "The layer adds a bias per output channel (PyTorch's bias=True).",
+        flag=True,
+        stamped_at_default=False,
+    ),
+    Param(
+        "bias-values",
+        values,
+        None,
+        "Bias values, one per output channel: a .npy, .csv or .txt file, or a list like [1,0] "
+        "(implies --bias and --values).",
+        metavar="FILE",
+        stamped_at_default=False,
+    ),
+    Param(
+        "frames",
+        choice("channel", "spatial"),
+        "channel",
+        "channel: output channel by output channel, each over every position; spatial: one "
+        "frame per position with every filter.",
+        api="order",
+        metavar="ORDER",
+        stamped_at_default=False,
+    ),
+)
 AXES = {1: ("length",), 2: ("rows", "cols")}
 
 
@@ -106,11 +199,13 @@ class Conv(Kind):
         "conv -i 5 -k 3 --values --view flat --seed 1 -o numbers.gif",
         "conv --dims 1 -i 7 -k 3 -o conv1d.gif",
         "conv -i 5 -k 3 -s 2 -p 1 --info",
+        "conv -i 5 -k 3 --in-channels 4 --out-channels 4 --groups 2 --info",
     )
     params: Sequence[Param] = (
         *GEOMETRY,
         *TRANSPOSED,
         DIMS,
+        *CHANNELS,
         *DRAWING,
         *OUTPUT,
         *VALUES,
@@ -121,6 +216,7 @@ class Conv(Kind):
         "x": "input-values",
         "input_values": "input-values",
         "kernel_values": "kernel-values",
+        "bias_values": "bias-values",
     }
     required: ClassVar[Mapping[str, str]] = {"input": "the input size, like 5 or 5,7"}
 
@@ -138,8 +234,10 @@ class Conv(Kind):
         if "transposed" in options:
             arguments["transposed"] = options["transposed"]
             arguments["output_padding"] = _tuple(options["output-padding"])
-        if options.get("dims", 2) != 2:
-            arguments["dims"] = options["dims"]
+        arguments["dims"] = options.get("dims", 2)  # a 3-tuple size alone is 3-D to ConvSpec
+        for key in ("in-channels", "out-channels", "groups"):
+            if options.get(key, 1) != 1:
+                arguments[key.replace("-", "_")] = options[key]
         return arguments
 
     def model(self, figure: Figure) -> ConvSpec:
@@ -152,7 +250,45 @@ class Conv(Kind):
         return "conv"
 
     def shows_values(self, options: Mapping[str, Any]) -> bool:
-        return bool(options["values"] or options["input-values"] or options.get("kernel-values"))
+        return bool(
+            options["values"]
+            or options["input-values"]
+            or options.get("kernel-values")
+            or options.get("bias-values")
+        )
+
+    def channelled(self, options: Mapping[str, Any]) -> bool:
+        """Whether the figure has channels, groups or a bias: ``channel_render`` draws it."""
+        counts = (options.get(key, 1) for key in ("in-channels", "out-channels", "groups"))
+        return any(count != 1 for count in counts) or bool(options.get("bias"))
+
+    def order(self, options: Mapping[str, Any]) -> str:
+        """The frames' order: "channel" or "spatial" (see ``ConvSpec.frames``)."""
+        return str(options.get("frames", "channel"))
+
+    def frame_count(self, figure: Figure) -> int:
+        return self.model(figure).count_frames(self.order(figure.options))
+
+    def channel_worked(self, figure: Figure) -> ChannelWorked | None:
+        """The numbers a channelled figure with values shows, or None."""
+        o = figure.options
+        if not self.shows_values(o):
+            return None
+        from convanim.values import channel_shapes, random_channel_values, worked_channels
+
+        spec = self.model(figure)
+        shapes = channel_shapes(spec)
+        x: Any
+        weight: Any
+        bias: Any
+        x, weight, bias = random_channel_values(spec, o["seed"])
+        if o["input-values"] is not None:
+            x = _values(figure, "input-values", "input_values", shapes["x"])
+        if o["kernel-values"] is not None:
+            weight = _values(figure, "kernel-values", "kernel_values", shapes["weight"])
+        if o["bias-values"] is not None:
+            bias = _values(figure, "bias-values", "bias_values", shapes["bias"])
+        return worked_channels(spec, x, weight, bias if o["bias"] else None)
 
     def worked(self, figure: Figure) -> Worked | None:
         """The numbers a figure with values shows, or None."""
@@ -175,6 +311,13 @@ class Conv(Kind):
     # -- checks -----------------------------------------------------------------------------
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
+        if options.get("bias-values") is not None:
+            if "bias" in given and not options["bias"]:
+                raise ParameterError(
+                    "bias",
+                    "got false, with bias values; give bias values only to a layer with a bias",
+                )
+            options["bias"] = True
         if "seed" in given and not self.shows_values(options):
             raise ParameterError(
                 "seed",
@@ -188,32 +331,38 @@ class Conv(Kind):
                 "columns, not both",
             )
 
+    def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        return {"bias": True} if options.get("bias-values") is not None else {}
+
     def check(self, figure: Figure, limits: bool) -> None:
-        spec = self.model(figure)  # ConvSpec validates
+        count = self.frame_count(figure)  # the model validates
         columns = figure.options["columns"]
-        if columns is not None and columns > spec.frame_count:
+        if columns is not None and columns > count:
             raise ParameterError(
-                "columns",
-                f"got {columns}; a strip of {spec.frame_count} frames has at most "
-                f"{spec.frame_count} columns",
+                "columns", f"got {columns}; a strip of {count} frames has at most {count} columns"
             )
         if not limits:
             return
-        from convanim.animate import check_output_request
         from convanim.options import RenderOptions
 
         o = figure.options
+        if self.channelled(o):
+            self.channel_worked(figure)  # the values, before what drawing can and cannot do
         still = o["frame"] is not None or o["columns"] is not None  # the output is checked later
-        output = _output(figure, Path("figure.png" if still else "figure.gif"), None)
-        check_output_request(self.model(figure), output)
-
+        self.check_output(figure, ".png" if still else ".gif")
         RenderOptions(**_render_options(figure.options))
-        self.worked(figure)
+        if not self.channelled(o):
+            self.worked(figure)
 
     def check_output(self, figure: Figure, suffix: str) -> None:
+        output = _output(figure, Path(f"figure{suffix}"), None)
+        if self.channelled(figure.options):
+            check_drawn_channels(self.model(figure))
+            channel_request(self.model(figure), output, self.order(figure.options))
+            return
         from convanim.animate import check_output_request
 
-        check_output_request(self.model(figure), _output(figure, Path(f"figure{suffix}"), None))
+        check_output_request(self.model(figure), output)
 
     def still(self, figure: Figure) -> bool:
         return figure.options["frame"] is not None
@@ -225,17 +374,36 @@ class Conv(Kind):
         from convanim.options import RenderOptions
 
         options = RenderOptions(**_render_options(figure.options))
+        if self.channelled(figure.options):
+            return self._save_channels(figure, output, options)
         return save(self.model(figure), output, options, self.worked(figure))
+
+    def _save_channels(self, figure: Figure, output: Output, options: Any) -> Path:
+        """The hook: ``convanim.channel_render.draw_channels`` draws a channelled figure."""
+        from convanim.animate import save_drawing
+
+        spec, order = self.model(figure), self.order(figure.options)
+        check_drawn_channels(spec)
+        request = channel_request(spec, output, order)  # before matplotlib's import
+        worked = self.channel_worked(figure)
+        from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
+
+        return save_drawing(lambda: draw_channels(spec, options, worked, order), request)
 
     def brief(self, figure: Figure) -> str:
         spec = self.model(figure)
         size = "length " + str(spec.output_size[0]) if spec.dims == 1 else _x(spec.output_size)
-        return f"{size} output, {spec.frame_count} frames"
+        if self.channelled(figure.options):
+            size = f"{spec.out_channels}-channel {size}"
+        return f"{size} output, {self.frame_count(figure)} frames"
 
     def cost(self, figure: Figure, animated: bool) -> float:
         o = figure.options
-        frames = self.model(figure).frame_count if o["frame"] is None else 1
-        return 5.0 + frames * (8.0 if self.shows_values(o) else 1.0)
+        frames = self.frame_count(figure) if o["frame"] is None else 1
+        per_frame = 8.0 if self.shows_values(o) else 1.0
+        if self.channelled(o):
+            per_frame *= 1 + self.model(figure).in_channels / 2
+        return 5.0 + frames * per_frame
 
     # -- words ------------------------------------------------------------------------------
 
@@ -248,6 +416,8 @@ class Conv(Kind):
 
     def alt_text(self, figure: Figure) -> str:
         spec = self.model(figure)
+        if self.channelled(figure.options):
+            return self._channel_alt_text(figure, spec)
         name, window = self.title(figure, spec)
         words = layer_words(spec, name, window)
         parts = [f"{words.name} of {words.shape}", *words.settings]
@@ -262,6 +432,62 @@ class Conv(Kind):
                 row, col = divmod(frame, spec.output_size[1])
                 text += f" (the step for output cell row {row + 1}, column {col + 1})"
         return text + "."
+
+    def _channel_alt_text(self, figure: Figure, spec: ConvSpec) -> str:
+        """ "Grouped convolution of a 4-channel 5×5 input into 4 channels, 2 groups, 3×3
+        kernels: each output channel reads 2 input channels." Settings at PyTorch's defaults
+        (stride 1, padding 0, dilation 1) go unsaid."""
+        o = figure.options
+        words = layer_words(spec, _channel_name(spec), "kernel")
+        one_d = _dims(spec) == 1
+        size = f"length-{spec.input_size[0]}" if one_d else _size(spec.input_size)
+        kernels = (
+            f"{spec.kernel_size[0]}-cell kernels" if one_d else f"{_size(spec.kernel_size)} kernels"
+        )
+        outs = spec.out_channels
+        parts = [
+            f"{words.name} of a {_count(spec.in_channels, 'channel', '-')} {size} input into "
+            f"{_count(outs, 'channel')}"
+        ]
+        if spec.groups > 1 and spec.groups != spec.in_channels:
+            parts.append(f"{spec.groups} groups")
+        parts.append(kernels)
+        parts += [
+            setting
+            for setting in words.settings
+            if setting not in ("stride 1", "padding 0", "'valid' padding 0")
+        ]
+        if o["bias"]:
+            parts.append("with bias")
+        read = spec.in_channels // spec.groups
+        text = ", ".join(parts) + (
+            f": each output channel reads {_count(read, 'input channel')}"
+            if outs > 1
+            else f": the output channel reads {_count(read, 'input channel')}"
+        )
+        if self.shows_values(o):
+            text += ", with the values of every cell and each output's per-channel sums" + (
+                " plus bias" if o["bias"] else ""
+            )
+        frame = o["frame"]
+        if frame is not None:
+            text += f" ({self._step_words(spec, frame, self.order(o))})"
+        return text + "."
+
+    def _step_words(self, spec: ConvSpec, frame: int, order: str) -> str:
+        """What frame ``frame`` of a channelled figure shows, in words."""
+        cells = spec.count_frames("spatial")
+        out_channel, cell = divmod(frame, cells)
+        if _dims(spec) == 1:
+            where = f"output cell {cell + 1}"
+        else:
+            row, col = divmod(cell, spec.output_size[1])
+            where = f"output cell row {row + 1}, column {col + 1}"
+        if spec.out_channels == 1:
+            return f"the step for {where}"
+        if order == "spatial":
+            return f"the step for {where} of every output channel"
+        return f"the step for output channel {out_channel + 1}, {where}"
 
     def facts(self, figure: Figure) -> dict[str, Any]:
         spec = self.model(figure)
@@ -279,10 +505,13 @@ class Conv(Kind):
         if "transposed" in figure.options:
             facts["transposed"] = spec.transposed
             facts["output_padding"] = list(spec.output_padding)
+        if "in-channels" in figure.options:
+            facts.update(_channel_facts(spec, bool(figure.options["bias"])))
+            facts["frame_order"] = self.order(figure.options)
         facts.update(
             {
                 "output_size": list(spec.output_size),
-                "frames": spec.frame_count,
+                "frames": self.frame_count(figure),
                 "drawn_size": list(spec.drawn_size),
                 "formula": dict(zip(axes, spec.formula(), strict=True)),
                 "alt_text": self.alt_text(figure),
@@ -306,8 +535,11 @@ class Conv(Kind):
             head += f", output_padding {_x(spec.output_padding)}"
         lines = [head, f"output: {_x(spec.output_size)}"]
         lines += [f"  {axis}: {text}" for axis, text in facts["formula"].items()]
+        if self.channelled(figure.options):
+            lines += _channel_lines(spec, facts)
         lines += [
-            f"frames: {spec.frame_count}",
+            f"frames: {self.frame_count(figure)}"
+            + (f" ({self.order(figure.options)} order)" if self.channelled(figure.options) else ""),
             f"drawn grid: {_x(spec.drawn_size)}",
             f"alt text: {facts['alt_text']}",
         ]
@@ -338,6 +570,117 @@ def layer_words(spec: ConvSpec, name: str, window: str = "kernel") -> LayerWords
     if spec.transposed and any(spec.output_padding):
         settings.append(f"output padding {_number(spec.output_padding)}")
     return LayerWords(name, shape, settings, output)
+
+
+def _channel_name(spec: ConvSpec) -> str:
+    """ "Grouped convolution", "Depthwise transposed convolution", "Pointwise convolution"."""
+    base = "transposed convolution" if spec.transposed else "convolution"
+    if spec.groups > 1 and spec.groups == spec.in_channels:
+        return f"Depthwise {base}"
+    pointwise = all(k == 1 for k in spec.kernel_size)
+    if pointwise:
+        base = f"pointwise {base}"
+    if spec.groups > 1:
+        base = f"grouped {base}"
+    return base[0].upper() + base[1:]
+
+
+def _count(number: int, noun: str, joiner: str = " ") -> str:
+    """'2 input channels', '1 input channel', '4-channel'."""
+    if joiner == "-":
+        return f"{number}-{noun}"
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _channel_facts(spec: ConvSpec, bias: bool) -> dict[str, Any]:
+    """What ``info --json`` says of the channels: counts, weight shape, parameters, reads."""
+    from convanim.values import channel_shapes
+
+    weight_shape = channel_shapes(spec)["weight"]
+    weights = spec.out_channels * (spec.in_channels // spec.groups)
+    for k in spec.kernel_size:
+        weights *= k
+    return {
+        "in_channels": spec.in_channels,
+        "out_channels": spec.out_channels,
+        "groups": spec.groups,
+        "bias": bias,
+        "weight_shape": list(weight_shape),
+        "parameters": weights + (spec.out_channels if bias else 0),
+        "reads": [list(spec.channels_read(oc)) for oc in range(spec.out_channels)],
+    }
+
+
+def _channel_lines(spec: ConvSpec, facts: Mapping[str, Any]) -> list[str]:
+    """``info``'s lines on the channels."""
+    read = spec.in_channels // spec.groups
+    kernel = " * ".join(str(k) for k in spec.kernel_size)
+    weights = facts["parameters"] - (spec.out_channels if facts["bias"] else 0)
+    count = (
+        f"{spec.out_channels} * {spec.in_channels} / {spec.groups} * {kernel} = {weights} weights"
+    )
+    if facts["bias"]:
+        count += f" + {spec.out_channels} biases = {facts['parameters']}"
+
+    def span(channels: Sequence[int]) -> str:
+        first, last = channels[0], channels[-1]
+        return str(first) if first == last else f"{first}-{last}"
+
+    reads = ", ".join(f"{oc} <- {span(ins)}" for oc, ins in enumerate(facts["reads"]))
+    return [
+        f"channels: {spec.in_channels} in, {spec.out_channels} out, "
+        f"{_count(spec.groups, 'group')}: each output channel reads "
+        f"{_count(read, 'input channel')}",
+        f"reads (output channel <- input channels): {reads}",
+        f"weight: {_x(facts['weight_shape'])}",
+        f"parameters: {count}",
+    ]
+
+
+def check_drawn_channels(spec: ConvSpec) -> None:
+    """Refuse more channels than a figure can draw readably (``MAX_DRAWN_CHANNELS`` per side),
+    and channelled figures while nothing draws them."""
+    import importlib.util
+
+    for name in ("in_channels", "out_channels"):
+        count = getattr(spec, name)
+        if count > MAX_DRAWN_CHANNELS:
+            raise ParameterError(
+                name,
+                f"got {count}; at most {MAX_DRAWN_CHANNELS} channels can be drawn readably "
+                f"(the limit is {MAX_DRAWN_CHANNELS} per side); use fewer channels",
+            )
+    if importlib.util.find_spec("convanim.channel_render") is None:
+        channelled = [n for n in ("in_channels", "out_channels", "groups") if getattr(spec, n) > 1]
+        raise ParameterError(
+            channelled[0] if channelled else "bias",
+            "this version of convanim cannot draw channels, groups or a bias yet; "
+            "use --info for their numbers",
+        )
+
+
+def channel_request(spec: ConvSpec, output: Output, order: str) -> Request:
+    """Check an output request for a channelled figure of ``spec`` in ``order``; nothing is
+    drawn. Frame i is ``list(spec.frames(order))[i]``; one row of frames per output row."""
+    from convanim.animate import check_limits, check_output, check_request
+
+    check_output(output)
+    check_limits(spec, None)  # the drawn grid's size; the frames are counted below
+    cols = spec.as_2d().output_size[1]
+    cells = spec.count_frames("spatial")
+    if _dims(spec) == 1:
+        note = "frame j: output cell j"
+    else:
+        note = f"the frame of output cell (row, col) is row * {cols} + col"
+    if order == "channel" and spec.out_channels > 1:
+        note += f", plus {cells} per output channel before it"
+    return check_request(
+        output,
+        spec.count_frames(order),
+        cols,
+        frame_note=note,
+        strip_advice="write a .gif, one --frame, or use a smaller --scale",
+    )
 
 
 def _tuple(value: Any) -> Any:
