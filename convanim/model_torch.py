@@ -240,9 +240,8 @@ def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
         return tuple(dict.fromkeys(producers[id(v)] for v in known))
 
     def record(node: Node, output: Any) -> None:
-        if isinstance(output, torch.Tensor):
-            if node.kind not in ("head", "unsupported") and not _spatial(output.shape, dims):
-                node = Node(node.name, node.op, "head", node.inputs, note="no spatial axes")
+        # A value without spatial axes (a sum tested by an if, say) is no level: left out.
+        if isinstance(output, torch.Tensor) and _spatial(output.shape, dims):
             producers[id(output)] = node.name
             kept.append(output)
             found.append(node)

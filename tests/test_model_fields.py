@@ -575,3 +575,133 @@ def test_an_onnx_export_gives_the_same_numbers(models: Any, name: str, tmp_path:
     assert from_onnx.ended.startswith("the analysis ends") == from_torch.ended.startswith(
         "the analysis ends"
     )
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_rf_torch_json_keeps_rf_keys_and_adds_name_and_op(model_file: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from convanim.cli import main
+
+    runner = CliRunner()
+    stack = runner.invoke(main, ["rf", "-k", "3", "--json"])
+    result = runner.invoke(
+        main, ["rf", "--torch", "my_models:build", "--input-shape", "1,9,9", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.output)
+    row = facts["layers"][0]
+    assert set(json.loads(stack.output)["layers"][0]) <= set(row)
+    assert (row["name"], row["op"], row["field"], row["start"]) == ("0", "Conv2d", [3, 3], [0, 0])
+    assert row["output_size"] == [7, 7] and facts["layers"][1]["kernel"] is None
+    text = runner.invoke(main, ["rf", "--torch", "my_models:build", "--input-shape", "1,9,9",
+                                "--info"])  # fmt: skip
+    assert text.output.splitlines()[1].split()[:5] == ["1", "0", "Conv2d", "7", "3"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--torch", "my_models:nothing", "--input-shape", "1,9,9"], "--torch: got"),
+        (["--torch", "my_models:not_a_module", "--input-shape", "1,9,9"], "returned int"),
+        (["--torch", "my_models:build", "--input-shape", "3,9,9"], "--input-shape: the model"),
+        (["--torch", "my_models:build"], "--input-shape: --torch needs"),
+        (["--torch", "my_models:build", "--input-shape", "1,9,9", "-k", "3"], "--kernel"),
+        (["--onnx", "missing.onnx"], "--onnx: got 'missing.onnx'; no such file"),
+        (["--torch", "my_models:build", "--input-shape", "1,9,9", "-o", "x.png"], "--info"),
+    ],
+)
+def test_rf_model_mistakes_are_one_line_exit_2_no_file(
+    model_file: Path, args: list[str], words: str
+) -> None:
+    from click.testing import CliRunner
+
+    from convanim.cli import main
+
+    result = CliRunner().invoke(main, ["rf", *args, *([] if "-o" in args else ["--info"])])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and words in errors[0]
+    assert not (model_file.parent / "x.png").exists()
+
+
+def test_rf_unsupported_op_names_the_op_and_the_layer(tmp_path: Path) -> None:
+    """An ONNX graph made with onnx.helper alone (no torch): a Resize ends the analysis."""
+    onnx = pytest.importorskip("onnx")
+    from click.testing import CliRunner
+
+    from convanim.cli import main
+    from convanim.model_fields import onnx_fields
+
+    h = onnx.helper
+    weight = h.make_tensor("w", onnx.TensorProto.FLOAT, [1, 1, 3, 3], [1.0] * 9)
+    graph = h.make_graph(
+        [
+            h.make_node("Conv", ["x", "w"], ["a"], name="conv", pads=[1, 1, 1, 1], strides=[2, 2]),
+            h.make_node(
+                "MaxPool",
+                ["a"],
+                ["b"],
+                name="pool",
+                kernel_shape=[3, 3],
+                strides=[2, 2],
+                ceil_mode=1,
+            ),
+            h.make_node(
+                "Conv", ["b", "w"], ["c"], name="same", auto_pad="SAME_UPPER", dilations=[2, 2]
+            ),
+            h.make_node("Resize", ["c"], ["d"], name="up"),
+        ],
+        "g",
+        [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 1, 32, 32])],
+        [h.make_tensor_value_info("d", onnx.TensorProto.FLOAT, None)],
+        [weight],
+    )
+    path = tmp_path / "m.onnx"
+    onnx.save(h.make_model(graph), str(path))
+    result = CliRunner().invoke(main, ["rf", "--onnx", str(path), "--info"])
+    assert result.exit_code == 2
+    assert "--onnx: layer 'up' (Resize): op Resize is not supported" in result.stderr
+    truncated = graph
+    del truncated.node[-1]
+    onnx.save(h.make_model(truncated), str(path))
+    rows = onnx_fields(path)
+    assert [row.output_size for row in rows] == [(16, 16), (8, 8), (8, 8)]
+    assert [row.field.size for row in rows] == [(3, 3), (7, 7), (23, 23)]
+    assert rows[2].padding == ((2, 2), (2, 2))
+
+
+def test_forward_hooks_read_what_fx_cannot_trace(models: Any) -> None:
+    """Control flow on a value stops torch.fx; hooks and a function mode see the same graph."""
+    import torch
+    import torch.nn as nn
+
+    from convanim.model_fields import receptive_fields
+
+    class Branchy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 1, 3, padding=1)
+            self.conv2 = nn.Conv2d(1, 1, 3, stride=2, padding=1)
+            self.conv3 = nn.Conv2d(1, 1, 3, padding=2, dilation=2)
+
+        def forward(self, x: Any) -> Any:
+            y = self.conv1(x)
+            if float(y.sum()) >= -1e9:  # a value decides: fx cannot trace this
+                y = torch.relu(y)
+            z = self.conv2(y)
+            return self.conv3(z) + z
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever fx raises
+        torch.fx.symbolic_trace(Branchy())
+    rows = receptive_fields(Branchy(), (1, 32, 32))
+    assert [(row.name, row.op) for row in rows] == [
+        ("conv1", "Conv2d"), ("relu", "relu"), ("conv2", "Conv2d"), ("conv3", "Conv2d"),
+        ("add", "add"),
+    ]  # fmt: skip
+    assert rows[-1].branch == ("conv3", "conv2")
+    assert rows[-1].field.size == (13, 13) and rows[-1].field.stride == (2, 2)
