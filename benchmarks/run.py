@@ -87,6 +87,21 @@ def per_frame(repeat: int, folder: Path) -> list[dict[str, object]]:
     return rows
 
 
+def erf_per_frame(repeat: int, folder: Path) -> dict[str, object]:
+    """The effective receptive field's GIF: six 3x3 layers (the README's), one frame a layer."""
+    from convanim.figures import parse_figure
+
+    figure = parse_figure("erf", {"kind": "erf", "kernel": [3] * 6})
+    path = folder / "erf.gif"
+    figure.render(path)  # warm up: imports, fonts
+    seconds = median_seconds(lambda: figure.render(path), repeat)
+    return {
+        "figure": "erf six 3x3 layers",
+        "frames": 6,
+        "ms_per_frame": round(seconds * 1000 / 6, 2),
+    }
+
+
 def startup(repeat: int) -> dict[str, float]:
     def run(*args: str) -> None:
         subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=ROOT)
@@ -257,6 +272,9 @@ def main() -> None:
         print("Render and encode, one process (median of runs):")
         print(table(rows), end="\n\n")
         results["per_frame"] = rows
+        erf = erf_per_frame(args.repeat, folder)
+        print("Effective receptive field, GIF:", erf, end="\n\n")
+        results["erf_per_frame"] = erf
         start = startup(args.repeat)
         print("Start-up:", start, end="\n\n")
         results["startup"] = start
