@@ -102,6 +102,21 @@ def erf_per_frame(repeat: int, folder: Path) -> dict[str, object]:
     }
 
 
+def model_fields_50(repeat: int) -> dict[str, object]:
+    """``receptive_fields`` of a 50-layer model (25 convolutions, 4 of them strided) at 224."""
+    import torch.nn as nn
+
+    from convanim.model_fields import receptive_fields
+
+    layers: list[nn.Module] = []
+    for i in range(25):
+        stride = 2 if i in (4, 10, 16, 22) else 1
+        layers += [nn.Conv2d(4, 4, 3, stride, 1), nn.ReLU()]
+    model = nn.Sequential(*layers).eval()
+    seconds = median_seconds(lambda: receptive_fields(model, (4, 224, 224)), repeat)
+    return {"model": "50 layers (25 conv + 25 ReLU), 4x224x224", "seconds": round(seconds, 3)}
+
+
 def startup(repeat: int) -> dict[str, float]:
     def run(*args: str) -> None:
         subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=ROOT)
@@ -275,6 +290,9 @@ def main() -> None:
         erf = erf_per_frame(args.repeat, folder)
         print("Effective receptive field, GIF:", erf, end="\n\n")
         results["erf_per_frame"] = erf
+        fields = model_fields_50(args.repeat)
+        print("Receptive fields of a model:", fields, end="\n\n")
+        results["model_fields_50"] = fields
         start = startup(args.repeat)
         print("Start-up:", start, end="\n\n")
         results["startup"] = start

@@ -29,6 +29,9 @@ _EXPORTS = {
     "save": "convanim.animate",
     "receptive_field": "convanim.receptive",
     "receptive_field_stats": "convanim.receptive",
+    "receptive_fields": "convanim.model_fields",
+    "onnx_fields": "convanim.model_fields",
+    "load_model": "convanim.model_fields",
     "dependency_tree": "convanim.receptive",
     "layer_sizes": "convanim.receptive",
     "LayerSpecError": "convanim.receptive",
@@ -71,12 +74,15 @@ __all__ = [
     "figure",
     "format_value",
     "layer_sizes",
+    "load_model",
     "load_values",
+    "onnx_fields",
     "overlap",
     "parse_figure",
     "random_values",
     "receptive_field",
     "receptive_field_stats",
+    "receptive_fields",
     "render_frames",
     "save",
     "transpose_pair",
@@ -90,6 +96,7 @@ if TYPE_CHECKING:
     from convanim.formats import WRITERS
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.matrix import conv_matrix, overlap, transpose_pair
+    from convanim.model_fields import load_model, onnx_fields, receptive_fields
     from convanim.notebook import figure
     from convanim.options import RenderOptions
     from convanim.receptive import (

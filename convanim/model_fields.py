@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from convanim.errors import ParameterError
+from convanim.graph_fields import ModelFields, graph_fields
 
-__all__ = ["load_model", "parse_input_shape"]
+__all__ = ["load_model", "onnx_fields", "parse_input_shape", "receptive_fields"]
 
 TARGET = "MODULE:CALLABLE (a module importable from the current directory, or file.py:callable)"
 
@@ -126,3 +127,37 @@ def parse_input_shape(value: object, param: str = "input_shape") -> tuple[int, .
             "3,224,224 (2-D) or 1,16000 (1-D)",
         )
     return tuple(shape)
+
+
+def receptive_fields(model: Any, input_shape: Sequence[int] | str) -> ModelFields:
+    """Per layer of a ``torch.nn.Module``, in graph order, the receptive field of its units.
+
+    ``input_shape`` is one input's shape without the batch axis: channels, then one or two
+    spatial sizes (``(3, 224, 224)``). The result iterates over rows
+    (``convanim.graph_fields.ModelField``); its ``ended`` says where a classifier's head (or
+    any layer whose units see the whole input) ended the analysis.
+    """
+    from convanim.model_torch import torch_nodes
+
+    shape = parse_input_shape(input_shape)
+    return graph_fields(torch_nodes(model, shape), shape[1:])
+
+
+def onnx_fields(path: str | Path, input_shape: Sequence[int] | str | None = None) -> ModelFields:
+    """``receptive_fields`` of an ONNX file, read with the ``onnx`` package (no torch).
+
+    ``input_shape`` may be left out when the file fixes the input's sizes.
+    """
+    from convanim.model_onnx import onnx_input_shape, onnx_nodes, read_onnx
+
+    model = read_onnx(path)
+    if input_shape is None:
+        found = onnx_input_shape(model)
+        if found is None:
+            raise ParameterError(
+                "input_shape", f"'{path}' leaves its input's sizes open; give the input's shape"
+            )
+        shape = parse_input_shape(found)
+    else:
+        shape = parse_input_shape(input_shape)
+    return graph_fields(onnx_nodes(model, len(shape) - 1), shape[1:])

@@ -20,6 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "params",
         "geometry",
         "receptive",
+        "graph_fields",
         "values",
         "matrix",
         "theme",
@@ -27,7 +28,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "erf",
     ),
     # torch and onnx, imported lazily: the user's model in, the core's nodes out.
-    "readers": ("model_fields", "erf_model"),
+    "readers": ("model_fields", "model_torch", "model_onnx", "erf_model"),
     "drawing": (
         "drawing",
         "render",
@@ -37,6 +38,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "matrix_render",
         "overlap_render",
         "volume_render",
+        "channel_render",
     ),
     "formats": ("formats", "writers"),
     "save": ("animate",),

@@ -33,6 +33,7 @@ KINDS: dict[str, str] = {
     "matrix": "convanim.kinds.matrix",
     "overlap": "convanim.kinds.overlap",
     "erf": "convanim.kinds.erf",
+    "separable": "convanim.kinds.separable",
 }
 
 
