@@ -87,6 +87,36 @@ def per_frame(repeat: int, folder: Path) -> list[dict[str, object]]:
     return rows
 
 
+def erf_per_frame(repeat: int, folder: Path) -> dict[str, object]:
+    """The effective receptive field's GIF: six 3x3 layers (the README's), one frame a layer."""
+    from convanim.figures import parse_figure
+
+    figure = parse_figure("erf", {"kind": "erf", "kernel": [3] * 6})
+    path = folder / "erf.gif"
+    figure.render(path)  # warm up: imports, fonts
+    seconds = median_seconds(lambda: figure.render(path), repeat)
+    return {
+        "figure": "erf six 3x3 layers",
+        "frames": 6,
+        "ms_per_frame": round(seconds * 1000 / 6, 2),
+    }
+
+
+def model_fields_50(repeat: int) -> dict[str, object]:
+    """``receptive_fields`` of a 50-layer model (25 convolutions, 4 of them strided) at 224."""
+    import torch.nn as nn
+
+    from convanim.model_fields import receptive_fields
+
+    layers: list[nn.Module] = []
+    for i in range(25):
+        stride = 2 if i in (4, 10, 16, 22) else 1
+        layers += [nn.Conv2d(4, 4, 3, stride, 1), nn.ReLU()]
+    model = nn.Sequential(*layers).eval()
+    seconds = median_seconds(lambda: receptive_fields(model, (4, 224, 224)), repeat)
+    return {"model": "50 layers (25 conv + 25 ReLU), 4x224x224", "seconds": round(seconds, 3)}
+
+
 def startup(repeat: int) -> dict[str, float]:
     def run(*args: str) -> None:
         subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=ROOT)
@@ -257,6 +287,12 @@ def main() -> None:
         print("Render and encode, one process (median of runs):")
         print(table(rows), end="\n\n")
         results["per_frame"] = rows
+        erf = erf_per_frame(args.repeat, folder)
+        print("Effective receptive field, GIF:", erf, end="\n\n")
+        results["erf_per_frame"] = erf
+        fields = model_fields_50(args.repeat)
+        print("Receptive fields of a model:", fields, end="\n\n")
+        results["model_fields_50"] = fields
         start = startup(args.repeat)
         print("Start-up:", start, end="\n\n")
         results["startup"] = start

@@ -29,9 +29,15 @@ _EXPORTS = {
     "save": "convanim.animate",
     "receptive_field": "convanim.receptive",
     "receptive_field_stats": "convanim.receptive",
+    "receptive_fields": "convanim.model_fields",
+    "onnx_fields": "convanim.model_fields",
+    "load_model": "convanim.model_fields",
     "dependency_tree": "convanim.receptive",
     "layer_sizes": "convanim.receptive",
     "LayerSpecError": "convanim.receptive",
+    "effective_receptive_field": "convanim.erf",
+    "erf_layers": "convanim.erf",
+    "ErfLayer": "convanim.erf",
     "evaluate": "convanim.values",
     "conv_matrix": "convanim.matrix",
     "overlap": "convanim.matrix",
@@ -50,6 +56,7 @@ __all__ = [
     "ConvSpec",
     "ConvSpecError",
     "DrawnGrid",
+    "ErfLayer",
     "Figure",
     "FigureError",
     "Frame",
@@ -61,16 +68,21 @@ __all__ = [
     "__version__",
     "conv_matrix",
     "dependency_tree",
+    "effective_receptive_field",
+    "erf_layers",
     "evaluate",
     "figure",
     "format_value",
     "layer_sizes",
+    "load_model",
     "load_values",
+    "onnx_fields",
     "overlap",
     "parse_figure",
     "random_values",
     "receptive_field",
     "receptive_field_stats",
+    "receptive_fields",
     "render_frames",
     "save",
     "transpose_pair",
@@ -79,10 +91,12 @@ __all__ = [
 
 if TYPE_CHECKING:
     from convanim.animate import Output, save
+    from convanim.erf import ErfLayer, effective_receptive_field, erf_layers
     from convanim.figures import Figure, FigureError, parse_figure
     from convanim.formats import WRITERS
     from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid, Frame
     from convanim.matrix import conv_matrix, overlap, transpose_pair
+    from convanim.model_fields import load_model, onnx_fields, receptive_fields
     from convanim.notebook import figure
     from convanim.options import RenderOptions
     from convanim.receptive import (

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_FRAMES",
     "MAX_GRID",
+    "MAX_SLICES",
+    "MAX_SLICE_SIDE",
     "MAX_STRIP_PIXELS",
     "MAX_VECTOR_FRAMES",
     "Output",
@@ -43,6 +45,8 @@ __all__ = [
 
 MAX_FRAMES = 1024  # a 32x32 output; --max-frames raises it
 MAX_GRID = 256  # drawn cells per axis
+MAX_SLICES = 10  # 3-D: drawn slices of either volume; more are not told apart at a glance
+MAX_SLICE_SIDE = 16  # 3-D: drawn cells along a slice's side
 MAX_VECTOR_FRAMES = 100  # frames in one SVG or PDF
 MAX_STRIP_PIXELS = 64_000_000  # pixels in one raster strip
 GIF_TICK_MS = 10  # GIF delays are whole hundredths of a second
@@ -264,8 +268,11 @@ def check_limits(spec: ConvSpec[Any, Any], max_frames: int | None = MAX_FRAMES) 
     """Refuse, without building anything, a spec too large to render in reasonable time.
 
     ``max_frames`` None: one frame is drawn, only the grid's size matters. A 1-D spec's
-    messages name no axis.
+    messages name no axis. A 3-D spec's slices must be few enough and small enough to read.
     """
+    if spec.dims == 3:
+        _check_volume(spec, max_frames)
+        return
     one_d = spec.dims == 1
     if max_frames is not None and spec.frame_count > max_frames:
         rows, cols = spec.as_2d().output_size
@@ -289,12 +296,50 @@ def check_limits(spec: ConvSpec[Any, Any], max_frames: int | None = MAX_FRAMES) 
         )
 
 
+def _check_volume(spec: ConvSpec[Any, Any], max_frames: int | None) -> None:
+    depth, rows, cols = spec.output_size
+    if max_frames is not None and spec.frame_count > max_frames:
+        raise ConvSpecError(
+            "max_frames",
+            f"the output is {depth}x{rows}x{cols}, {spec.frame_count:,} frames, over the limit "
+            f"of {max_frames:,}; use a smaller input or larger stride, or raise --max-frames",
+        )
+    drawn_depth, drawn_rows, drawn_cols = spec.drawn_size
+    if max(drawn_depth, depth) > MAX_SLICES:
+        which = "drawn input volume" if drawn_depth >= depth else "output volume"
+        raise ConvSpecError(
+            "input_size",
+            f"the {which} has {max(drawn_depth, depth)} depth slices, over the limit of "
+            f"{MAX_SLICES} a 3-D figure shows readably; use a smaller depth, padding or stride",
+        )
+    if max(drawn_rows, drawn_cols, rows, cols) > MAX_SLICE_SIDE:
+        big = (
+            (drawn_rows, drawn_cols)
+            if max(drawn_rows, drawn_cols) >= max(rows, cols)
+            else (
+                rows,
+                cols,
+            )
+        )
+        which = "a drawn input slice" if big == (drawn_rows, drawn_cols) else "an output slice"
+        raise ConvSpecError(
+            "input_size",
+            f"{which} is {big[0]}x{big[1]} cells, over the limit of {MAX_SLICE_SIDE} per side "
+            "a 3-D figure shows readably; use a smaller input, padding or stride",
+        )
+
+
 def _conv_request(spec: ConvSpec[Any, Any], output: Output) -> Request:
     check_output(output)  # again in check_request: cheap, and the spec's limits come between
     check_limits(spec, output.max_frames if output.frame is None else None)
-    cols = spec.as_2d().output_size[1]  # one row of frames per output row
+    cols = spec.output_size[-1]  # one row of frames per output row
     if spec.dims == 1:
         note = "frame j: output cell j"
+    elif spec.dims == 3:
+        rows = spec.output_size[1]
+        note = (
+            f"the frame of output cell (depth, row, col) is (depth * {rows} + row) * {cols} + col"
+        )
     else:
         note = f"the frame of output cell (row, col) is row * {cols} + col"
     return check_request(
@@ -324,6 +369,11 @@ def save(
     request = _conv_request(spec, output)  # before matplotlib's import: refusals are quick
 
     def drawing() -> Drawing:
+        if spec.dims == 3:  # drawn as its depth slices
+            from convanim.volume_render import VolumeAnimation
+
+            return VolumeAnimation(spec, options, worked)
+
         from convanim.drawing import AnimationDrawing
         from convanim.render import Animation
 

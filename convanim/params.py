@@ -37,7 +37,9 @@ __all__ = [
     "layer_padding",
     "number",
     "padding",
+    "padding_3d",
     "size",
+    "size_3d",
     "values",
 ]
 
@@ -86,6 +88,37 @@ def size(key: str, value: Any) -> Any:
             )
         return numbers[0] if len(numbers) == 1 else numbers
     return _plain(value)
+
+
+def size_3d(key: str, value: Any) -> Any:
+    """``size``, or three numbers: ``"4,5,5"`` (depth,rows,cols) or ``[4, 5, 5]``."""
+    if isinstance(value, str):
+        numbers = _ints(value)
+        if numbers is None or not 1 <= len(numbers) <= 3:
+            raise ParameterError(
+                key,
+                f"got {_got(value)}; expected an integer like 5, rows,cols like 5,7 or "
+                "depth,rows,cols like 4,5,5",
+            )
+        return numbers[0] if len(numbers) == 1 else numbers
+    return _plain(value)
+
+
+def padding_3d(key: str, value: Any) -> Any:
+    """``padding``, or 3-D: ``depth,rows,cols`` or ``front,back,top,bottom,left,right``."""
+    if isinstance(value, str) and value not in PADDING_MODES:
+        numbers = _ints(value)
+        if numbers is None or len(numbers) not in (1, 2, 3, 4, 6):
+            raise ParameterError(
+                key,
+                f"got {_got(value)}; expected 1, rows,cols like 1,2, top,bottom,left,right like "
+                "0,1,0,1, depth,rows,cols like 1,1,1, front,back,top,bottom,left,right like "
+                "0,1,0,1,0,1, or valid|same|full",
+            )
+        value = numbers[0] if len(numbers) == 1 else numbers
+    if isinstance(value, (list, tuple)) and len(value) == 6 and all(map(_is_int, value)):
+        return [[value[0], value[1]], [value[2], value[3]], [value[4], value[5]]]
+    return padding(key, value)
 
 
 def padding(key: str, value: Any) -> Any:

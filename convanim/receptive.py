@@ -541,35 +541,84 @@ def _smallest_period(sizes: Sequence[int]) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """Along one axis, the first and last input cell each unit of a level reads.
+
+    Periodic: unit ``r + k * period`` reads ``spans[r]`` shifted by ``k * shift`` cells
+    (``None``: it reads nothing, only inserted zeros). ``period`` is the product of the
+    transposed strides below (so ``shift / period`` is the field's stride), ``derived`` whether
+    there is one. First and last cells are all a union or a next layer needs: the extent of a
+    union of fields is that of its extremes, holes or not. Shared by stacks and by graphs
+    (``convanim.graph_fields``), where a level may read several others.
+    """
+
+    period: int
+    shift: int
+    spans: tuple[tuple[int, int] | None, ...]
+    derived: bool
+
+    def span(self, unit: int) -> tuple[int, int] | None:
+        turns, position = divmod(unit, self.period)
+        found = self.spans[position]
+        if found is None:
+            return None
+        return found[0] + turns * self.shift, found[1] + turns * self.shift
+
+
+#: The input itself: unit u reads cell u.
+_INPUT_REACH = _Reach(period=1, shift=1, spans=((0, 0),), derived=False)
+
+
+def _merge(spans: Iterable[tuple[int, int] | None]) -> tuple[int, int] | None:
+    found = [span for span in spans if span is not None]
+    if not found:
+        return None
+    return min(span[0] for span in found), max(span[1] for span in found)
+
+
+def _through(reach: _Reach, axis: _Axis, before: int) -> _Reach:
+    """The reach of a layer's units, reading the level of ``reach`` with ``before`` padding."""
+    if axis.transposed:  # unit u + period * stride reads the units of u shifted by period
+        period, shift = reach.period * axis.stride, reach.shift
+    else:  # unit u + period reads the units of u shifted by period * stride
+        period, shift = reach.period, reach.shift * axis.stride
+    spans = tuple(
+        _merge(reach.span(read) for read in axis.reads(unit, before)) for unit in range(period)
+    )
+    return _Reach(period, shift, spans, reach.derived or axis.transposed)
+
+
+def _union(reaches: Sequence[_Reach]) -> _Reach | None:
+    """The reach of units that read the same unit of every level of ``reaches`` (a sum, a
+    concatenation); None if their fields move by different strides (no common period)."""
+    period = math.lcm(*(reach.period for reach in reaches))
+    shifts = {reach.shift * (period // reach.period) for reach in reaches}
+    if len(shifts) != 1:
+        return None
+    spans = tuple(_merge(reach.span(unit) for reach in reaches) for unit in range(period))
+    return _Reach(period, shifts.pop(), spans, any(reach.derived for reach in reaches))
+
+
+def _axis_field(reach: _Reach) -> _AxisField:
+    """The sizes, stride and start of the fields of a level's units (see ``LayerField``)."""
+    sizes = _smallest_period([0 if span is None else span[1] - span[0] + 1 for span in reach.spans])
+    found = [span for span in reach.spans if span is not None]
+    start = found[0][0] if found else 0
+    method: Method = "derived from cells" if reach.derived else "closed form"
+    return _AxisField(sizes, Fraction(reach.shift, reach.period), start, method)
+
+
 def _axis_fields(axes: Sequence[_Axis], befores: Sequence[int]) -> list[_AxisField]:
-    """Per layer, the field on one axis: closed form until a transposed layer, then derived."""
+    """Per layer, the field on one axis: the Distill closed forms until a transposed layer
+    (size += (footprint - 1) * jump, start -= before * jump, jump *= stride, which is what
+    ``_through`` computes from the first and last tap), then derived from one period."""
     fields = []
-    size, jump, start = 1, 1, 0
-    for depth, (axis, before) in enumerate(zip(axes, befores, strict=True), 1):
-        if any(a.transposed for a in axes[:depth]):
-            fields.append(_derived(axes[:depth], befores[:depth]))
-            continue
-        size += (axis.footprint - 1) * jump
-        start -= before * jump
-        jump *= axis.stride
-        fields.append(_AxisField((size,), Fraction(jump), start, "closed form"))
+    reach = _INPUT_REACH
+    for axis, before in zip(axes, befores, strict=True):
+        reach = _through(reach, axis, before)
+        fields.append(_axis_field(reach))
     return fields
-
-
-def _derived(axes: Sequence[_Axis], befores: Sequence[int]) -> _AxisField:
-    """The field on one axis from the exact cells of one period of units (unbounded input)."""
-    period = math.prod(axis.stride for axis in axes if axis.transposed)
-    stride = Fraction(math.prod(axis.stride for axis in axes if not axis.transposed), period)
-    fields = []
-    for unit in range(period):
-        cells = {unit}
-        for axis, before in zip(reversed(axes), reversed(befores), strict=True):
-            cells = {source for read in cells for source in axis.reads(read, before)}
-        fields.append(cells)
-    sizes = _smallest_period([max(cells) - min(cells) + 1 if cells else 0 for cells in fields])
-    found = [cells for cells in fields if cells]
-    start = min(found[0]) if found else 0
-    return _AxisField(sizes, stride, start, "derived from cells")
 
 
 def _befores(stack: Sequence[_Layer], axis: int, input_size: Pair | None) -> list[int]:

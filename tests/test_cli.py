@@ -140,7 +140,16 @@ BAD = {
     "padding foo": (["-i", "5", "-p", "foo"], "--padding", "x.gif"),
     "input 2.5": (["-i", "2.5"], "--input", "x.gif"),
     "input a": (["-i", "a"], "--input", "x.gif"),
-    "input 5,5,5": (["-i", "5,5,5"], "--input", "x.gif"),
+    "input 5,5,5,5": (["-i", "5,5,5,5"], "--input", "x.gif"),
+    "input 5,5,5 in 2-D": (["-i", "5,5,5", "--dims", "2"], "--input", "x.gif"),
+    "3-D kernel pair": (["-i", "4,4,4", "-k", "3,3"], "--kernel", "x.gif"),
+    "3-D too deep": (["-i", "12,4,4"], "--input", "x.gif"),
+    "3-D slices too large": (["-i", "3,20,4"], "--input", "x.gif"),
+    "3-D output padding": (
+        ["-i", "4,4,4", "--output-padding", "1,0,0"],
+        "--output-padding",
+        "x.gif",
+    ),
     "kernel 2.5": (["-i", "5", "-k", "2.5"], "--kernel", "x.gif"),
     "stride a": (["-i", "5", "-s", "a"], "--stride", "x.gif"),
     "output padding too large": (

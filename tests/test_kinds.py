@@ -215,5 +215,10 @@ def test_every_example_in_the_help_runs(
     """What ``convanim KIND --help`` shows works as shown (value files are made for it)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.csv").write_text("\n".join(",".join(["1"] * 6) for _ in range(6)) + "\n")
+    if "--torch" in example:  # its models file, as from the repository's root
+        pytest.importorskip("torch")
+        (tmp_path / "examples").mkdir()
+        models = Path(__file__).resolve().parents[1] / "examples" / "models.py"
+        (tmp_path / "examples" / "models.py").write_text(models.read_text(encoding="utf-8"))
     result = runner.invoke(main, shlex.split(example))
     assert result.exit_code == 0, (example, result.stderr)

@@ -32,6 +32,8 @@ KINDS: dict[str, str] = {
     "rf": "convanim.kinds.rf",
     "matrix": "convanim.kinds.matrix",
     "overlap": "convanim.kinds.overlap",
+    "erf": "convanim.kinds.erf",
+    "separable": "convanim.kinds.separable",
 }
 
 

@@ -38,7 +38,9 @@ from convanim.params import (
     choice,
     integer,
     padding,
+    padding_3d,
     size,
+    size_3d,
     values,
 )
 
@@ -50,7 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANNELS",
+    "DIMS_3D",
     "GEOMETRY",
+    "GEOMETRY_3D",
     "KIND",
     "MAX_DRAWN_CHANNELS",
     "Conv",
@@ -94,11 +98,60 @@ GEOMETRY = (
     ),
     Param("dilation", size, 1, "Dilation: 2, or rows,cols.", short="d", metavar="SIZE"),
 )
+GEOMETRY_3D = (
+    Param(
+        "input",
+        size_3d,
+        None,
+        "Input size: 5, rows,cols like 5,7 (2-D), or depth,rows,cols like 4,5,5 (3-D).",
+        api="input_size",
+        short="i",
+        metavar="SIZE",
+    ),
+    Param(
+        "kernel",
+        size_3d,
+        3,
+        "Kernel size: 3, rows,cols, or depth,rows,cols.",
+        api="kernel_size",
+        short="k",
+        metavar="SIZE",
+    ),
+    Param(
+        "stride", size_3d, 1, "Stride: 2, rows,cols, or depth,rows,cols.", short="s", metavar="SIZE"
+    ),
+    Param(
+        "padding",
+        padding_3d,
+        0,
+        "Padding: 1, rows,cols, top,bottom,left,right (2-D), left,right (1-D), depth,rows,cols "
+        "or front,back,top,bottom,left,right (3-D), or valid|same|full.",
+        short="p",
+        metavar="PADDING",
+    ),
+    Param(
+        "dilation",
+        size_3d,
+        1,
+        "Dilation: 2, rows,cols, or depth,rows,cols.",
+        short="d",
+        metavar="SIZE",
+    ),
+)
 DIMS = Param(
     "dims",
     choice(1, 2),
     2,
     "2: Conv2d, a grid; 1: Conv1d, a row of cells.",
+    metavar="N",
+    stamped_at_default=False,
+)
+DIMS_3D = Param(
+    "dims",
+    choice(1, 2, 3),
+    2,
+    "2: a grid; 1: a row of cells; 3: a volume, drawn as its depth slices (sizes of three "
+    "numbers imply it).",
     metavar="N",
     stamped_at_default=False,
 )
@@ -118,6 +171,23 @@ TRANSPOSED = (
         metavar="SIZE",
     ),
 )
+TRANSPOSED_3D = (
+    Param(
+        "transposed",
+        boolean,
+        False,
+        "A transposed convolution (PyTorch's ConvTranspose1d/2d/3d).",
+        flag=True,
+    ),
+    Param(
+        "output-padding",
+        size_3d,
+        0,
+        "Extra output cells of a transposed convolution, at the bottom/right (and back): 1, "
+        "rows,cols, or depth,rows,cols.",
+        metavar="SIZE",
+    ),
+)
 KERNEL_VALUES = Param(
     "kernel-values",
     values,
@@ -126,6 +196,8 @@ KERNEL_VALUES = Param(
     api="weight",
     metavar="FILE",
 )
+AXES = {1: ("length",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
+SIZE_KEYS = ("input", "kernel", "stride", "dilation", "output-padding")  # padding: sides
 CHANNELS = (
     Param(
         "in-channels",
@@ -180,7 +252,6 @@ CHANNELS = (
         stamped_at_default=False,
     ),
 )
-AXES = {1: ("length",), 2: ("rows", "cols")}
 
 
 class Conv(Kind):
@@ -188,7 +259,10 @@ class Conv(Kind):
 
     name = "conv"
     summary = "Animate a convolution: a GIF, a PNG strip of every frame, or one frame."
-    description = "Parameters mean what they mean in PyTorch's Conv1d/2d and ConvTranspose1d/2d."
+    description = (
+        "Parameters mean what they mean in PyTorch's Conv1d/2d/3d and ConvTranspose1d/2d/3d. "
+        "A 3-D convolution is drawn as the depth slices of its input and output volumes."
+    )
     examples: Sequence[str] = (
         "conv -i 5 -k 3 -o no_padding.gif",
         "conv -i 5 -k 3 -s 2 -p 1 -o padding_strides.gif",
@@ -198,13 +272,15 @@ class Conv(Kind):
         "conv -i 5 -k 3 -o frame.png --frame 4",
         "conv -i 5 -k 3 --values --view flat --seed 1 -o numbers.gif",
         "conv --dims 1 -i 7 -k 3 -o conv1d.gif",
+        "conv -i 4,4,4 -k 3 --labels -o conv3d.gif",
+        "conv --dims 3 -i 2 -k 3 -s 2 -p 1 --transposed --view flat -o up3d.gif",
         "conv -i 5 -k 3 -s 2 -p 1 --info",
         "conv -i 5 -k 3 --in-channels 4 --out-channels 4 --groups 2 --info",
     )
     params: Sequence[Param] = (
-        *GEOMETRY,
-        *TRANSPOSED,
-        DIMS,
+        *GEOMETRY_3D,
+        *TRANSPOSED_3D,
+        DIMS_3D,
         *CHANNELS,
         *DRAWING,
         *OUTPUT,
@@ -243,6 +319,14 @@ class Conv(Kind):
             if options.get(key, 1) != 1:
                 arguments[key.replace("-", "_")] = options[key]
         return arguments
+
+    def _inferred_3d(self, options: Mapping[str, Any], given: frozenset[str]) -> bool:
+        """Whether a size of three numbers makes the figure 3-D, ``dims`` not being given."""
+        if "dims" in given or 3 not in (self.param("dims").choices or ()):
+            return False
+        return any(
+            isinstance(options.get(key), list) and len(options[key]) == 3 for key in SIZE_KEYS
+        )
 
     def model(self, figure: Figure) -> ConvSpec:
         from convanim.geometry import ConvSpec
@@ -319,6 +403,8 @@ class Conv(Kind):
     # -- checks -----------------------------------------------------------------------------
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
+        if self._inferred_3d(options, given):
+            options["dims"] = 3
         if options.get("bias-values") is not None:
             if "bias" in given and not options["bias"]:
                 raise ParameterError(
@@ -340,7 +426,11 @@ class Conv(Kind):
             )
 
     def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        return {"bias": True} if options.get("bias-values") is not None else {}
+        """Bias values imply a bias; a 3-D figure whose sizes say so needs no ``--dims 3``."""
+        found: dict[str, Any] = {"bias": True} if options.get("bias-values") is not None else {}
+        if self._inferred_3d(options, frozenset()):
+            found["dims"] = 3
+        return found
 
     def check(self, figure: Figure, limits: bool) -> None:
         count = self.frame_count(figure)  # the model validates
@@ -440,6 +530,14 @@ class Conv(Kind):
         if frame is not None:
             if _dims(spec) == 1:
                 text += f" (the step for output cell {frame + 1})"
+            elif _dims(spec) == 3:
+                _, rows, cols = tuple(spec.output_size)  # (depth, rows, cols)
+                rest, col = divmod(frame, cols)
+                depth, row = divmod(rest, rows)
+                text += (
+                    f" (the step for output cell depth {depth + 1}, row {row + 1}, "
+                    f"column {col + 1})"
+                )
             else:
                 row, col = divmod(frame, spec.output_size[1])
                 text += f" (the step for output cell row {row + 1}, column {col + 1})"
@@ -534,7 +632,7 @@ class Conv(Kind):
     def info(self, figure: Figure) -> str:
         spec = self.model(figure)
         facts = self.facts(figure)
-        sides = ("left", "right") if _dims(spec) == 1 else ("top", "bottom", "left", "right")
+        sides = SIDES[_dims(spec)]
         pads = [number for pair in spec.pads for number in pair]
         padding_words = " ".join(f"{side} {n}" for side, n in zip(sides, pads, strict=True))
         mode = f" ({spec.padding})" if isinstance(spec.padding, str) else ""
@@ -569,6 +667,8 @@ class LayerWords(NamedTuple):
 
 def layer_words(spec: ConvSpec, name: str, window: str = "kernel") -> LayerWords:
     """``spec`` in words; ``name`` is what it is ("Convolution"), ``window`` what slides."""
+    if _dims(spec) == 3:
+        name = f"3-D {name[0].lower()}{name[1:]}"
     if _dims(spec) == 1:
         name = f"1-D {name[0].lower()}{name[1:]}"
         shape = f"a length-{spec.input_size[0]} input with a {spec.kernel_size[0]}-cell {window}"
@@ -582,6 +682,13 @@ def layer_words(spec: ConvSpec, name: str, window: str = "kernel") -> LayerWords
     if spec.transposed and any(spec.output_padding):
         settings.append(f"output padding {_number(spec.output_padding)}")
     return LayerWords(name, shape, settings, output)
+
+
+SIDES = {
+    1: ("left", "right"),
+    2: ("top", "bottom", "left", "right"),
+    3: ("front", "back", "top", "bottom", "left", "right"),
+}
 
 
 def _channel_name(spec: ConvSpec) -> str:
@@ -754,6 +861,11 @@ def _padding_words(spec: ConvSpec) -> str:
     pads = [number for pair in spec.pads for number in pair]
     if len(set(pads)) == 1:
         numbers = str(pads[0])
+    elif len(pads) == 6:
+        if pads[0::2] == pads[1::2]:
+            numbers = " by ".join(str(n) for n in pads[0::2])
+        else:
+            numbers = ", ".join(f"{n} {side}" for side, n in zip(SIDES[3], pads, strict=True))
     elif len(pads) == 2:
         numbers = f"{pads[0]} left, {pads[1]} right"
     elif pads[0] == pads[1] and pads[2] == pads[3]:

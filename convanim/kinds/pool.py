@@ -1,5 +1,5 @@
-"""The ``pool`` kind: max or average pooling, 1-D or 2-D, as PyTorch's ``MaxPool1d/2d`` and
-``AvgPool1d/2d`` define it (``count_include_pad=True``): the convolution's picture with a
+"""The ``pool`` kind: max or average pooling, 1-D, 2-D or 3-D, as PyTorch's ``MaxPool1d/2d/3d``
+and ``AvgPool1d/2d/3d`` define it (``count_include_pad=True``): the convolution's picture with a
 window in place of the kernel."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from convanim.kinds.conv import DIMS, GEOMETRY, Conv
+from convanim.kinds.conv import DIMS_3D, GEOMETRY_3D, Conv
 from convanim.params import DRAWING, OUTPUT, VALUES, Param, boolean, choice, integer
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ MODE = Param(
     "mode",
     choice("max", "avg"),
     "max",
-    "Max or average pooling (PyTorch's max_pool1d/2d, avg_pool1d/2d).",
+    "Max or average pooling (PyTorch's max_pool1d/2d/3d, avg_pool1d/2d/3d).",
     api="op",
     metavar="MODE",
 )
@@ -72,9 +72,10 @@ class Pool(Conv):
         "pool --dims 1 --mode max -i 8 -k 2 -s 2 -o max_pool1d.gif",
         "pool --mode max -i 6 -k 3 -s 2 -p 1 --ceil-mode --values -o ceil_mode.gif",
         "pool --mode avg -i 5 -k 3 -s 2 -p 1 --no-count-include-pad --values -o avg.png",
+        "pool --mode max -i 4,4,4 -k 2 -s 2 --values --view flat -o max_pool3d.gif",
         "pool -i 4 -k 2 -s 2 --info",
     )
-    params = (MODE, *GEOMETRY, *POOL_OPTIONS, DIMS, *DRAWING, *OUTPUT, *VALUES)
+    params = (MODE, *GEOMETRY_3D, *POOL_OPTIONS, DIMS_3D, *DRAWING, *OUTPUT, *VALUES)
 
     def model(self, figure: Figure) -> ConvSpec:
         from convanim.values import pool_spec_check

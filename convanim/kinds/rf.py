@@ -59,6 +59,56 @@ def layer_flags(key: str, value: Any) -> list[int]:
     )
 
 
+def text(key: str, value: Any) -> str | None:
+    """A non-empty string, or None when not given."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(key, f"got {value!r}; expected a non-empty string")
+    return value.strip()
+
+
+def target(key: str, value: Any) -> str | None:
+    """MODULE:CALLABLE, or None when not given."""
+    found = text(key, value)
+    module, _, attribute = (found or "").rpartition(":")
+    if found is not None and not (module and attribute):
+        raise ParameterError(
+            key, f"got '{found}'; expected MODULE:CALLABLE (a module importable from the "
+            "current directory, or file.py:callable)",
+        )  # fmt: skip
+    return found
+
+
+MODEL_PARAMS = (
+    Param(
+        "torch",
+        target,
+        None,
+        "A PyTorch model's layers instead: MODULE:CALLABLE (or file.py:callable) returning "
+        "an nn.Module; give --input-shape.",
+        metavar="MODULE:CALLABLE",
+        stamped_at_default=False,
+    ),
+    Param(
+        "onnx",
+        text,
+        None,
+        "An ONNX file's layers instead (needs the onnx package, not torch).",
+        metavar="FILE",
+        stamped_at_default=False,
+    ),
+    Param(
+        "input-shape",
+        text,
+        None,
+        "The model's input without the batch axis: channels,rows,cols (3,224,224) or "
+        "channels,length  [default for --onnx: the file's].",
+        metavar="SHAPE",
+        stamped_at_default=False,
+    ),
+)
+
 PARAMS = (
     Param(
         "kernel",
@@ -137,7 +187,11 @@ PARAMS = (
         help="Refuse animations with more frames than this.",
         stamped_at_default=False,
     ),
+    *MODEL_PARAMS,
 )
+
+LAYER_OPTIONS = ("kernel", "stride", "dilation", "padding", "causal", "transposed",
+                 "output-padding", "dims", "input", "unit")  # fmt: skip
 
 
 class ReceptiveField(Kind):
@@ -152,6 +206,7 @@ class ReceptiveField(Kind):
         "rf -k 7,3 -s 2,2 -p 3,1 --info",
         "rf -k 3 -s 2 -p 1 --transposed 0,1 -i 9 --unit 2,3 -o decoder.png",
         "rf --dims 1 -k 2 -d 1,2,4,8 --causal --json",
+        "rf --torch examples/models.py:resnet18 --input-shape 3,224,224 --info",
     )
     params = PARAMS
     derived: ClassVar[Mapping[str, str]] = {
@@ -167,6 +222,22 @@ class ReceptiveField(Kind):
         return layers(figure.options)
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
+        if options["torch"] is not None and options["onnx"] is not None:
+            raise ParameterError("torch", "give --torch or --onnx, not both")
+        if _reads_model(options):
+            source = "torch" if options["torch"] is not None else "onnx"
+            layered = [key for key in LAYER_OPTIONS if key in given]
+            if layered:
+                raise ParameterError(
+                    layered[0], f"the layers come from --{source}; leave --{layered[0]} out"
+                )
+            if options["torch"] is not None and options["input-shape"] is None:
+                raise ParameterError(
+                    "input-shape", "--torch needs the input's shape, like 3,224,224"
+                )
+            return
+        if options["input-shape"] is not None:
+            raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         if options["causal"] and "padding" in given:
             raise ParameterError("causal", "it sets the padding; give causal or padding, not both")
         if options["columns"] is not None and options["frame"] is not None:
@@ -192,6 +263,15 @@ class ReceptiveField(Kind):
         from convanim.receptive import layer_sizes, receptive_field_stats
 
         o = figure.options
+        if _reads_model(o):
+            _model_fields(o)
+            if limits:
+                source = "torch" if o["torch"] is not None else "onnx"
+                raise ParameterError(
+                    source, "a model's layers are described with --info or --json; drawing "
+                    "them is not supported yet",
+                )  # fmt: skip
+            return
         stack, dims = self.model(figure), o["dims"]
         size = _size(o["input"])
         if dims == 1 and not isinstance(size, int):
@@ -282,7 +362,7 @@ class ReceptiveField(Kind):
             output_unit=_size(o["unit"]),
         )
 
-    def brief(self, figure: Figure) -> str:
+    def _brief(self, figure: Figure) -> str:
         stack = self.model(figure)
         last = self._stats(figure)[-1]
         field = _field_cell(_field(last), _plain(last.period))  # 3|5 where units differ
@@ -357,11 +437,146 @@ class ReceptiveField(Kind):
 
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
+        if _reads_model(o):
+            fields = _model_fields(o)
+            return {
+                "dims": fields.dims,
+                "input_size": list(fields.input_size),
+                "layers": model_rows(fields),
+                "ended": fields.ended or None,
+            }
         rows = layer_rows(self.model(figure), self._stats(figure))
         return {"dims": o["dims"], "input_size": o["input"], "layers": rows}
 
     def info(self, figure: Figure) -> str:
-        return info_table(self.facts(figure)["layers"])
+        facts = self.facts(figure)
+        if _reads_model(figure.options):
+            table = model_table(facts["layers"])
+            return table + (f"\n({facts['ended']})" if facts["ended"] else "")
+        return info_table(facts["layers"])
+
+    def brief(self, figure: Figure) -> str:
+        if _reads_model(figure.options):
+            rows = _model_fields(figure.options).rows
+            return f"{len(rows)} layers"
+        return self._brief(figure)
+
+
+def _reads_model(options: Mapping[str, Any]) -> bool:
+    return options.get("torch") is not None or options.get("onnx") is not None
+
+
+_LOADED: dict[tuple[Any, ...], Any] = {}
+
+
+def _model_fields(options: Mapping[str, Any]) -> Any:
+    """The rows of ``--torch`` or ``--onnx`` (read once per process and options)."""
+    from convanim.graph_fields import ModelError
+    from convanim.model_fields import load_model, onnx_fields, receptive_fields
+
+    key = (options["torch"], options["onnx"], options["input-shape"])
+    if key not in _LOADED:
+        source = "torch" if options["torch"] is not None else "onnx"
+        try:
+            if options["torch"] is not None:
+                fields = receptive_fields(load_model(options["torch"]), options["input-shape"])
+            else:
+                fields = onnx_fields(options["onnx"], options["input-shape"])
+        except ModelError as error:
+            raise ParameterError(source, error.detail) from None
+        _LOADED[key] = fields
+    return _LOADED[key]
+
+
+def _axes_value(values: Any) -> Any:
+    """Per-axis numbers for JSON: a plain value in 1-D, a list in 2-D."""
+    if values is None:
+        return None
+    plain = [_plain(v) for v in values]
+    return plain[0] if len(plain) == 1 else plain
+
+
+def _padding_value(pads: Any) -> Any:
+    if pads is None:
+        return None
+    per_axis = [p[0] if p[0] == p[1] else list(p) for p in pads]
+    return per_axis[0] if len(per_axis) == 1 else per_axis
+
+
+def _centre_value(value: Any) -> Any:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def model_rows(fields: Any) -> list[dict[str, Any]]:
+    """The per-layer rows of ``rf --torch/--onnx --json``: ``rf --json``'s keys, with the
+    layer's ``name`` and ``op``, its ``output_size``, the ``centre`` of unit 0's field, whether
+    the centre unit's field is ``clipped`` by the input, and the levels a ``branch`` merges.
+    Window keys (kernel, stride, padding, dilation) are null for layers without a window."""
+    rows = []
+    for row in fields:
+        entry = row.field
+        rows.append(
+            {
+                "layer": row.layer,
+                "name": row.name,
+                "op": row.op,
+                "kernel": _axes_value(row.kernel_size),
+                "stride": _axes_value(row.stride),
+                "padding": _padding_value(row.padding),
+                "dilation": _axes_value(row.dilation),
+                "transposed": row.transposed,
+                "output_padding": _axes_value(row.output_padding) or 0,
+                "params": entry.params,
+                "field": _field(entry),
+                "period": _plain(entry.period),
+                "effective_stride": _plain(entry.stride),
+                "start": _plain(entry.start),
+                "method": entry.method,
+                "output_size": _axes_value(row.output_size),
+                "centre": [_centre_value(c) for c in row.centre]
+                if len(row.centre) > 1
+                else _centre_value(row.centre[0]),
+                "clipped": row.clipped,
+                "branch": list(row.branch),
+            }
+        )
+    return rows
+
+
+def model_table(rows: list[dict[str, Any]]) -> str:
+    """A model's rows as an aligned text table (a merge's row: 'union of a + b')."""
+
+    def cell(key: str, row: dict[str, Any]) -> str:
+        value = row[key]
+        if key == "field":
+            return _field_cell(value, row["period"])
+        if key == "branch":
+            return "union of " + " + ".join(value) if value else ""
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list):
+            shown = [str(v) for v in value]
+            return "x".join(shown) if len(set(shown)) > 1 else shown[0]
+        return str(value)
+
+    varies = any(row["period"] not in (1, [1, 1]) for row in rows)
+    keys = ["layer", "name", "op", "output_size", "field", *(["period"] if varies else []),
+            "effective_stride", "start", "centre", "clipped", "branch"]  # fmt: skip
+    heads = {"output_size": "output", "effective_stride": "jump", "branch": "from"}
+    cells = [[cell(key, row) for key in keys] for row in rows]
+    titles = [heads.get(key, key) for key in keys]
+    widths = [max(len(t), *(len(c[i]) for c in cells)) for i, t in enumerate(titles)]
+    lines = ["  ".join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    if varies:
+        lines.append(
+            "(a|b: units differ; unit u's field is the (u mod period)-th size, from 0, per axis)"
+        )
+    return "\n".join(lines)
 
 
 def layers(options: Mapping[str, Any]) -> list[dict[str, Any]]:
