@@ -20,13 +20,13 @@ from convanim.kinds import Kind
 from convanim.kinds.conv import (
     CHANNELS,
     GEOMETRY,
-    MAX_DRAWN_CHANNELS,
     _output,
     _render_options,
     _tuple,
     _values,
     layer_words,
 )
+from convanim.options import MAX_DRAWN_CHANNELS, check_drawn_channels
 from convanim.params import DRAWING, OUTPUT, VALUES, Param, at_least
 
 if TYPE_CHECKING:
@@ -135,13 +135,7 @@ class Separable(Kind):
         from convanim.geometry import ConvSpec
 
         o = figure.options
-        for key in ("channels", "out-channels"):
-            if o[key] > MAX_DRAWN_CHANNELS:
-                raise ParameterError(
-                    key,
-                    f"got {o[key]}; at most {MAX_DRAWN_CHANNELS} channels can be drawn readably; "
-                    "use fewer channels",
-                )
+        check_drawn_channels({key: o[key] for key in ("channels", "out-channels")})
         middle = o["channels"] * o["multiplier"]
         if middle > MAX_DRAWN_CHANNELS:
             raise ParameterError(
