@@ -416,18 +416,7 @@ class Conv(Kind):
                     "got false, with bias values; give bias values only to a layer with a bias",
                 )
             options["bias"] = True
-        if "seed" in given and not self.shows_values(options):
-            raise ParameterError(
-                "seed",
-                f"got {options['seed']}; it picks the random numbers that values shows: "
-                "add values, or leave seed out",
-            )
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_seed_and_columns(options, given, self.shows_values(options))
 
     def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Bias values imply a bias; a 3-D figure whose sizes say so needs no ``--dims 3``."""
@@ -758,6 +747,22 @@ def _channel_lines(spec: ConvSpec, facts: Mapping[str, Any]) -> list[str]:
         f"weight: {_x(facts['weight_shape'])}",
         f"parameters: {count}",
     ]
+
+
+def check_seed_and_columns(options: Mapping[str, Any], given: frozenset[str], shows: bool) -> None:
+    """Refuse a seed for a figure without values (``shows``) and columns for a single frame."""
+    if "seed" in given and not shows:
+        raise ParameterError(
+            "seed",
+            f"got {options['seed']}; it picks the random numbers that values shows: "
+            "add values, or leave seed out",
+        )
+    if options["columns"] is not None and options["frame"] is not None:
+        raise ParameterError(
+            "columns",
+            f"got {options['columns']}; a single frame has no columns: give frame or "
+            "columns, not both",
+        )
 
 
 def _channel_counts(spec: ConvSpec) -> dict[str, int]:

@@ -24,6 +24,7 @@ from convanim.kinds.conv import (
     _render_options,
     _tuple,
     _values,
+    check_seed_and_columns,
     layer_words,
 )
 from convanim.options import MAX_DRAWN_CHANNELS, check_drawn_channels
@@ -212,18 +213,7 @@ class Separable(Kind):
     # -- checks -----------------------------------------------------------------------------
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if "seed" in given and not self.shows_values(options):
-            raise ParameterError(
-                "seed",
-                f"got {options['seed']}; it picks the random numbers that values shows: "
-                "add values, or leave seed out",
-            )
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_seed_and_columns(options, given, self.shows_values(options))
 
     def check(self, figure: Figure, limits: bool) -> None:
         pair = self.model(figure)
