@@ -137,7 +137,9 @@ class ModelField:
     other layers). ``padding`` is (before, after) per axis as the layer applied it.
     ``repeat`` is, per axis, the number of units after which fields repeat shifted by
     ``repeat * stride`` cells (the product of the transposed strides below: 1 where every
-    unit's field starts ``stride`` cells after the previous one's).
+    unit's field starts ``stride`` cells after the previous one's). ``centre_field`` is, per
+    axis, the first and last cell of the centre unit's field, unclipped (None on an axis
+    where it reads only padding).
     """
 
     name: str
@@ -154,6 +156,7 @@ class ModelField:
     transposed: bool
     output_padding: tuple[int, ...] | None
     repeat: tuple[int, ...] = ()
+    centre_field: tuple[tuple[int, int] | None, ...] = ()
 
     @property
     def layer(self) -> int:
@@ -350,11 +353,11 @@ def _level(
         branch = node.inputs
     fields = [_axis_field(reach) for reach in level.reaches]
     centre_unit = [(n - 1) // 2 for n in level.size]
-    clipped = False
-    for axis, reach in enumerate(level.reaches):
-        span = reach.span(centre_unit[axis])
-        if span is not None and (span[0] < 0 or span[1] >= model_input[axis]):
-            clipped = True
+    spans = tuple(reach.span(unit) for reach, unit in zip(level.reaches, centre_unit, strict=True))
+    clipped = any(
+        span is not None and (span[0] < 0 or span[1] >= model_input[axis])
+        for axis, span in enumerate(spans)
+    )
     row = ModelField(
         name=node.name,
         op=node.op,
@@ -370,6 +373,7 @@ def _level(
         transposed=node.transposed,
         output_padding=node.output_padding if window and node.transposed else None,
         repeat=tuple(reach.period for reach in level.reaches),
+        centre_field=spans,
     )
     return level, row
 
