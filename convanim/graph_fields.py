@@ -39,6 +39,7 @@ __all__ = [
     "ModelField",
     "ModelFields",
     "Node",
+    "drawn_rows",
     "graph_fields",
 ]
 
@@ -413,3 +414,14 @@ def _layer_field(number: int, fields: Sequence[_AxisField], node: Node | None) -
         sizes=(rows.sizes, cols.sizes),
         period=(rows.period, cols.period),
     )  # fmt: skip
+
+
+def drawn_rows(fields: ModelFields) -> list[ModelField]:
+    """The rows a figure of the model draws, one per frame: where the field can change, its
+    convolutions and poolings (windows other than a pad) and its merges of branches."""
+
+    def pad(row: ModelField) -> bool:
+        kernel, stride = row.kernel_size or (), row.stride or ()
+        return not row.field.params and all(k == 1 for k in kernel) and all(s == 1 for s in stride)
+
+    return [row for row in fields if row.branch or (row.kernel_size is not None and not pad(row))]

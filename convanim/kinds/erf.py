@@ -491,22 +491,17 @@ def _input_shape(options: Mapping[str, Any]) -> tuple[int, ...]:
 
 
 def model_frames(fields: Any) -> list[ModelField]:
-    """The rows a model's figure draws, one per frame: its convolutions and poolings (windows
-    other than a pad's) and its merges of branches, where the field changes."""
-    return [
-        row
-        for row in fields
-        if row.branch or (row.kernel_size is not None and (row.field.params or not _is_pad(row)))
-    ]
+    """The rows a model's figure draws (``convanim.graph_fields.drawn_rows``)."""
+    from convanim.graph_fields import drawn_rows
 
-
-def _is_pad(row: Any) -> bool:
-    return all(k == 1 for k in row.kernel_size) and all(s == 1 for s in row.stride)
+    return drawn_rows(fields)
 
 
 def model_title(row: Any) -> str:
-    """A model's frame's first caption: "layer 7: layer1.0.conv1 (Conv2d)"."""
-    return f"layer {row.layer}: {row.name} ({row.op})"
+    """A model's frame's first caption (``convanim.model_render.model_title``)."""
+    from convanim.model_render import model_title as title
+
+    return title(row)
 
 
 def _pick_row(fields: Any, frames: Sequence[Any], layer: Any) -> Any:
