@@ -354,6 +354,19 @@ def _fx(traced: Any, example: Any, dims: int, outputs: dict[str, Any] | None) ->
     return found
 
 
+def _out_of_place(func: Any) -> Any:
+    """A tensor method's out-of-place form: ``__iadd__`` as ``__add__``, ``relu_`` as
+    ``relu``; other functions as they are."""
+    import torch
+
+    name = getattr(func, "__name__", "")
+    if name.startswith("__i") and name.endswith("__") and _word(name)[1:] in MERGES:
+        return getattr(torch.Tensor, "__" + name[3:], func)
+    if name.endswith("_") and not name.startswith("_") and name[:-1] in POINTWISE | MERGES:
+        return getattr(torch.Tensor, name[:-1], func)
+    return func
+
+
 def _leaf(module: Any) -> bool:
     return not list(module.children())
 
@@ -410,7 +423,11 @@ def _hooked(model: Any, example: Any, dims: int, outputs: dict[str, Any] | None)
             self, func: Any, types: Any, args: Any = (), kwargs: Any = None
         ) -> Any:
             kwargs = kwargs or {}
-            output = func(*args, **kwargs)
+            run, given = func, kwargs  # named as called, run out of place for outputs
+            if outputs is not None:  # in place, a later layer would change a kept output
+                run = _out_of_place(func)
+                given = {**kwargs, "inplace": False} if kwargs.get("inplace") else kwargs
+            output = run(*args, **given)
             word = _word(func)
             if depth[0] == 0 and word not in IGNORED and isinstance(output, torch.Tensor):
                 inputs = inputs_of([*args, *kwargs.values()])

@@ -296,3 +296,39 @@ def test_onnx_model_weights_are_refused(models: Path, runner: Any, tmp_path: Pat
         "Error: --weights: got 'model'; an ONNX file's weights are not run here: give --torch "
         "for the model's own weights, or --weights uniform"
     )
+
+
+def test_in_place_operations_leave_each_layers_output_as_it_made_it() -> None:
+    """``y = conv1(x); y += conv2(x); y.relu_()``, traced and (where a value decides the
+    path) hooked: conv1's heatmap is conv1's own gradient, not that of the sum after it."""
+    torch = pytest.importorskip("torch")
+    from convanim.erf_model import model_erfs
+    from convanim.model_fields import receptive_fields
+
+    nn = torch.nn
+
+    class InPlace(nn.Module):
+        def __init__(self, hooked: bool) -> None:
+            super().__init__()
+            torch.manual_seed(1)
+            self.conv1, self.conv2 = nn.Conv2d(1, 1, 3, padding=1), nn.Conv2d(1, 1, 5, padding=2)
+            self.hooked = hooked
+
+        def forward(self, x: Any) -> Any:
+            if self.hooked and bool(x.detach().sum() > -1e30):  # fx cannot trace this
+                x = torch.tanh(x)
+            y = self.conv1(x)
+            y += self.conv2(x)
+            return y.relu_()
+
+    x = torch.randn((1, 1, 9, 9), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for hooked in (False, True):
+        model = InPlace(hooked).eval()
+        rows = receptive_fields(model, (1, 9, 9))
+        assert rows[-2].branch == ("conv1", "conv2")  # the sum, whatever its name
+        conv1, add = model_erfs(model, (1, 9, 9), ["conv1", rows[-2].name])
+        probe = x.float().requires_grad_(True)
+        y = model.conv1(torch.tanh(probe) if hooked else probe)
+        (grad,) = torch.autograd.grad(y[0, 0, 4, 4], probe)
+        assert np.allclose(conv1, grad.abs()[0, 0].numpy()), hooked
+        assert (conv1 > 0).sum() == 9 and (add > 0).sum() == 25

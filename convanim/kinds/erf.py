@@ -158,8 +158,8 @@ class EffectiveField(Kind):
                 "weights", "got 'model'; a stack's weights are uniform: give --torch for a "
                 "model's own weights",
             )  # fmt: skip
-        if options["weights"] is None:
-            options["weights"] = "uniform"
+        # A stack's weights stay None (uniform, the only ones): figures made before --weights
+        # keep their fingerprints.
         if options["causal"] and "padding" in given:
             raise ParameterError("causal", "it sets the padding; give causal or padding, not both")
         if options["input"] is None:
