@@ -545,6 +545,8 @@ class Conv(Kind):
         text = ", ".join(parts) + f", giving a {words.output} output"
         if self.shows_values(figure.options):
             text += ", with the values of every cell and the sum for each output"
+        elif _padding_mode_words(spec):
+            text += _mark_words(spec)
         frame = figure.options["frame"]
         if frame is not None:
             if _dims(spec) == 1:
@@ -887,6 +889,17 @@ def _padding_mode_words(spec: ConvSpec) -> list[str]:
     if mode == "zeros" or not any(n for pair in spec.pads for n in pair):
         return []
     return [f"{mode} padding (the padding holds {PAD_MODE_WORDS[mode]})"]
+
+
+def _mark_words(spec: ConvSpec) -> str:
+    """The alt text's words for how a figure without values marks a padding mode's copies."""
+    plane = spec.pads[1:] if _dims(spec) == 3 else spec.pads
+    words = []
+    if any(n for pair in plane for n in pair):
+        words.append(", each padding cell lettered like the input cell it copies")
+    if _dims(spec) == 3 and any(spec.pads[0]):
+        words.append(", each slice of padding captioned with the input slice it copies")
+    return "".join(words)
 
 
 def _padding_mode_line(spec: ConvSpec) -> str:
