@@ -271,3 +271,43 @@ def test_3d_marks_on_slices_and_their_copies() -> None:
             if expected is not None and (d, row, col) not in shaded:
                 assert ink(rgb, at) == ("text" if code == Cell.INPUT else "copy")
     assert set(marks) == set(volume.plane.padding_sources())
+
+
+# -- channels ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_values", [True, False])
+@pytest.mark.parametrize("view", ["oblique", "flat"])
+def test_channels_show_the_copies_on_every_input_channel(view: str, with_values: bool) -> None:
+    from convanim.channel_render import draw_channels
+    from convanim.values import worked_channels
+
+    spec = ConvSpec(4, 3, padding=1, padding_mode="circular", in_channels=2, out_channels=2)
+    x = np.arange(32).reshape(2, 4, 4) % 9 + 1
+    numbers = worked_channels(spec, x, np.ones((2, 2, 3, 3))) if with_values else None
+    figure = draw_channels(spec, RenderOptions(view=view), numbers)
+    rgb = figure.render(0)
+    grid = spec.grid()
+    inputs, marks = copy_marks(grid)
+    free = unshaded(spec, next(spec.frames()))
+    height = figure.size[1]
+
+    def written(at: Pixel) -> str | None:
+        for text, box in figure.texts():
+            if text and box.x0 <= at[1] <= box.x1 and box.y0 <= height - at[0] <= box.y1:
+                return str(text)
+        return None
+
+    for channel in range(2):
+        for cell, source in grid.padding_sources().items():
+            px, py = figure.pixel(0, channel, *cell)
+            expected = figure._text(x[channel][source]) if with_values else marks[cell]
+            assert written((py, px)) == expected, (channel, cell)
+            if cell in free:
+                assert ink(rgb, (py, px)) == "copy", (channel, cell)
+        for cell, name in inputs.items():
+            px, py = figure.pixel(0, channel, *cell)
+            if not with_values:
+                assert written((py, px)) == name
+            if cell in free:
+                assert ink(rgb, (py, px)) == "text"

@@ -594,6 +594,8 @@ class Conv(Kind):
             text += ", with the values of every cell and each output's per-channel sums" + (
                 " plus bias" if o["bias"] else ""
             )
+        elif _padding_mode_words(spec):
+            text += _mark_words(spec)
         frame = o["frame"]
         if frame is not None:
             text += f" ({self._step_words(spec, frame, self.order(o))})"
