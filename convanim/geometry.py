@@ -671,9 +671,7 @@ def _padding_1d(value: object, transposed: bool) -> str | Pads1d:
             )
         return value
     valid = "an integer >= 0" + (
-        " or ((before, after),) crops"
-        if transposed
-        else ", a (before, after) pair or valid/same/full"
+        " or (before, after) crops" if transposed else ", a (before, after) pair or valid/same/full"
     )
     wrapped = isinstance(value, (tuple, list)) and len(value) == 1
     # (p,) is how nn.Conv1d stores padding, ((before, after),) how this spec does.
@@ -681,11 +679,7 @@ def _padding_1d(value: object, transposed: bool) -> str | Pads1d:
     if _is_int(items):
         sides: Any = (items, items)
     elif isinstance(items, (tuple, list)) and len(items) == 2 and all(map(_is_int, items)):
-        sides = items
-        # ConvTranspose1d crops both sides alike; unequal crops (Keras's and JAX's transposed
-        # 'same') only as this spec stores them, ((before, after),).
-        if transposed and not wrapped:
-            sides = None
+        sides = items  # a transposed spec's: crops (Keras's and JAX's transposed 'same')
     else:
         sides = None
     if sides is None or min(sides) < 0:
@@ -1197,8 +1191,9 @@ class ConvSpec(Generic[Size, PadsT]):
     def _from_core(core: _Conv, channels: ConvSpec[Any, Any]) -> ConvSpec[Pair, Pads]:
         """``core`` as a 2-D spec of the channels of ``channels``."""
         padding: str | Pair | Pads = core.padding
-        if core.transposed:  # ConvTranspose2d's padding is (rows, cols)
-            padding = (core.pads[0][0], core.pads[1][0])
+        if core.transposed:  # ConvTranspose2d's padding is (rows, cols), unless crops differ
+            (top, bottom), (left, right) = core.pads
+            padding = (top, left) if (top, left) == (bottom, right) else core.pads
         return ConvSpec(
             core.input_size,
             core.kernel_size,

@@ -13,6 +13,7 @@ divisor_override=None)); the torch tests below check that reading against the mo
 from __future__ import annotations
 
 import inspect
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from convanim.cli import main
 from convanim.errors import ParameterError
 from convanim.figures import FigureError, parse_figure
+from convanim.kinds import get
 from convanim.layer_source import describe, parse_call
 from convanim.values import evaluate
 
@@ -365,7 +367,9 @@ def test_output_sizes_and_values_are_pytorchs(
     module = _torch_module(line)
     x = torch.from_numpy(np.random.default_rng(seed).integers(0, 4, shape).astype(np.float64))
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # torch warns, once per process, that 'same' with an even kernel copies the input
+            warnings.filterwarnings("ignore", "Using padding='same'", UserWarning)
             expected = module.double()(x)
     except RuntimeError:  # PyTorch refuses it (an output of no cells, a pool's window)
         with pytest.raises(ParameterError):
@@ -390,3 +394,23 @@ def test_output_sizes_and_values_are_pytorchs(
     got = evaluate(spec, x.numpy()[0, 0], weight, op=kind, **extra)
     bias = float(module.bias.detach()[0]) if getattr(module, "bias", None) is not None else 0.0
     np.testing.assert_allclose(got + bias, expected.numpy()[0, 0], rtol=1e-9, atol=1e-9)
+
+
+def test_padding_modes_are_drawn_or_refused_never_dropped() -> None:
+    line = "nn.Conv2d(1, 1, 3, padding=1, padding_mode='reflect')"
+    assert describe(line, 5).options["padding-mode"] == "reflect"
+    if "padding-mode" in get("conv").option_keys():
+        assert figure(line, 5).model.padding_mode == "reflect"
+    else:
+        with pytest.raises(FigureError, match="padding_mode \\('reflect'\\) cannot be drawn"):
+            figure(line, 5)
+
+
+def test_the_notebook_takes_the_layer() -> None:
+    import convanim
+
+    line = "nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)"
+    shown = convanim.figure("layer", layer=line, input=12)
+    assert shown.alt_text.startswith(f"{line}: PyTorch Conv2d: output floor((12 + 3 + 3")
+    with pytest.raises(FigureError, match="layer: the variable 'k'"):
+        convanim.figure("layer", layer="nn.Conv2d(3, 64, k)", input=12)
