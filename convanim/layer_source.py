@@ -639,17 +639,28 @@ def _torch_pool(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Description:
 # -- Keras --------------------------------------------------------------------------------------
 
 KERAS = ((), ("layers",), ("keras", "layers"), ("tf", "keras", "layers"))
-KERAS_KEYWORDS = ("name", "dtype", "trainable", "input_shape", "batch_input_shape", "input_dim")
-_KERAS_IGNORED_ARGS = (
-    "activation",
-    "use_bias",
-    "kernel_initializer",
-    "bias_initializer",
-    "kernel_regularizer",
-    "bias_regularizer",
-    "activity_regularizer",
-    "kernel_constraint",
-    "bias_constraint",
+# The **kwargs every Keras layer takes (keras.layers.Layer's), none of which changes the picture.
+KERAS_KEYWORDS = (
+    "name",
+    "dtype",
+    "trainable",
+    "autocast",
+    "input_shape",
+    "batch_input_shape",
+    "batch_size",
+    "input_dim",
+)
+# What a Keras layer takes that does not change the picture, with Keras 3's defaults.
+_KERAS_TAIL = (
+    ("activation", None),
+    ("use_bias", True),
+    ("kernel_initializer", "glorot_uniform"),
+    ("bias_initializer", "zeros"),
+    ("kernel_regularizer", None),
+    ("bias_regularizer", None),
+    ("activity_regularizer", None),
+    ("kernel_constraint", None),
+    ("bias_constraint", None),
 )
 
 
@@ -658,70 +669,53 @@ def _keras_padding(causal: bool) -> Check:
     return _one_of(*choices, fold=True)
 
 
+def _ignored(*names: tuple[str, Any]) -> tuple[Arg, ...]:
+    return tuple(Arg(name, default, drawn=False) for name, default in names)
+
+
 def _keras_conv_signature(dims: int, kind: str) -> tuple[Arg, ...]:
+    """Keras 3's signatures, in their order (keras.layers.Conv2D and the others, whose
+    positional order differs: Conv3DTranspose puts data_format before output_padding)."""
     ints = _ints(dims)
-    ignored = tuple(Arg(name, None, drawn=False) for name in _KERAS_IGNORED_ARGS)
-    geometry = (
-        Arg("strides", 1, ints),
-        Arg("padding", "valid", _keras_padding(dims == 1 and kind == "conv")),
-    )
+    filters = Arg("filters", check=_int(1))
+    kernel = Arg("kernel_size", check=ints)
+    strides = Arg("strides", 1, ints)
+    padding = Arg("padding", "valid", _keras_padding(dims == 1 and kind == "conv"))
+    data_format = Arg("data_format", None, _data_format)
+    dilation = Arg("dilation_rate", 1, ints)
+    multiplier = Arg("depth_multiplier", 1, _int(1))
     if kind == "conv":
-        return (
-            Arg("filters", check=_int(1)),
-            Arg("kernel_size", check=ints),
-            *geometry,
-            Arg("data_format", None, _data_format),
-            Arg("dilation_rate", 1, ints),
-            Arg("groups", 1, _int(1)),
-            *ignored,
-            Arg("lora_rank", None, drawn=False),
-        )
+        head = (filters, kernel, strides, padding, data_format, dilation, Arg("groups", 1, _int(1)))
+        return (*head, *_ignored(*_KERAS_TAIL))
     if kind == "transpose":
-        return (
-            Arg("filters", check=_int(1)),
-            Arg("kernel_size", check=ints),
-            *geometry,
-            Arg("output_padding", None, _ints(dims, 0)),
-            Arg("data_format", None, _data_format),
-            Arg("dilation_rate", 1, ints),
-            *ignored,
-        )
-    depthwise_ignored = tuple(
-        Arg(name.replace("kernel", "depthwise"), None, drawn=False)
-        for name in _KERAS_IGNORED_ARGS
-        if "kernel" in name
-    )
-    others = tuple(a for a in ignored if "kernel" not in a.name)
+        extra = Arg("output_padding", None, _ints(dims, 0))
+        middle = (data_format, extra) if dims == 3 else (extra, data_format)
+        return (filters, kernel, strides, padding, *middle, dilation, *_ignored(*_KERAS_TAIL))
     if kind == "depthwise":
-        return (
-            Arg("kernel_size", check=ints),
-            *geometry,
-            Arg("depth_multiplier", 1, _int(1)),
-            Arg("data_format", None, _data_format),
-            Arg("dilation_rate", 1, ints),
-            *others[:2],
-            *depthwise_ignored[:1],
-            *others[2:],
-            *depthwise_ignored[1:],
-        )
-    pointwise = tuple(
-        Arg(name.replace("kernel", "pointwise"), None, drawn=False)
-        for name in _KERAS_IGNORED_ARGS
-        if "kernel" in name
-    )
+        tail = [(n.replace("kernel", "depthwise"), v) for n, v in _KERAS_TAIL]
+        return (kernel, strides, padding, multiplier, data_format, dilation, *_ignored(*tail))
     return (  # separable
-        Arg("filters", check=_int(1)),
-        Arg("kernel_size", check=ints),
-        *geometry,
-        Arg("data_format", None, _data_format),
-        Arg("dilation_rate", 1, ints),
-        Arg("depth_multiplier", 1, _int(1)),
-        *others[:2],
-        *depthwise_ignored[:1],
-        *pointwise[:1],
-        *others[2:],
-        *depthwise_ignored[1:],
-        *pointwise[1:],
+        filters,
+        kernel,
+        strides,
+        padding,
+        data_format,
+        dilation,
+        multiplier,
+        *_ignored(
+            ("activation", None),
+            ("use_bias", True),
+            ("depthwise_initializer", "glorot_uniform"),
+            ("pointwise_initializer", "glorot_uniform"),
+            ("bias_initializer", "zeros"),
+            ("depthwise_regularizer", None),
+            ("pointwise_regularizer", None),
+            ("bias_regularizer", None),
+            ("activity_regularizer", None),
+            ("depthwise_constraint", None),
+            ("pointwise_constraint", None),
+            ("bias_constraint", None),
+        ),
     )
 
 
@@ -985,13 +979,16 @@ def _keras_separable(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Descrip
     return _made(d, a, "separable", options, out, meaning, ins, a["filters"], ins or 1)
 
 
-def _keras_pool_signature(dims: int) -> tuple[Arg, ...]:
+def _keras_pool_signature(dims: int, mode: str) -> tuple[Arg, ...]:
+    """MaxPooling*D's pool_size defaults to 2 per axis; AveragePooling*D's has no default
+    (Keras 3)."""
     ints = _ints(dims)
     return (
-        Arg("pool_size", 2, ints),
+        Arg("pool_size", 2 if mode == "max" else REQUIRED, ints),
         Arg("strides", None, ints),
         Arg("padding", "valid", _keras_padding(False)),
         Arg("data_format", None, _data_format),
+        Arg("name", None, drawn=False),
     )
 
 
@@ -1039,11 +1036,11 @@ def _flax_padding(name: str, value: Any) -> Any:
         upper = value.upper()
         if upper in ("SAME", "VALID", "SAME_LOWER"):
             return upper
-        if value in ("CIRCULAR", "REFLECT", "CAUSAL"):
+        if value in ("CIRCULAR", "CAUSAL"):
             return value
         raise _error(
             f"padding={_shown(value)}: expected 'SAME', 'VALID', 'SAME_LOWER', 'CIRCULAR', "
-            "'REFLECT', 'CAUSAL', an integer, or (low, high) pairs"
+            "'CAUSAL', an integer, or (low, high) pairs"
         )
     if _is_int(value) and value >= 0:
         return value
@@ -1124,6 +1121,8 @@ def _flax_signature(transposed: bool) -> tuple[Arg, ...]:
         Arg("kernel_dilation", 1, _flax_ints),
         Arg("feature_group_count", 1, _int(1)),
         *tail,
+        Arg("conv_general_dilated", None, drawn=False),  # deprecated in Flax
+        Arg("conv_general_dilated_cls", None, drawn=False),
     )
 
 
@@ -1167,17 +1166,13 @@ def _flax_pads(
             "zeros",
             f"padding='{padding}': XLA's rule, output {outs}, the odd padding cell {side}",
         )
-    if padding in ("CIRCULAR", "REFLECT"):
+    if padding == "CIRCULAR":
         pads = [((f - 1) // 2, f // 2) for f in footprints]
-        mode = "circular" if padding == "CIRCULAR" else "reflect"
         return (
             pads,
-            mode,
-            (
-                f"padding='{padding}': ((footprint-1)//2, footprint//2) cells per axis, "
-                f"{'wrapped around' if mode == 'circular' else 'mirrored'} (jnp.pad mode "
-                f"'{'wrap' if mode == 'circular' else 'reflect'}'), at any stride"
-            ),
+            "circular",
+            "padding='CIRCULAR': ((footprint-1)//2, footprint//2) cells per axis, wrapped "
+            "around (jnp.pad mode 'wrap'), at any stride",
         )
     if padding == "CAUSAL":
         if dims != 1:
@@ -1271,10 +1266,10 @@ def _flax_transpose(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Descript
     s = _per_axis("strides", a["strides"], dims)
     dil = _per_axis("kernel_dilation", a["kernel_dilation"], dims)
     padding = a["padding"]
-    if padding in ("CIRCULAR", "REFLECT", "CAUSAL", "SAME_LOWER"):
+    if padding in ("CIRCULAR", "CAUSAL", "SAME_LOWER"):
         raise _error(
-            f"{d.name}(padding='{padding}') is not drawn; expected 'SAME', 'VALID' or "
-            "(low, high) pairs"
+            f"{d.name}(padding='{padding}') is not drawn (Flax wraps a CIRCULAR transposed "
+            "output around itself); expected 'SAME', 'VALID', an integer or (low, high) pairs"
         )
     if _is_int(padding):
         per_axis: list[Any] = [(padding, padding)] * dims
@@ -1424,7 +1419,7 @@ def _table() -> dict[str, Constructor]:
                 f"MaxPooling{dims}D",
                 "Keras",
                 KERAS,
-                _keras_pool_signature(dims),
+                _keras_pool_signature(dims, "max"),
                 dims,
                 _keras_pool,
                 KERAS_KEYWORDS,
@@ -1435,7 +1430,7 @@ def _table() -> dict[str, Constructor]:
                 f"AveragePooling{dims}D",
                 "Keras",
                 KERAS,
-                _keras_pool_signature(dims),
+                _keras_pool_signature(dims, "avg"),
                 dims,
                 _keras_pool,
                 KERAS_KEYWORDS,

@@ -7,13 +7,14 @@ line's own arguments. Flax: its ``nn.Conv`` and ``nn.ConvTranspose`` are thin wr
 ``jax.lax``; flax itself is not installed, and its padding spellings are applied as
 flax/linen/linear.py applies them (``canonicalize_padding``: an int is (p, p) on every axis, a
 sequence of ints (p, p) per axis; 'CIRCULAR' pads ((k-1)//2, k//2) of the dilated kernel with
-``jnp.pad(mode='wrap')`` and then convolves 'VALID', 'REFLECT' likewise with mode 'reflect',
-'CAUSAL' pads ((k-1)*d, 0); the rest go to ``lax.conv_general_dilated`` as they are, and
-``ConvTranspose`` calls ``lax.conv_transpose(..., transpose_kernel=False)``).
+``jnp.pad(mode='wrap')`` and then convolves 'VALID', 'CAUSAL' pads ((k-1)*d, 0); the rest
+go to ``lax.conv_general_dilated`` as they are; ``ConvTranspose`` calls
+``lax.conv_transpose(..., transpose_kernel=...)``, False unless the line says).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 
 os.environ["KERAS_BACKEND"] = "jax"  # before keras is imported: the real layers on JAX
@@ -49,6 +50,25 @@ def _values(seed: int, shape: tuple[int, ...], top: int) -> np.ndarray:
 
 def test_keras_runs_on_jax() -> None:
     assert keras.backend.backend() == "jax"
+
+
+def test_keras_signatures_are_keras() -> None:
+    """Order and defaults of every Keras constructor, as Keras 3 itself has them (a size
+    default like (1, 1) is the int 1 here, which Keras takes alike)."""
+    from convanim.layer_source import CONSTRUCTORS, REQUIRED
+
+    for name, constructor in CONSTRUCTORS.items():
+        if constructor.framework != "Keras":
+            continue
+        parameters = inspect.signature(getattr(keras.layers, name).__init__).parameters
+        real = [
+            (p.name, REQUIRED if p.default is inspect.Parameter.empty else p.default)
+            for p in parameters.values()
+            if p.name != "self" and p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ]
+        real = [(n, d[0] if isinstance(d, tuple) and len(set(d)) == 1 else d) for n, d in real]
+        mine = [(arg.name, arg.default) for arg in constructor.signature]
+        assert mine == real, (name, mine, real)
 
 
 # -- Keras ----------------------------------------------------------------------------------
@@ -152,10 +172,10 @@ def _flax_conv(x: np.ndarray, w: np.ndarray, arguments: dict[str, Any]) -> np.nd
     padding = arguments["padding"]
     lhs = jnp.asarray(x)[None, ..., None]
     rhs = jnp.asarray(w)[..., None, None]
-    if padding in ("CIRCULAR", "REFLECT"):
+    if padding == "CIRCULAR":
         footprints = [(k - 1) * d + 1 for k, d in zip(w.shape, dilation, strict=True)]
         pads = [(0, 0)] + [((f - 1) // 2, f // 2) for f in footprints] + [(0, 0)]
-        lhs = jnp.pad(lhs, pads, mode="wrap" if padding == "CIRCULAR" else "reflect")
+        lhs = jnp.pad(lhs, pads, mode="wrap")
         padding = "VALID"
     elif padding == "CAUSAL":
         padding = [((w.shape[0] - 1) * dilation[0], 0)]
@@ -174,7 +194,7 @@ def _flax_conv(x: np.ndarray, w: np.ndarray, arguments: dict[str, Any]) -> np.nd
 
 
 def _flax_conv_transpose(x: np.ndarray, w: np.ndarray, arguments: dict[str, Any]) -> np.ndarray:
-    """Flax's nn.ConvTranspose on one channel: lax.conv_transpose, transpose_kernel=False."""
+    """Flax's nn.ConvTranspose on one channel: lax.conv_transpose."""
     dims = x.ndim
     strides = arguments["strides"] or 1
     strides = (strides,) * dims if isinstance(strides, int) else tuple(strides)
@@ -193,7 +213,7 @@ def _flax_conv_transpose(x: np.ndarray, w: np.ndarray, arguments: dict[str, Any]
         padding,
         rhs_dilation=dilation,
         dimension_numbers=(f"N{spatial}C", f"{spatial}IO", f"N{spatial}C"),
-        transpose_kernel=False,
+        transpose_kernel=arguments["transpose_kernel"],
     )
     return np.asarray(out)[0, ..., 0]
 
@@ -217,9 +237,11 @@ def flax_layers(draw: st.DrawFn) -> tuple[str, tuple[int, ...]]:
         padding = repr(tuple(pairs))
     name = "ConvTranspose" if transposed else "Conv"
     line = (
-        f"nn.{name}(1, {kernel!r}, strides={strides}, padding={padding}, "
-        f"kernel_dilation={dilation})"
+        f"nn.{name}(1, {kernel!r}, strides={strides}, padding={padding}, kernel_dilation={dilation}"
     )
+    if transposed and draw(st.booleans()):
+        line += ", transpose_kernel=True"
+    line += ")"
     return line, size
 
 
@@ -255,6 +277,7 @@ def test_flax_layers_are_drawn_as_lax_computes_them(
     assert tuple(drawn.facts()["framework_output_size"]) == expected.shape, line
     spec = drawn.model
     assert tuple(spec.output_size) == expected.shape, line
-    weight = w[(slice(None, None, -1),) * w.ndim] if transposed else w  # unflipped in Flax
+    flipped = transposed and not arguments["transpose_kernel"]  # Flax's default: unflipped
+    weight = w[(slice(None, None, -1),) * w.ndim] if flipped else w
     got = evaluate(spec, x, weight)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9, err_msg=line)

@@ -17,6 +17,7 @@ import pytest
 HERE = Path(__file__).parent
 CHECKS = (
     "test_keras_runs_on_jax",
+    "test_keras_signatures_are_keras",
     "test_keras_layers_are_drawn_as_keras_computes_them",
     "test_keras_separable_is_its_depthwise_then_its_pointwise",
     "test_flax_layers_are_drawn_as_lax_computes_them",

@@ -28,7 +28,7 @@ from convanim.cli import main
 from convanim.errors import ParameterError
 from convanim.figures import FigureError, parse_figure
 from convanim.kinds import get
-from convanim.layer_source import describe, parse_call
+from convanim.layer_source import CONSTRUCTORS, REQUIRED, describe, parse_call
 from convanim.values import evaluate
 
 
@@ -414,3 +414,46 @@ def test_the_notebook_takes_the_layer() -> None:
     assert shown.alt_text.startswith(f"{line}: PyTorch Conv2d: output floor((12 + 3 + 3")
     with pytest.raises(FigureError, match="layer: the variable 'k'"):
         convanim.figure("layer", layer="nn.Conv2d(3, 64, k)", input=12)
+
+
+def _signature(cls: type) -> list[tuple[str, Any]]:
+    """A class's constructor arguments that can be given by position, with their defaults."""
+    parameters = inspect.signature(cls.__init__).parameters.values()  # type: ignore[misc]
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD,)
+    return [
+        (p.name, REQUIRED if p.default is inspect.Parameter.empty else p.default)
+        for p in parameters
+        if p.name != "self" and p.kind in kinds
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, c in CONSTRUCTORS.items() if c.framework == "PyTorch"]
+)
+def test_pytorch_signatures_are_torchs(name: str) -> None:
+    """Order and defaults of every PyTorch constructor, as torch itself has them."""
+    mine = [(arg.name, arg.default) for arg in CONSTRUCTORS[name].signature]
+    assert mine == _signature(getattr(torch.nn, name))
+
+
+# flax/linen/linear.py (Flax 0.8-0.10): the dataclass fields of _Conv (Conv's) and of
+# ConvTranspose, in order; flax is not installed here, so they are written down.
+FLAX_FIELDS = {
+    "Conv": [
+        "features", "kernel_size", "strides", "padding", "input_dilation", "kernel_dilation",
+        "feature_group_count", "use_bias", "mask", "dtype", "param_dtype", "precision",
+        "kernel_init", "bias_init", "conv_general_dilated", "conv_general_dilated_cls",
+    ],
+    "ConvTranspose": [
+        "features", "kernel_size", "strides", "padding", "kernel_dilation", "use_bias", "mask",
+        "dtype", "param_dtype", "precision", "kernel_init", "bias_init", "transpose_kernel",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FLAX_FIELDS))
+def test_flax_signatures_are_flaxs(name: str) -> None:
+    assert [arg.name for arg in CONSTRUCTORS[name].signature] == FLAX_FIELDS[name]
+    defaults = {arg.name: arg.default for arg in CONSTRUCTORS[name].signature}
+    assert defaults["padding"] == "SAME" and defaults["use_bias"] is True
+    assert defaults["strides"] == (1 if name == "Conv" else None)
