@@ -133,6 +133,14 @@ class Figure:
         """Whether the figure is one picture, which no animation (GIF) can hold."""
         return self.declaration.still(self)
 
+    def check(self, limits: bool = True) -> None:
+        """Validate the model the options describe (a FigureError), as ``parse_figure`` does;
+        ``limits=False`` skips the checks that only rendering needs (frame counts)."""
+        try:
+            self.declaration.check(self, limits)
+        except ParameterError as error:
+            raise _named(self.name, self.declaration, error) from None
+
     def check_output(self, path: str | Path) -> None:
         """Refuse an output file this figure cannot be written to (a FigureError)."""
         if Path(path).is_dir():
@@ -185,12 +193,20 @@ class Figure:
 
 
 def parse_figure(
-    name: str, raw: Mapping[str, Any], base: Path | None = None, limits: bool = True
+    name: str,
+    raw: Mapping[str, Any],
+    base: Path | None = None,
+    limits: bool = True,
+    *,
+    check: bool = True,
 ) -> Figure:
     """Validate a description completely, without rendering: a Figure or a FigureError.
 
     ``output`` is not part of a figure (a manifest names it); value files are read relative
     to ``base``. ``limits=False`` skips the checks that only rendering needs (frame counts).
+    ``check=False`` reads the options only (their types and ranges, enough for the
+    fingerprint) and leaves the model's validation to ``Figure.check``: what a build does for
+    a figure whose file may be current, which that figure's rendering validated already.
     """
     given = {str(key).replace("_", "-"): value for key, value in raw.items()}
     given.pop("output", None)
@@ -217,10 +233,11 @@ def parse_figure(
             for param in kind.params
         }
         kind.complete(options, frozenset(given))
-        figure = Figure(name=name, kind=kind.name, options=options, base=base or Path("."))
-        kind.check(figure, limits)
     except ParameterError as error:
         raise _named(name, kind, error) from None
+    figure = Figure(name=name, kind=kind.name, options=options, base=base or Path("."))
+    if check:
+        figure.check(limits)
     return figure
 
 
