@@ -217,8 +217,8 @@ class Layer(Kind):
 
     def _delegate(self, figure: Figure, method: str, *args: Any) -> Any:
         """``method`` of the matching kind on the inner figure; its errors named here."""
-        inner = self.inner(figure)
         try:
+            inner = self.inner(figure)
             return getattr(inner.declaration, method)(inner, *args)
         except ParameterError as error:
             raise self._translated(figure, error) from None
