@@ -58,6 +58,8 @@ __all__ = [
     "GEOMETRY_3D",
     "KIND",
     "MAX_DRAWN_CHANNELS",
+    "PADDING_MODE",
+    "PAD_MODE_WORDS",
     "Conv",
     "LayerWords",
     "channel_request",
