@@ -66,8 +66,6 @@ __all__ = [
     "layer_words",
 ]
 
-"""Input or output channels a figure draws at most: more stacked planes are not readable."""
-
 TIMES = "\u00d7"
 
 GEOMETRY = (
