@@ -467,7 +467,7 @@ class Conv(Kind):
     def check_output(self, figure: Figure, suffix: str) -> None:
         output = _output(figure, Path(f"figure{suffix}"), None)
         if self.channelled(figure.options):
-            check_drawn_channels(_channel_counts(self.model(figure)))
+            check_channel_figure(self.model(figure))
             channel_request(self.model(figure), output, self.order(figure.options))
             return
         from convanim.animate import check_output_request
@@ -493,7 +493,7 @@ class Conv(Kind):
         from convanim.animate import save_drawing
 
         spec, order = self.model(figure), self.order(figure.options)
-        check_drawn_channels(_channel_counts(spec))
+        check_channel_figure(spec)
         request = channel_request(spec, output, order)  # before matplotlib's import
         worked = self.channel_worked(figure)
         from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
@@ -795,8 +795,18 @@ def check_seed_and_columns(options: Mapping[str, Any], given: frozenset[str], sh
         )
 
 
-def _channel_counts(spec: ConvSpec) -> dict[str, int]:
-    return {"in_channels": spec.in_channels, "out_channels": spec.out_channels}
+def check_channel_figure(spec: ConvSpec) -> None:
+    """Refuse a channelled figure that cannot be drawn: too many channels, or 3-D (whose
+    volumes are drawn slice by slice, one channel each)."""
+    check_drawn_channels({"in_channels": spec.in_channels, "out_channels": spec.out_channels})
+    if spec.dims == 3:
+        given = [n for n in ("in_channels", "out_channels", "groups") if getattr(spec, n) > 1]
+        name, value = (given[0], getattr(spec, given[0])) if given else ("bias", "true")
+        raise ParameterError(
+            name,
+            f"got {value}; a 3-D figure is drawn with one input and one output channel and no "
+            "bias: leave channels, groups and bias out (info and --json describe any number)",
+        )
 
 
 def channel_request(spec: ConvSpec, output: Output, order: str) -> Request:
