@@ -498,11 +498,15 @@ def test_sphinx_embeds_the_player_in_html_pages(sphinx_project: Path) -> None:
     ]
 
 
-def test_sphinx_gives_other_builders_a_png(sphinx_project: Path) -> None:
+def test_sphinx_gives_other_builders_a_still(sphinx_project: Path) -> None:
+    """EPUB gets the PNG strip; LaTeX, printed, the animation's poster (a PDF)."""
     status, warnings, out = sphinx_build(sphinx_project, "latex")
     assert status == 0 and warnings == ""
     tex = next(out.glob("*.tex")).read_text(encoding="utf-8")
-    assert tex.count(".png}") == 2 and ".html" not in tex
+    assert tex.count(".pdf}") == 2 and ".html" not in tex
+    status, warnings, out = sphinx_build(sphinx_project, "epub")
+    assert status == 0 and "convanim" not in warnings  # EPUB3's own: no version, copyright
+    assert len(list((out / "_images").glob("*.png"))) == 2
 
 
 def test_two_embedded_players_keep_to_themselves(browser: Any, sphinx_project: Path) -> None:

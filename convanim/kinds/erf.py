@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output, Request
     from convanim.erf import ErfLayer
     from convanim.figures import Figure
+    from convanim.kinds import Poster
 
 __all__ = ["KIND", "EffectiveField"]
 
@@ -76,6 +77,11 @@ PARAMS = (
     _rf("scale"),
     _rf("frame-ms"),
     _rf("max-frames"),
+    _rf(
+        "poster",
+        help="Write one still image (.png, .svg or .pdf): the last layer's field (or --layer's), "
+        "the growth's end.",
+    ),
 )
 
 
@@ -212,6 +218,24 @@ class EffectiveField(Kind):
         entries, titles = self.entries(figure), self.titles(figure)
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
         return save_drawing(lambda: ErfMap(entries, titles, options), request)
+
+    def poster(self, figure: Figure) -> Poster:
+        """The last layer's heatmap (``--layer``'s, if given): the field the stack grows to."""
+        from convanim.erf import layer_index
+        from convanim.kinds import Poster
+        from convanim.options import RenderOptions
+
+        o = figure.options
+        count = len(self.model(figure))
+        index = layer_index(-1 if o["layer"] is None else o["layer"], count)
+        options = RenderOptions(theme=o["theme"], scale=o["scale"])
+
+        def drawing() -> Any:
+            from convanim.erf_render import ErfMap
+
+            return ErfMap(self.entries(figure), self.titles(figure), options)
+
+        return Poster(drawing, index, f"the effective field of layer {index + 1} of {count}")
 
     def brief(self, figure: Figure) -> str:
         last = self.entries(figure)[-1]
