@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench readme
 
 $(PY):
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e '.[test]'
@@ -18,3 +18,7 @@ lint: $(PY)
 
 bench: $(PY)
 	$(PY) benchmarks/run.py
+
+# The option tables in the README, regenerated from the kinds' declarations.
+readme: $(PY)
+	$(PY) tools/readme_tables.py

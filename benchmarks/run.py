@@ -117,6 +117,76 @@ def model_fields_50(repeat: int) -> dict[str, object]:
     return {"model": "50 layers (25 conv + 25 ReLU), 4x224x224", "seconds": round(seconds, 3)}
 
 
+def manifest_300_text() -> str:
+    """300 figures as a documentation build has them: a quarter each plain GIFs, PNG strips,
+    worked-number GIFs and pooling GIFs, over inputs 4-8, kernels 2-3, strides 1-2."""
+    import itertools
+
+    tables = []
+    combos = itertools.product((4, 5, 6, 7, 8), (2, 3), (1, 2), (0, 1), (1, 2))
+    variants = ("gif", "png", "values", "pool")
+    for number, ((n, k, s, p, copy), variant) in enumerate(
+        itertools.product(combos, variants), start=1
+    ):
+        if number > 300:
+            break
+        head = f"[f{number}]\ninput = {n}\nkernel = {k}\nstride = {s}\n"
+        extra = {
+            "gif": f'output = "f{number}.gif"\npadding = {p}\nframe-ms = {400 + 10 * copy}\n',
+            "png": f'output = "f{number}.png"\npadding = {p}\nview = "flat"\nseed = {copy}\n'
+            "values = true\n"
+            if copy == 2
+            else f'output = "f{number}.png"\npadding = {p}\nview = "flat"\n',
+            "values": f'output = "f{number}.gif"\npadding = {p}\nvalues = true\n'
+            f'view = "flat"\nseed = {number}\n',
+            "pool": f'kind = "pool"\noutput = "f{number}.gif"\nframe-ms = {400 + 10 * copy}\n',
+        }[variant]
+        tables.append(head + extra)
+    return "\n".join(tables)
+
+
+def manifest_300(repeat: int, folder: Path) -> dict[str, object]:
+    """``build --check`` and a no-op rebuild of a 300-figure manifest, whole processes, after
+    one full build; the check's peak memory, and whether it imported matplotlib (it should
+    not: nothing is stale). Bytecode is cached, as in an installed package."""
+    out = folder / "m300"
+    out.mkdir()
+    manifest = out / "figures.toml"
+    manifest.write_text(manifest_300_text())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, *args], check=True, capture_output=True, text=True, cwd=ROOT, env=env
+        ).stdout
+
+    def build(*extra: str) -> None:
+        run("-m", "convanim", "build", str(manifest), "-q", *extra)
+
+    start = time.perf_counter()
+    build("--jobs", "2")
+    full = time.perf_counter() - start
+    check = median_seconds(lambda: build("--check"), repeat)
+    noop = median_seconds(build, repeat)
+    python = median_seconds(lambda: run("-c", "pass"), repeat)
+    probe = (
+        "import resource, sys; from convanim.cli import main\n"
+        "try:\n    main(['build', sys.argv[1], '-q', '--check'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('matplotlib' in sys.modules, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    imported, peak_kb = run("-c", probe, str(manifest)).split()
+    return {
+        "figures": 300,
+        "full_build_jobs_2_s": round(full, 1),
+        "check_s": round(check, 3),
+        "noop_rebuild_s": round(noop, 3),
+        "python_c_pass_s": round(python, 3),
+        "check_peak_mb": round(int(peak_kb) / 1024, 1),
+        "check_imports_matplotlib": imported == "True",
+    }
+
+
 def startup(repeat: int) -> dict[str, float]:
     def run(*args: str) -> None:
         subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=ROOT)
@@ -293,6 +363,9 @@ def main() -> None:
         fields = model_fields_50(args.repeat)
         print("Receptive fields of a model:", fields, end="\n\n")
         results["model_fields_50"] = fields
+        m300 = manifest_300(args.repeat, folder)
+        print("300-figure manifest:", m300, end="\n\n")
+        results["manifest_300"] = m300
         start = startup(args.repeat)
         print("Start-up:", start, end="\n\n")
         results["startup"] = start

@@ -12,13 +12,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convanim.figures import Figure, FigureError, parse_figure
-from convanim.workers import start_workers, stop_workers
+
+if TYPE_CHECKING:  # processes are imported only when there is something to render
+    from concurrent.futures import ProcessPoolExecutor
 
 __all__ = [
     "Entry",
@@ -27,7 +28,6 @@ __all__ = [
     "build",
     "load_manifest",
     "plan",
-    "start_workers",
 ]
 
 
@@ -43,6 +43,7 @@ class Entry:
     output: Path
     figure: Figure | None
     error: str | None = None
+    checked: bool = True  # False: the figure's options are read, its model not yet validated
 
 
 @dataclass
@@ -86,20 +87,24 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ManifestError(f"{path}: cannot be read: {str(error).split(';')[0]}") from None
 
 
-def load_manifest(path: str | os.PathLike[str]) -> list[Entry]:
+def load_manifest(path: str | os.PathLike[str], *, lazy: bool = False) -> list[Entry]:
     """Read and validate a manifest; a ManifestError if it cannot be used at all.
 
     Unknown keys and missing outputs stop the whole manifest (nothing renders). A figure whose
     values are invalid (a kernel larger than its padded input, say) becomes an Entry with an
-    error: it fails, and the others still render.
+    error: it fails, and the others still render. ``lazy`` leaves each figure's model to be
+    validated by ``plan``, and only where its file is not current.
     """
     manifest = Path(path)
     data = _read_toml(manifest)
-    return entries_from(data, manifest.parent, str(manifest))
+    return entries_from(data, manifest.parent, str(manifest), lazy=lazy)
 
 
-def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") -> list[Entry]:
-    """Validated entries from a manifest's tables; outputs relative to ``base``."""
+def entries_from(
+    data: Mapping[str, Any], base: Path, source: str = "manifest", *, lazy: bool = False
+) -> list[Entry]:
+    """Validated entries from a manifest's tables; outputs relative to ``base`` (``lazy``:
+    see ``load_manifest``)."""
     from convanim.formats import WRITERS
 
     if not data:
@@ -128,7 +133,7 @@ def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") 
             )
         outputs[output] = name
         try:
-            figure = parse_figure(name, table, base)
+            figure = parse_figure(name, table, base, check=False)
         except FigureError as error:
             if error.detail.startswith("unknown key"):
                 raise ManifestError(str(error)) from None
@@ -138,27 +143,40 @@ def entries_from(data: Mapping[str, Any], base: Path, source: str = "manifest") 
             reason = f"output: supported extensions are {', '.join(WRITERS)}"
             entries.append(Entry(name, output, None, reason))
             continue
-        try:
-            figure.check_output(output)
-        except FigureError as error:
-            entries.append(Entry(name, output, None, _reason(error)))
-            continue
-        entries.append(Entry(name, output, figure))
+        entry = Entry(name, output, figure, checked=False)
+        entries.append(entry if lazy else _checked(entry))
     return entries
 
 
+def _checked(entry: Entry) -> Entry:
+    """The entry with its figure validated for its output, or invalid with the reason."""
+    if entry.checked or entry.figure is None:
+        return entry
+    try:
+        entry.figure.check()
+        entry.figure.check_output(entry.output)
+    except FigureError as error:
+        return Entry(entry.name, entry.output, None, _reason(error))
+    return replace(entry, checked=True)
+
+
 def plan(entries: Iterable[Entry]) -> tuple[list[Entry], list[Entry], list[Entry]]:
-    """(to render, current, invalid): a figure is current when its file carries its fingerprint."""
+    """(to render, current, invalid): a figure is current when its file carries its fingerprint.
+
+    A current file was written from exactly these options by this output version, so its
+    figure is not validated again; any other is (``load_manifest``'s ``lazy``).
+    """
     from convanim.formats import read_stamp
 
-    render, current, invalid = [], [], []
+    render: list[Entry] = []
+    current: list[Entry] = []
+    invalid: list[Entry] = []
     for entry in entries:
-        if entry.figure is None:
-            invalid.append(entry)
-        elif read_stamp(entry.output) == entry.figure.fingerprint():
+        if entry.figure is not None and read_stamp(entry.output) == entry.figure.fingerprint():
             current.append(entry)
-        else:
-            render.append(entry)
+            continue
+        entry = _checked(entry)
+        (invalid if entry.figure is None else render).append(entry)
     return render, current, invalid
 
 
@@ -212,6 +230,10 @@ def build(
         return report
     # Longest first, so that no worker is left with a long figure at the end.
     todo.sort(key=_cost, reverse=True)
+    from concurrent.futures import as_completed
+
+    from convanim.workers import start_workers, stop_workers
+
     if pool is None and len(todo) > 1:
         pool = start_workers(jobs)
     told = _told(len(todo), progress)

@@ -38,7 +38,7 @@ from matplotlib.transforms import Bbox
 from convanim.cell_render import blend, text_width
 from convanim.drawing import STRIP_GAP_PX, Box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, Frame
-from convanim.options import RenderOptions
+from convanim.options import MAX_DRAWN_CHANNELS, RenderOptions, check_drawn_channels
 from convanim.render import (
     DASH_PT,
     FLAT_CELL_PX_RANGE,
@@ -72,11 +72,9 @@ __all__ = [
     "MAX_DRAWN_CHANNELS",
     "ChannelFigure",
     "Stage",
-    "check_drawable",
     "draw_channels",
 ]
 
-MAX_DRAWN_CHANNELS = 8  # per volume: more planes than this cannot be told apart
 DPI = 100.0
 Points = npt.NDArray[np.float64]
 Rgb = npt.NDArray[np.uint8]
@@ -143,18 +141,6 @@ class Stage:
     name: str = "w"
     title: str = ""
     output_name: str = "out"
-
-
-def check_drawable(spec: ConvSpec[Any, Any]) -> None:
-    """Refuse channels too many to draw legibly (``MAX_DRAWN_CHANNELS`` a volume)."""
-    for name in ("in_channels", "out_channels"):
-        count = getattr(spec, name)
-        if count > MAX_DRAWN_CHANNELS:
-            raise ConvSpecError(
-                name,
-                f"got {count}; at most {MAX_DRAWN_CHANNELS} channels are drawn legibly: use "
-                f"fewer channels (convanim info describes any number)",
-            )
 
 
 def draw_channels(
@@ -258,7 +244,9 @@ class ChannelFigure:
         self.order = order
         self.oblique = self.options.view == "oblique"
         for stage in self.stages:
-            check_drawable(stage.spec)
+            check_drawn_channels(
+                {"in_channels": stage.spec.in_channels, "out_channels": stage.spec.out_channels}
+            )
         self.planes_2d = [stage.spec.as_2d() for stage in self.stages]
         for before, after in zip(self.planes_2d, self.planes_2d[1:], strict=False):
             if after.input_size != before.output_size or after.drawn_size != after.input_size:

@@ -430,22 +430,15 @@ def build(manifest: str, check: bool, jobs: int | None, force: bool, quiet: bool
     """
     from convanim.build import ManifestError, load_manifest
     from convanim.build import build as run_build
-    from convanim.workers import start_workers, stop_workers
 
-    # Workers start before the manifest is read, and load matplotlib meanwhile.
-    pool = None if check else start_workers(jobs)
+    # Lazily: a figure whose file is current is not validated again, and workers (which
+    # import matplotlib) start only when something is to be rendered.
     try:
-        entries = load_manifest(manifest)
+        entries = load_manifest(manifest, lazy=True)
     except ManifestError as error:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
         raise click.UsageError(str(error)) from None
-    except BaseException:
-        if pool is not None:
-            stop_workers(pool)
-        raise
     progress = Progress(sys.stderr, quiet)
-    report = run_build(entries, jobs=jobs, check=check, force=force, pool=pool, progress=progress)
+    report = run_build(entries, jobs=jobs, check=check, force=force, progress=progress)
     finish(report, check, quiet)
 
 

@@ -15,6 +15,7 @@ shows ("output cell (1, 2)").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,6 +32,7 @@ __all__ = [
     "AnimationDrawing",
     "Box",
     "Drawing",
+    "display_box",
     "strip_size",
     "union_box",
 ]
@@ -144,6 +146,20 @@ def union_box(first: Box, second: Box) -> Box:
         max(first[1], second[1]),
         min(first[2], second[2]),
         max(first[3], second[3]),
+    )
+
+
+def display_box(
+    x0: float, y0: float, x1: float, y1: float, size: tuple[int, int], margin: int
+) -> Box:
+    """The pixel box (top, bottom, left, right) around display coordinates x0..x1, y0..y1
+    (matplotlib's: origin bottom-left), widened by ``margin`` pixels and clipped to ``size``."""
+    width, height = size
+    return (
+        max(int(height - y1) - margin, 0),
+        min(math.ceil(height - y0) + margin, height),
+        max(int(x0) - margin, 0),
+        min(math.ceil(x1) + margin, width),
     )
 
 

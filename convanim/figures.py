@@ -158,6 +158,14 @@ class Figure:
         frame, or a poster."""
         return self.poster or self.declaration.still(self)
 
+    def check(self, limits: bool = True) -> None:
+        """Validate the model the options describe (a FigureError), as ``parse_figure`` does;
+        ``limits=False`` skips the checks that only rendering needs (frame counts)."""
+        try:
+            self.declaration.check(self, limits)
+        except ParameterError as error:
+            raise _named(self.name, self.declaration, error) from None
+
     def check_output(self, path: str | Path) -> None:
         """Refuse an output file this figure cannot be written to (a FigureError)."""
         if Path(path).is_dir():
@@ -212,12 +220,20 @@ class Figure:
 
 
 def parse_figure(
-    name: str, raw: Mapping[str, Any], base: Path | None = None, limits: bool = True
+    name: str,
+    raw: Mapping[str, Any],
+    base: Path | None = None,
+    limits: bool = True,
+    *,
+    check: bool = True,
 ) -> Figure:
     """Validate a description completely, without rendering: a Figure or a FigureError.
 
     ``output`` is not part of a figure (a manifest names it); value files are read relative
     to ``base``. ``limits=False`` skips the checks that only rendering needs (frame counts).
+    ``check=False`` reads the options only (their types and ranges, enough for the
+    fingerprint) and leaves the model's validation to ``Figure.check``: what a build does for
+    a figure whose file may be current, which that figure's rendering validated already.
     """
     given = {str(key).replace("_", "-"): value for key, value in raw.items()}
     given.pop("output", None)
@@ -245,10 +261,11 @@ def parse_figure(
         }
         kind.complete(options, frozenset(given))
         _check_poster_options(options)
-        figure = Figure(name=name, kind=kind.name, options=options, base=base or Path("."))
-        kind.check(figure, limits)
     except ParameterError as error:
         raise _named(name, kind, error) from None
+    figure = Figure(name=name, kind=kind.name, options=options, base=base or Path("."))
+    if check:
+        figure.check(limits)
     return figure
 
 

@@ -76,18 +76,71 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _window(node: Any, name: str, inputs: tuple[str, ...], dims: int, graph: Any) -> Node:
+def _constant(model: Any, name: str) -> Any:
+    """The value of tensor ``name`` if it is computed from weights and constants alone (a
+    Pad's pads that an exporter folds through Concat, Reshape, Slice...), evaluated with
+    onnx's own reference evaluator; None if it depends on the graph's input."""
+    import onnx
     import onnx.numpy_helper
+    from onnx.reference import ReferenceEvaluator
 
+    graph = model.graph
+    initializers = {i.name: i for i in graph.initializer}
+    if name in initializers:
+        return onnx.numpy_helper.to_array(initializers[name])
+    producers = {out: node for node in graph.node for out in node.output}
+    needed: list[Any] = []
+    wanted, seen = [name], set()
+    while wanted:
+        tensor = wanted.pop()
+        if tensor in seen or tensor in initializers or not tensor:
+            continue
+        seen.add(tensor)
+        node = producers.get(tensor)
+        if node is None:  # the graph's input
+            return None
+        needed.append(node)
+        wanted.extend(node.input)
+    order = [node for node in graph.node if any(node is n for n in needed)]
+    used = {i for node in order for i in node.input}
+    sub = onnx.helper.make_graph(
+        order, "constant", [], [onnx.helper.make_tensor_value_info(name, 0, None)],
+        [init for init in graph.initializer if init.name in used],
+    )  # fmt: skip
+    folded = onnx.helper.make_model(sub, opset_imports=list(model.opset_import))
+    try:
+        outputs: Any = ReferenceEvaluator(folded).run(None, {})
+        return outputs[0]
+    except Exception:  # an op the evaluator lacks: the value stays unknown
+        return None
+
+
+def _slice(node: Any, name: str, inputs: tuple[str, ...], dims: int, model: Any) -> Node:
+    """A Slice of the batch or channel axes keeps every cell's field; of a spatial one, not."""
+    rank = dims + 2
+    axes = _attributes(node).get("axes")  # opset < 10
+    if axes is None and len(node.input) > 3 and node.input[3]:
+        found = _constant(model, node.input[3])
+        axes = None if found is None else [int(v) for v in found.reshape(-1)]
+    elif axes is None:
+        axes = list(range(rank))  # every axis: a spatial one too
+    if axes is not None and all(int(axis) % rank in (0, 1) for axis in axes):
+        return Node(name, node.op_type, "pointwise", inputs)
+    return Node(name, node.op_type, "unsupported", inputs, note="it slices the spatial axes")
+
+
+def _window(node: Any, name: str, inputs: tuple[str, ...], dims: int, model: Any) -> Node:
+    graph = model.graph
     op = node.op_type
     a = _attributes(node)
     if op == "Pad":
         mode = _text(a.get("mode", "constant"))
         pads = a.get("pads")
         if pads is None and len(node.input) > 1:
-            init = {i.name: i for i in graph.initializer}
-            found = init.get(node.input[1])
-            pads = None if found is None else [int(v) for v in onnx.numpy_helper.to_array(found)]
+            found = _constant(model, node.input[1])
+            pads = None if found is None else [int(v) for v in found.reshape(-1)]
+        if len(node.input) > 3 and node.input[3]:  # axes: the pads of only those axes
+            return Node(name, op, "unsupported", inputs, note="pads given for some axes only")
         if mode != "constant" or pads is None or len(pads) != 2 * (dims + 2):
             return Node(name, op, "unsupported", inputs, note=f"mode {mode} or pads not constant")
         rank = dims + 2
@@ -143,7 +196,9 @@ def onnx_nodes(model: Any, dims: int) -> list[Node]:
         if not inputs:
             continue  # it computes from weights only (a folded shape)
         if op in WINDOWS:
-            made = _window(node, name, inputs, dims, graph)
+            made = _window(node, name, inputs, dims, model)
+        elif op == "Slice":
+            made = _slice(node, name, inputs, dims, model)
         elif op == "Concat":
             axis = int(_attributes(node).get("axis", 1))
             if axis not in (1, 1 - (dims + 2)):

@@ -13,6 +13,7 @@ used twice in a block) is ``name#2``, ``name#3``... Functions take fx's names (`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -107,6 +108,87 @@ def _module_node(name: str, module: Any, inputs: tuple[str, ...], dims: int) -> 
     return node("unsupported")
 
 
+# Functions with a window, by name: their positional parameters after the input, in order
+# (PyTorch's signatures); the weight of a convolution gives its kernel size.
+_CONV = ("weight", "bias", "stride", "padding", "dilation", "groups")
+_CONV_T = ("weight", "bias", "stride", "padding", "output_padding", "groups", "dilation")
+_MAX = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+_AVG = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+WINDOW_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "conv1d": _CONV, "conv2d": _CONV, "conv_transpose1d": _CONV_T, "conv_transpose2d": _CONV_T,
+    "max_pool1d": _MAX, "max_pool2d": _MAX, "max_pool1d_with_indices": _MAX,
+    "max_pool2d_with_indices": _MAX, "avg_pool1d": _AVG, "avg_pool2d": _AVG,
+    "pad": ("pad", "mode", "value"),
+}  # fmt: skip
+
+
+def _arguments(word: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A window function's arguments by name (the input left out)."""
+    found = dict(zip(WINDOW_FUNCTIONS[word], args[1:], strict=False))
+    found.update({key: value for key, value in kwargs.items() if key != "input"})
+    return found
+
+
+def _window_function(
+    name: str, word: str, args: Sequence[Any], kwargs: dict[str, Any], inputs: tuple[str, ...],
+    dims: int, shape_of: Callable[[Any], tuple[int, ...] | None],
+) -> Node:  # fmt: skip
+    """``F.conv2d``, ``F.max_pool2d``, ``F.pad``... called in a forward(), as a node."""
+    a = _arguments(word, args, kwargs)
+
+    def unsupported(note: str) -> Node:
+        return Node(name, word, "unsupported", inputs, note=note)
+
+    if word == "pad":
+        pad, mode = a.get("pad"), a.get("mode", "constant")
+        if mode != "constant":
+            return unsupported(f"mode '{mode}'")
+        if not isinstance(pad, (tuple, list)) or len(pad) != 2 * dims:
+            return unsupported(f"it pads {pad!r}, not (before, after) of each spatial axis")
+        flat = [int(p) for p in pad]  # last axis first, as nn.ZeroPad2d's
+        if min(flat) < 0:
+            return unsupported("a negative pad crops")
+        return Node(
+            name, word, "window", inputs,
+            padding=tuple((flat[2 * i], flat[2 * i + 1]) for i in reversed(range(dims))),
+        )  # fmt: skip
+    spatial = int(re.search(r"([0-9])d", word).group(1))  # type: ignore[union-attr]
+    if spatial != dims:
+        return unsupported(f"a {spatial}-D window on a {dims}-D input")
+    if word.startswith("conv"):
+        shape = shape_of(a.get("weight"))
+        if shape is None or len(shape) != dims + 2:
+            return unsupported("its weight's shape is not known")
+        kernel: tuple[int, ...] = tuple(int(k) for k in shape[2:])
+    else:
+        kernel = _pair(a.get("kernel_size"), dims)
+    padding: Any = a.get("padding", 0)
+    if not isinstance(padding, str):
+        padding = tuple((p, p) for p in _pair(padding, dims))
+    transposed = word.startswith("conv_transpose")
+    stride = a.get("stride")
+    return Node(
+        name, word, "window", inputs,
+        kernel_size=kernel,
+        stride=_pair(stride, dims) if stride not in (None, [], ()) else
+        (kernel if word.startswith(("max", "avg")) else (1,) * dims),
+        padding=padding,
+        dilation=_pair(a.get("dilation", 1), dims),
+        transposed=transposed,
+        output_padding=_pair(a.get("output_padding", 0), dims) if transposed else (),
+        ceil_mode=bool(a.get("ceil_mode", False)),
+        weighted=word.startswith("conv"),
+    )  # fmt: skip
+
+
+def _slices_channels_only(index: Any) -> bool:
+    """Whether ``x[index]`` keeps every spatial cell: slices or picks of the first two axes."""
+    items = index if isinstance(index, tuple) else (index,)
+    if any(item is None or item is Ellipsis for item in items):
+        return False
+    return all(item == slice(None) for item in items[2:])
+
+
 def _word(target: Any) -> str:
     """A function's or method's name without the underscores of in-place and dunder forms."""
     name = target if isinstance(target, str) else getattr(target, "__name__", str(target))
@@ -114,11 +196,19 @@ def _word(target: Any) -> str:
 
 
 def _function_node(
-    name: str, target: Any, args: Sequence[Any], kwargs: dict[str, Any], inputs: tuple[str, ...]
-) -> Node:
-    """A function or tensor method called on levels, as a node."""
+    name: str, target: Any, args: Sequence[Any], kwargs: dict[str, Any], inputs: tuple[str, ...],
+    dims: int, shape_of: Callable[[Any], tuple[int, ...] | None],
+) -> Node:  # fmt: skip
+    """A function or tensor method called on levels, as a node. ``shape_of`` gives the shape
+    of an argument (a convolution's weight): an fx node's, or a tensor's."""
     word = _word(target)
     op = word
+    if word in WINDOW_FUNCTIONS:
+        return _window_function(name, word, args, kwargs, inputs, dims, shape_of)
+    if word == "getitem" and len(args) == 2:
+        if _slices_channels_only(args[1]):
+            return Node(name, op, "pointwise", inputs)
+        return Node(name, op, "unsupported", inputs, note="it indexes the spatial axes")
     if word in ("cat", "concat", "concatenate"):
         dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
         if dim not in (1, -3) and dim != 1:
@@ -208,7 +298,10 @@ def _fx(traced: Any, example: Any, dims: int) -> list[Node]:
         if fx_node.op == "call_module":
             node = _module_node(name, modules[fx_node.target], inputs, dims)
         else:
-            node = _function_node(name, fx_node.target, fx_node.args, fx_node.kwargs, inputs)
+            node = _function_node(
+                name, fx_node.target, fx_node.args, fx_node.kwargs, inputs, dims,
+                lambda value: shapes.get(value) if isinstance(value, torch.fx.Node) else None,
+            )  # fmt: skip
         if node.kind not in ("head", "unsupported") and not _spatial(shapes[fx_node], dims):
             node = Node(name, node.op, "head", inputs, note="its output has no spatial axes")
         names[fx_node] = name
@@ -260,6 +353,9 @@ def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
 
         return hook
 
+    def shape_of(value: Any) -> tuple[int, ...] | None:
+        return tuple(value.shape) if isinstance(value, torch.Tensor) else None
+
     class Functions(TorchFunctionMode):
         def __torch_function__(
             self, func: Any, types: Any, args: Any = (), kwargs: Any = None
@@ -272,7 +368,8 @@ def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
                 if inputs:
                     counts[word] = counts.get(word, 0) + 1
                     name = word if counts[word] == 1 else f"{word}_{counts[word] - 1}"
-                    record(_function_node(name, func, args, kwargs, inputs), output)
+                    node = _function_node(name, func, args, kwargs, inputs, dims, shape_of)
+                    record(node, output)
             return output
 
     handles = []

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from convanim.geometry import ConvSpecError
+from convanim.errors import ConvSpecError
 from convanim.theme import THEMES
 
-__all__ = ["VIEWS", "RenderOptions"]
+__all__ = ["MAX_DRAWN_CHANNELS", "VIEWS", "RenderOptions", "check_drawn_channels"]
 
 VIEWS = ("oblique", "flat")
+MAX_DRAWN_CHANNELS = 8  # per volume: more planes than this cannot be told apart
+
+
+def check_drawn_channels(counts: Mapping[str, int]) -> None:
+    """Refuse a channel count (by the name the caller's user knows it by) beyond
+    ``MAX_DRAWN_CHANNELS``, the most a figure draws readably; ``info`` describes any number."""
+    for name, count in counts.items():
+        if count > MAX_DRAWN_CHANNELS:
+            raise ConvSpecError(
+                name,
+                f"got {count}; at most {MAX_DRAWN_CHANNELS} channels can be drawn readably "
+                f"(the limit is {MAX_DRAWN_CHANNELS} per side); use fewer channels",
+            )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Affine2DBase, Bbox, Transform, TransformedBbox
 
-from convanim.drawing import Box, union_box
+from convanim.drawing import Box, display_box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import VIEWS, RenderOptions
@@ -745,15 +745,8 @@ class Animation:
     def _box(self, points: npt.NDArray[np.float64]) -> Box:
         """The pixel box around figure points, widened by line width and antialiasing."""
         pixels = self.transform.transform(points)
-        width, height = self.size
         (x0, y0), (x1, y1) = pixels.min(axis=0), pixels.max(axis=0)
-        margin = self.margin_px
-        return (
-            max(int(height - y1) - margin, 0),
-            min(int(np.ceil(height - y0)) + margin, height),
-            max(int(x0) - margin, 0),
-            min(int(np.ceil(x1)) + margin, width),
-        )
+        return display_box(x0, y0, x1, y1, self.size, self.margin_px)
 
     def rgba(self) -> npt.NDArray[np.uint8]:
         """The canvas as it stands: (height, width, 4), a view valid until the next draw."""

@@ -29,7 +29,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from convanim.drawing import Box, union_box
+from convanim.drawing import Box, display_box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import RenderOptions
@@ -461,24 +461,11 @@ class VolumeAnimation:
 
     def _box(self, points: npt.NDArray[np.float64]) -> Box:
         pixels = self.transform.transform(points)
-        width, height = self.size
         (x0, y0), (x1, y1) = pixels.min(axis=0), pixels.max(axis=0)
-        margin = self.margin_px
-        return (
-            max(int(height - y1) - margin, 0),
-            min(math.ceil(height - y0) + margin, height),
-            max(int(x0) - margin, 0),
-            min(math.ceil(x1) + margin, width),
-        )
+        return display_box(x0, y0, x1, y1, self.size, self.margin_px)
 
     def _extent_box(self, extent: Bbox) -> Box:
-        width, height = self.size
-        return (
-            max(int(height - extent.y1) - 2, 0),
-            min(math.ceil(height - extent.y0) + 2, height),
-            max(int(extent.x0) - 2, 0),
-            min(math.ceil(extent.x1) + 2, width),
-        )
+        return display_box(extent.x0, extent.y0, extent.x1, extent.y1, self.size, 2)
 
     def rgba(self) -> npt.NDArray[np.uint8]:
         return self.page.rgba()

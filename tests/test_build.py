@@ -239,3 +239,91 @@ def test_build_api_reports(tmp_path: Path) -> None:
     assert report.rendered == ["padding_strides", "strip", "average"]
     assert build(entries, check=True).stale == []
     assert build(entries, jobs=1, force=True).rendered == report.rendered
+
+
+def test_a_current_figure_is_not_validated_again_a_stale_one_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``build`` reads each figure's options, and validates its model only where its file is
+    not current: a current file was rendered from exactly these options."""
+    from convanim.figures import Figure
+
+    manifest = write_manifest(tmp_path)
+    assert run("build", str(manifest), "-q")[0] == 0
+    checked: list[str] = []
+    original = Figure.check
+
+    def counting(self: Figure, limits: bool = True) -> None:
+        checked.append(self.name)
+        original(self, limits)
+
+    monkeypatch.setattr(Figure, "check", counting)
+    assert run("build", str(manifest), "--check") == (
+        0,
+        "3 current, 0 stale or missing, 0 invalid\n",
+    )
+    assert checked == []
+    (tmp_path / "img" / "strip.png").unlink()
+    code, output = run("build", str(manifest), "--check")
+    assert (code, checked) == (1, ["strip"])
+    assert "1 stale or missing" in output
+    # load_manifest without lazy still validates every figure, as the API always did.
+    checked.clear()
+    assert all(entry.figure is not None for entry in load_manifest(manifest))
+    assert sorted(checked) == ["average", "padding_strides", "strip"]
+
+
+def test_a_stale_invalid_figure_is_still_refused(tmp_path: Path) -> None:
+    manifest = write_manifest(
+        tmp_path, MANIFEST + '\n[big]\noutput = "big.gif"\ninput = 3\nkernel = 5\n'
+    )
+    code, output = run("build", str(manifest), "--check")
+    assert code == 1
+    assert "failed: big: input/kernel/padding/dilation: would be -1" in output
+    assert "1 invalid" in output
+    assert not (tmp_path / "big.gif").exists()
+
+
+def test_a_no_op_build_imports_neither_matplotlib_nor_numpy_nor_starts_workers(
+    tmp_path: Path,
+) -> None:
+    manifest = write_manifest(tmp_path)
+    assert run("build", str(manifest), "-q")[0] == 0
+    script = (
+        "import sys\n"
+        "from convanim.cli import main\n"
+        "for extra in (['--check'], []):\n"
+        "    try:\n"
+        f"        main(['build', {str(manifest)!r}, '-q', *extra])\n"
+        "    except SystemExit as stop:\n"
+        "        assert stop.code in (0, None), stop.code\n"
+        "loaded = sorted(m for m in ('matplotlib', 'numpy', 'PIL.Image', "
+        "'concurrent.futures.process') if m in sys.modules)\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_png_stamps_are_read_without_decoding_the_image(tmp_path: Path) -> None:
+    """The stamp's text chunk is found by walking the chunks: a PNG whose image data is
+    garbage (which Pillow cannot decode) still gives its stamp; other files give none."""
+    from convanim.formats.png import WRITER, read_text_chunk
+
+    path = tmp_path / "x.png"
+    assert run("conv", "-i", "4", "-k", "3", "-o", str(path), "-q")[0] == 0
+    stamp = WRITER.read_stamp(path)
+    assert stamp is not None and re.fullmatch(r"[0-9a-f]{32}", stamp)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"IDAT") + 4
+    data[start : start + 40] = bytes(40)  # the compressed image, destroyed
+    path.write_bytes(bytes(data))
+    assert WRITER.read_stamp(path) == stamp
+    assert read_text_chunk(path, "Software") is None
+    path.write_bytes(bytes(data[:30]))  # cut short before the text chunk
+    assert WRITER.read_stamp(path) is None
+    path.write_bytes(b"GIF89a" + bytes(40))
+    assert WRITER.read_stamp(path) is None
+    assert WRITER.read_stamp(tmp_path / "missing.png") is None

@@ -7,6 +7,7 @@ is written, not with this module (see ``convanim.formats``).
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
     from convanim.drawing import Drawing
     from convanim.formats import Writer
 
-__all__ = ["WRITER", "PngWriter", "encode", "strip"]
+__all__ = ["WRITER", "PngWriter", "encode", "read_text_chunk", "strip"]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT_CHUNK = 1 << 16  # a stamp's chunk is tiny; a larger text chunk is not ours
 
 
 class PngWriter:
@@ -49,15 +53,34 @@ class PngWriter:
         encode(stream, pixels, stamp)
 
     def read_stamp(self, path: str | os.PathLike[str]) -> str | None:
-        """The stamp in the file's ``convanim`` text chunk."""
-        from PIL import Image
+        """The stamp in the file's ``convanim`` text chunk; image data is skipped, not decoded."""
+        return read_text_chunk(path, STAMP_KEY)
 
-        try:
-            with Image.open(path) as image:
-                text = getattr(image, "text", {}).get(STAMP_KEY)
-        except (OSError, ValueError):
-            return None
-        return str(text) if text else None
+
+def read_text_chunk(path: str | os.PathLike[str], key: str) -> str | None:
+    """The text of a PNG's (or APNG's) ``tEXt`` chunk named ``key``, walking the chunks and
+    seeking past the rest; None if there is none or the file is not a readable PNG."""
+    wanted = key.encode("latin-1") + b"\x00"
+    try:
+        with open(path, "rb") as stream:
+            if stream.read(8) != PNG_SIGNATURE:
+                return None
+            while True:
+                header = stream.read(8)
+                if len(header) < 8:
+                    return None
+                size, kind = struct.unpack(">I4s", header)
+                if kind == b"IEND":
+                    return None
+                if kind == b"tEXt" and size <= MAX_TEXT_CHUNK:
+                    data = stream.read(size)
+                    if data.startswith(wanted):
+                        return data[len(wanted) :].decode("latin-1") or None
+                    stream.seek(4, os.SEEK_CUR)  # the CRC
+                else:
+                    stream.seek(size + 4, os.SEEK_CUR)
+    except OSError:
+        return None
 
 
 WRITER: Writer = PngWriter()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
+from convanim.options import MAX_DRAWN_CHANNELS, check_drawn_channels
 from convanim.params import (
     DRAWING,
     OUTPUT,
@@ -67,7 +68,6 @@ __all__ = [
     "row_major",
 ]
 
-MAX_DRAWN_CHANNELS = 8
 """Input or output channels a figure draws at most: more stacked planes are not readable."""
 
 TIMES = "\u00d7"
@@ -196,7 +196,9 @@ KERNEL_VALUES = Param(
     "kernel-values",
     values,
     None,
-    "Kernel weights: a .npy, .csv or .txt file, or rows like [[0,1],[2,0]] (implies --values).",
+    "Kernel weights: a .npy, .csv or .txt file, or rows like [[0,1],[2,0]] (implies --values); "
+    "with channels, PyTorch's weight shape (out_channels, in_channels/groups, *kernel), or "
+    "(in_channels, out_channels/groups, *kernel) when transposed.",
     api="weight",
     metavar="FILE",
 )
@@ -281,6 +283,8 @@ class Conv(Kind):
         "conv --dims 3 -i 2 -k 3 -s 2 -p 1 --transposed --view flat -o up3d.gif",
         "conv -i 5 -k 3 -s 2 -p 1 --info",
         "conv -i 5 -k 3 --in-channels 4 --out-channels 4 --groups 2 --info",
+        "conv -i 5 -k 3 -s 2 -p 1 --in-channels 3 --out-channels 2 --bias -o cs231n.gif",
+        "conv -i 4 -k 3 --in-channels 3 --out-channels 3 --groups 3 --values -o depthwise.gif",
     )
     params: Sequence[Param] = (
         *GEOMETRY_3D,
@@ -417,18 +421,7 @@ class Conv(Kind):
                     "got false, with bias values; give bias values only to a layer with a bias",
                 )
             options["bias"] = True
-        if "seed" in given and not self.shows_values(options):
-            raise ParameterError(
-                "seed",
-                f"got {options['seed']}; it picks the random numbers that values shows: "
-                "add values, or leave seed out",
-            )
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_seed_and_columns(options, given, self.shows_values(options))
 
     def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Bias values imply a bias; a 3-D figure whose sizes say so needs no ``--dims 3``."""
@@ -460,7 +453,7 @@ class Conv(Kind):
     def check_output(self, figure: Figure, suffix: str) -> None:
         output = _output(figure, Path(f"figure{suffix}"), None)
         if self.channelled(figure.options):
-            check_drawn_channels(self.model(figure))
+            check_drawn_channels(_channel_counts(self.model(figure)))
             channel_request(self.model(figure), output, self.order(figure.options))
             return
         from convanim.animate import check_output_request
@@ -486,7 +479,7 @@ class Conv(Kind):
         from convanim.animate import save_drawing
 
         spec, order = self.model(figure), self.order(figure.options)
-        check_drawn_channels(spec)
+        check_drawn_channels(_channel_counts(spec))
         request = channel_request(spec, output, order)  # before matplotlib's import
         worked = self.channel_worked(figure)
         from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
@@ -508,7 +501,7 @@ class Conv(Kind):
         window = self.title(figure, spec)[1]
         where = cell_words(cell)
         if self.channelled(o):
-            check_drawn_channels(spec)
+            check_drawn_channels(_channel_counts(spec))
             check_limits(spec, None)
 
             def channels() -> Any:
@@ -806,26 +799,24 @@ def _channel_lines(spec: ConvSpec, facts: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def check_drawn_channels(spec: ConvSpec) -> None:
-    """Refuse more channels than a figure can draw readably (``MAX_DRAWN_CHANNELS`` per side),
-    and channelled figures while nothing draws them."""
-    import importlib.util
-
-    for name in ("in_channels", "out_channels"):
-        count = getattr(spec, name)
-        if count > MAX_DRAWN_CHANNELS:
-            raise ParameterError(
-                name,
-                f"got {count}; at most {MAX_DRAWN_CHANNELS} channels can be drawn readably "
-                f"(the limit is {MAX_DRAWN_CHANNELS} per side); use fewer channels",
-            )
-    if importlib.util.find_spec("convanim.channel_render") is None:
-        channelled = [n for n in ("in_channels", "out_channels", "groups") if getattr(spec, n) > 1]
+def check_seed_and_columns(options: Mapping[str, Any], given: frozenset[str], shows: bool) -> None:
+    """Refuse a seed for a figure without values (``shows``) and columns for a single frame."""
+    if "seed" in given and not shows:
         raise ParameterError(
-            channelled[0] if channelled else "bias",
-            "this version of convanim cannot draw channels, groups or a bias yet; "
-            "use --info for their numbers",
+            "seed",
+            f"got {options['seed']}; it picks the random numbers that values shows: "
+            "add values, or leave seed out",
         )
+    if options["columns"] is not None and options["frame"] is not None:
+        raise ParameterError(
+            "columns",
+            f"got {options['columns']}; a single frame has no columns: give frame or "
+            "columns, not both",
+        )
+
+
+def _channel_counts(spec: ConvSpec) -> dict[str, int]:
+    return {"in_channels": spec.in_channels, "out_channels": spec.out_channels}
 
 
 def channel_request(spec: ConvSpec, output: Output, order: str) -> Request:

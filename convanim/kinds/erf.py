@@ -18,7 +18,7 @@ from convanim.errors import ParameterError
 from convanim.kinds import Kind
 from convanim.kinds.rf import PARAMS as RF_PARAMS
 from convanim.kinds.rf import layers as rf_layers
-from convanim.params import Param
+from convanim.params import LAYER_STACK, Param
 
 if TYPE_CHECKING:
     from convanim.animate import Output, Request
@@ -47,18 +47,7 @@ def layer_choice(key: str, value: Any) -> int | None:
 
 
 PARAMS = (
-    *(
-        _rf(key)
-        for key in (
-            "kernel",
-            "stride",
-            "dilation",
-            "padding",
-            "causal",
-            "transposed",
-            "output-padding",
-        )
-    ),
+    *LAYER_STACK,
     _rf("dims", help="2: a grid of input cells; 1: a sequence, one row of cells."),
     _rf(
         "input",

@@ -13,16 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
-from convanim.params import (
-    DRAWING,
-    OUTPUT,
-    Param,
-    boolean,
-    choice,
-    layer_list,
-    layer_padding,
-    size,
-)
+from convanim.params import DRAWING, LAYER_STACK, MODEL, OUTPUT, Param, choice, size
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -39,114 +30,8 @@ def _pick(group: Sequence[Param], key: str, **changes: Any) -> Param:
     return dataclasses.replace(param, **changes) if changes else param
 
 
-def layer_flags(key: str, value: Any) -> list[int]:
-    """Per layer, 1 if it is transposed and 0 if not: ``0,1``, ``[false, true]``, or one value
-    for every layer (``true``; as a bare Sphinx flag, ``""``)."""
-    words = {"0": 0, "1": 1, "false": 0, "true": 1, "no": 0, "yes": 1}
-    if value == "":  # a Sphinx option given without a value, as a flag is: every layer
-        return [1]
-    if isinstance(value, str):
-        parts = [part.strip().lower() for part in value.split(",")] if len(value) < 1000 else []
-        if parts and all(part in words for part in parts):
-            return [words[part] for part in parts]
-    else:
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if items and all(isinstance(v, bool) or v in (0, 1) for v in items):
-            return [int(v) for v in items]
-    shown = f"'{value}'" if isinstance(value, str) else repr(value)
-    shown = shown if len(shown) <= 40 else shown[:37] + "..."
-    raise ParameterError(
-        key, f"got {shown}; expected 0 or 1 per layer (1: transposed), like 0,1, or true/false"
-    )
-
-
-def text(key: str, value: Any) -> str | None:
-    """A non-empty string, or None when not given."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ParameterError(key, f"got {value!r}; expected a non-empty string")
-    return value.strip()
-
-
-def target(key: str, value: Any) -> str | None:
-    """MODULE:CALLABLE, or None when not given."""
-    found = text(key, value)
-    module, _, attribute = (found or "").rpartition(":")
-    if found is not None and not (module and attribute):
-        raise ParameterError(
-            key, f"got '{found}'; expected MODULE:CALLABLE (a module importable from the "
-            "current directory, or file.py:callable)",
-        )  # fmt: skip
-    return found
-
-
-MODEL_PARAMS = (
-    Param(
-        "torch",
-        target,
-        None,
-        "A PyTorch model's layers instead: MODULE:CALLABLE (or file.py:callable) returning "
-        "an nn.Module; give --input-shape.",
-        metavar="MODULE:CALLABLE",
-        stamped_at_default=False,
-    ),
-    Param(
-        "onnx",
-        text,
-        None,
-        "An ONNX file's layers instead (needs the onnx package, not torch).",
-        metavar="FILE",
-        stamped_at_default=False,
-    ),
-    Param(
-        "input-shape",
-        text,
-        None,
-        "The model's input without the batch axis: channels,rows,cols (3,224,224) or "
-        "channels,length  [default for --onnx: the file's].",
-        metavar="SHAPE",
-        stamped_at_default=False,
-    ),
-)
-
 PARAMS = (
-    Param(
-        "kernel",
-        layer_list,
-        3,
-        "Kernel size per layer: 3, or 3,3,5.",
-        api="kernel_size",
-        short="k",
-        metavar="LIST",
-    ),
-    Param("stride", layer_list, 1, "Stride per layer: 1, or 2,1,1.", short="s", metavar="LIST"),
-    Param("dilation", layer_list, 1, "Dilation per layer: 1,2,4.", short="d", metavar="LIST"),
-    Param(
-        "padding",
-        layer_padding,
-        "same",
-        "Padding per layer: 1,2,4, or valid|same|full|causal.",
-        short="p",
-        metavar="LIST",
-    ),
-    Param("causal", boolean, False, "Pad dilation*(kernel-1) before the input only.", flag=True),
-    Param(
-        "transposed",
-        layer_flags,
-        0,
-        "1 per transposed layer (ConvTranspose), 0 per direct one: 0,1.",
-        metavar="LIST",
-        stamped_at_default=False,
-    ),
-    Param(
-        "output-padding",
-        layer_list,
-        0,
-        "Output padding per layer, of transposed layers only: 0,1.",
-        metavar="LIST",
-        stamped_at_default=False,
-    ),
+    *LAYER_STACK,
     Param("dims", choice(1, 2), 2, "2: grids; 1: sequences (the WaveNet picture).", metavar="N"),
     Param(
         "input",
@@ -194,7 +79,7 @@ PARAMS = (
         help="Write one still image of the whole animation (.png, .svg or .pdf): 2-D, the last "
         "layer's field (of --unit); 1-D, the tree of --unit (default: the last).",
     ),
-    *MODEL_PARAMS,
+    *MODEL,
 )
 
 LAYER_OPTIONS = ("kernel", "stride", "dilation", "padding", "causal", "transposed",

@@ -20,13 +20,14 @@ from convanim.kinds import Kind
 from convanim.kinds.conv import (
     CHANNELS,
     GEOMETRY,
-    MAX_DRAWN_CHANNELS,
     _output,
     _render_options,
     _tuple,
     _values,
+    check_seed_and_columns,
     layer_words,
 )
+from convanim.options import MAX_DRAWN_CHANNELS, check_drawn_channels
 from convanim.params import DRAWING, OUTPUT, VALUES, Param, at_least
 
 if TYPE_CHECKING:
@@ -136,13 +137,7 @@ class Separable(Kind):
         from convanim.geometry import ConvSpec
 
         o = figure.options
-        for key in ("channels", "out-channels"):
-            if o[key] > MAX_DRAWN_CHANNELS:
-                raise ParameterError(
-                    key,
-                    f"got {o[key]}; at most {MAX_DRAWN_CHANNELS} channels can be drawn readably; "
-                    "use fewer channels",
-                )
+        check_drawn_channels({key: o[key] for key in ("channels", "out-channels")})
         middle = o["channels"] * o["multiplier"]
         if middle > MAX_DRAWN_CHANNELS:
             raise ParameterError(
@@ -219,18 +214,7 @@ class Separable(Kind):
     # -- checks -----------------------------------------------------------------------------
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if "seed" in given and not self.shows_values(options):
-            raise ParameterError(
-                "seed",
-                f"got {options['seed']}; it picks the random numbers that values shows: "
-                "add values, or leave seed out",
-            )
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_seed_and_columns(options, given, self.shows_values(options))
 
     def check(self, figure: Figure, limits: bool) -> None:
         pair = self.model(figure)
