@@ -40,6 +40,7 @@ from convanim.drawing import STRIP_GAP_PX, Box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, Frame
 from convanim.options import MAX_DRAWN_CHANNELS, RenderOptions, check_drawn_channels
 from convanim.render import (
+    COPY_STYLE,
     DASH_PT,
     FLAT_CELL_PX_RANGE,
     FLAT_MAX_HEIGHT_PX,
@@ -55,6 +56,8 @@ from convanim.render import (
     THIN_PT,
     Page,
     Sheet,
+    copy_colour,
+    copy_marks,
     grid_lines,
     pixel_figure,
     segments_path,
@@ -643,16 +646,28 @@ class ChannelFigure:
         record = sheet is self.sheet
         self._static_cells: list[tuple[Text, Points]] = []
 
-        def write(plane: _Plane, r: int, q: int, value: float) -> None:
+        def write(
+            plane: _Plane, r: int, q: int, value: float, look: dict[str, Any] = style
+        ) -> None:
             x, y = plane.centre(r, q)
-            artist = sheet.text(x, y, self._text(value), **style)
+            artist = sheet.text(x, y, self._text(value), **look)
             if record:
                 self._static_cells.append((artist, plane.block(r, q)))
 
+        grid = self.planes_2d[0].grid()
+        copied = grid.padding_sources()  # a padding mode's copies, in the copies' look
+        copy = self._value_style(color=copy_colour(self.theme), fontstyle=COPY_STYLE)
         if numbers is not None:
             for c, plane in enumerate(self.volumes[0].planes):
                 for (r, q), value in np.ndenumerate(numbers.drawn[c]):
-                    write(plane, r, q, value)
+                    write(plane, r, q, value, copy if (r, q) in copied else style)
+        elif copied:  # without values, the letters of render.copy_marks on every channel
+            inputs, marks = copy_marks(grid)
+            for plane in self.volumes[0].planes:
+                for cells, look in ((inputs, style), (marks, copy)):
+                    for (r, q), name in cells.items():
+                        x, y = plane.centre(r, q)
+                        sheet.text(x, y, name, **look)
         if self.oblique:
             return
         for s, conv in enumerate(self.planes_2d):
@@ -1015,6 +1030,7 @@ class ChannelFigure:
         theme = self.theme
         flat = [theme.background, theme.input, theme.output, theme.line, theme.padding, theme.text]
         flat += [self._link_colour(), self._kernel_fill(), *self.group_colours]
+        flat += self._copy_inks()
         shaded = [
             blend(theme.shade, under, theme.shade_alpha)
             for under in (theme.input, theme.output, theme.padding, theme.line, self._kernel_fill())
@@ -1022,7 +1038,12 @@ class ChannelFigure:
         return list(dict.fromkeys(flat + shaded))
 
     def inks(self) -> list[str] | None:
-        return [self.theme.line, self.theme.text, *self.group_colours]
+        return [self.theme.line, self.theme.text, *self.group_colours, *self._copy_inks()]
+
+    def _copy_inks(self) -> list[str]:
+        """The copies' colour, where a padding mode copies input cells into the padding."""
+        copies = self.stages[0].spec.padding_mode != "zeros"
+        return [copy_colour(self.theme)] if copies else []
 
     def draw(self, index: int) -> Box:
         """Draw frame ``index``; returns the whole canvas as the box that changed."""

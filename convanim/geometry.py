@@ -59,6 +59,7 @@ __all__ = [
     "DrawnGrid",
     "DrawnVolume",
     "Frame",
+    "pad_source",
 ]
 
 Pair = tuple[int, int]

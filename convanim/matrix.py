@@ -7,7 +7,9 @@ tests can hold one against the other.
 - ``conv_matrix(spec, weight)``: the matrix C with ``C @ x.ravel() == evaluate(spec, x,
   weight).ravel()`` for every input ``x`` (row-major unrolling: input cell (r, c) is column
   ``r * cols + c``, output cell (i, j) is row ``i * out_cols + j``). Shape (output cells, input
-  cells); in 1-D (output length, input length). It is the Jacobian of PyTorch's ``conv2d`` /
+  cells); in 1-D (output length, input length). With a ``padding_mode`` other than zeros a
+  padding tap reads the input cell it copies, and the weights of taps reading one cell add up.
+  It is the Jacobian of PyTorch's ``conv2d`` /
   ``conv_transpose2d`` (``conv1d`` / ``conv_transpose1d``) with respect to the input.
 - ``transpose_pair(spec)``: the convolution conv_arithmetic pairs ``spec`` with (Dumoulin &
   Visin, section 4): a transposed convolution of input i, kernel k, stride s, padding p,
@@ -87,6 +89,8 @@ def conv_matrix(spec: Spec, weight: npt.ArrayLike | None = None) -> Floats:
     1-D. ``conv_matrix(spec, w) @ x.ravel() == evaluate(spec, x, w).ravel()``.
     """
     kernel = _kernel(spec, weight)
+    if spec.padding_mode != "zeros":
+        return _copying_matrix(spec, kernel)
     # A transposed spec's frames slide the flipped kernel over the zero-inserted grid.
     at_taps = (
         (kernel[::-1, ::-1] if kernel.ndim == 2 else kernel[::-1]) if spec.transposed else kernel
@@ -99,6 +103,24 @@ def conv_matrix(spec: Spec, weight: npt.ArrayLike | None = None) -> Floats:
     outputs, taps = np.nonzero(inputs >= 0)
     # Distinct taps of one frame land on distinct input cells: no entry is written twice.
     matrix[outputs, inputs[outputs, taps]] = weights[taps]
+    return matrix
+
+
+def _copying_matrix(spec: Spec, kernel: Floats) -> Floats:
+    """``conv_matrix`` with a padding mode: a tap on a padding cell reads the input cell the
+    padding copies (``DrawnGrid.source_at``), so several taps of one output cell may read the
+    same input cell, and their weights add up in its entry. Direct only (PyTorch has no
+    transposed convolution with a padding mode)."""
+    plane = spec.as_2d()
+    grid = plane.grid()
+    cols = plane.input_size[1]
+    weights = kernel.ravel()
+    matrix = np.zeros((plane.frame_count, plane.input_size[0] * cols), dtype=np.float64)
+    for frame in plane.frames():
+        for tap, (row, col) in enumerate(frame.taps):
+            source = grid.source_at(row, col)
+            if source is not None:
+                matrix[frame.index, source[0] * cols + source[1]] += weights[tap]
     return matrix
 
 

@@ -47,7 +47,11 @@ __all__ = [
     "PixelFigure",
     "RenderOptions",
     "Sheet",
+    "copy_colour",
+    "copy_marks",
     "grid_lines",
+    "mark_name",
+    "mark_names",
     "render_frames",
     "segments_path",
     "tile",
@@ -342,6 +346,52 @@ def _blend(top: tuple[int, int, int], under: tuple[int, int, int], alpha: float)
     return "#{:02x}{:02x}{:02x}".format(*mixed)
 
 
+def mark_name(index: int) -> str:
+    """The ``index``-th mark (0-based): a, b, ..., z, aa, ab, ... (letters, no digits, so that
+    a mark never reads as a value)."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("a") + rest) + name
+    return name
+
+
+def mark_names(grid: DrawnGrid) -> dict[tuple[int, int], str]:
+    """The mark of every input cell some padding cell of ``grid`` copies, by input (row, col),
+    lettered row-major."""
+    copied = sorted(set(grid.padding_sources().values()))
+    return {source: mark_name(k) for k, source in enumerate(copied)}
+
+
+def copy_marks(grid: DrawnGrid) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+    """How a padding mode's copies are marked without values: each input cell that some padding
+    cell copies gets a letter, and every padding cell copying it the same letter.
+
+    Returns (the input cells' marks, the padding cells' marks), both by drawn (row, col); input
+    cells are lettered row-major. Zero padding copies nothing: ({}, {}).
+    """
+    copies = grid.padding_sources()
+    names = mark_names(grid)
+    inputs: dict[tuple[int, int], str] = {}
+    for row, col in zip(*np.nonzero(grid.cells == Cell.INPUT), strict=True):
+        cell = grid.input_at(int(row), int(col))
+        if cell in names:
+            inputs[int(row), int(col)] = names[cell]
+    return inputs, {cell: names[source] for cell, source in copies.items()}
+
+
+def copy_colour(theme: Theme) -> str:
+    """The colour of what padding copies (its values, its marks): the input's colour halfway to
+    the text's, so that a copy reads as the input's, beside the input's own numbers, and stays
+    as legible as text on the padding."""
+    return _blend(hex_rgb(theme.input), hex_rgb(theme.text), COPY_MIX)
+
+
+COPY_MIX = 0.5  # of the input colour in a copy's
+COPY_STYLE = "italic"  # and slanted
+
+
 @dataclass(frozen=True)
 class _Moving:
     """One frame's moving parts in figure coordinates: shaded cells' corners (n, 4, 2), and
@@ -567,6 +617,22 @@ class Animation:
 
         if self.worked is not None:
             _Values.add_static(self, self.worked, sheet)
+        elif self.spec.padding_mode != "zeros":
+            self._add_marks(sheet)
+
+    def _add_marks(self, sheet: Sheet) -> None:
+        """Without values, a padding mode's copies as letters: an input cell that padding
+        copies and every padding cell copying it share one (see ``copy_marks``)."""
+        inputs, copies = copy_marks(self.grid)
+        points = self.cell_px * 0.34 * 0.72
+        base: dict[str, Any] = {"ha": "center", "va": "center", "fontsize": points}
+        for marks, style in (
+            (inputs, {"color": self.theme.text}),
+            (copies, {"color": copy_colour(self.theme), "fontstyle": COPY_STYLE}),
+        ):
+            for (row, col), name in marks.items():
+                x, y = self.input_plane.cell(row, col).mean(axis=0)
+                sheet.text(x, y, name, **base, **style)
 
     def _add_labels(self, sheet: Sheet) -> None:
         drawn_rows, drawn_cols = self.grid.shape
@@ -601,6 +667,8 @@ class Animation:
         shade = hex_rgb(theme.shade)
         flat = [theme.background, theme.input, theme.output, theme.line, theme.padding, theme.text]
         flat.append(self._link_colour())
+        if self.spec.padding_mode != "zeros":
+            flat.append(copy_colour(theme))
         shaded = [
             _blend(shade, hex_rgb(under), theme.shade_alpha)
             for under in (theme.input, theme.output, theme.padding, theme.line)
@@ -609,7 +677,8 @@ class Animation:
 
     def inks(self) -> list[str]:
         """The colours drawn antialiased, over any of ``colours()``: lines and text."""
-        return [self.theme.line, self.theme.text]
+        copies = [copy_colour(self.theme)] if self.spec.padding_mode != "zeros" else []
+        return [self.theme.line, self.theme.text, *copies]
 
     # -- moving parts, per frame ----------------------------------------------------------
 
@@ -821,12 +890,15 @@ class _Values:
         inp = animation.input_plane
         rows, cols = worked.drawn.shape
         outside = animation.grid.cells == Cell.OUTSIDE
+        copied = animation.grid.padding_sources()  # a padding mode's: drawn as copies
+        copy = {"color": copy_colour(animation.theme), "fontstyle": COPY_STYLE}
         for row in range(rows):
             for col in range(cols):
                 if outside[row, col]:  # past the padding: it holds nothing
                     continue
                 x, y = inp.cell(row, col).mean(axis=0)
-                sheet.text(x, y, style.text(worked.drawn[row, col]), **style.cell)
+                look = {**style.cell, **copy} if (row, col) in copied else style.cell
+                sheet.text(x, y, style.text(worked.drawn[row, col]), **look)
 
     def done(self, index: int) -> range | list[int]:
         """The outputs frame ``index`` shows as computed: those before it; a poster's, all the

@@ -34,6 +34,7 @@ from convanim.geometry import Cell, ConvSpec, ConvSpecError
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import RenderOptions
 from convanim.render import (
+    COPY_STYLE,
     DASH_PT,
     EDGES,
     MAX_FRAME_PIXELS,
@@ -48,7 +49,9 @@ from convanim.render import (
     _Plane,
     _polygons,
     _sum_pieces,
+    copy_colour,
     grid_lines,
+    mark_names,
     pixel_figure,
     segments_path,
     tile,
@@ -115,9 +118,12 @@ class VolumeAnimation:
         depth, rows, cols = spec.drawn_size
         out_depth, out_rows, out_cols = spec.output_size
         cells, kinds, inputs = self.volume.cells, self.volume.depth_kinds, self.volume.input_depths
+        sources = self.volume.source_depths
         words = {0: "padding", 2: "zeros"}
 
         def caption(d: int) -> str:
+            if kinds[d] == 0 and sources is not None and sources[d] >= 0:
+                return f"copy of depth {sources[d]}"  # a padding mode's slice
             return f"depth {inputs[d]}" if kinds[d] == 1 else words[int(kinds[d])]
 
         oblique = options.view == "oblique"
@@ -164,7 +170,9 @@ class VolumeAnimation:
         x0, y0 = corners.min(axis=0) - BORDER
         x1, y1 = corners.max(axis=0) + BORDER
         if oblique:
-            x0 -= 2.4  # the captions left of each input slice, right of each output slice
+            # The captions left of each input slice ("copy of depth 1" is longer), right of
+            # each output slice.
+            x0 -= 2.4
             x1 += 2.4
         else:
             y1 += CAPTION_ROOM
@@ -181,6 +189,13 @@ class VolumeAnimation:
             fit = min(FLAT_MAX_WIDTH_PX / width, FLAT_MAX_HEIGHT_PX / height)
             cell_px = min(max(fit, low), high)
         cell_px *= options.scale
+        if oblique:  # a longer caption than "depth 10" ("copy of depth 1") widens the left
+            points = max(8.0, min(11.0, cell_px * 0.36))
+            widest = max((piece.caption for piece in self.slices), key=len)
+            room = self._text_px(widest, points, bold=True) / cell_px + 0.25 + BORDER
+            if room > 2.4 + BORDER:
+                x0 -= room - (2.4 + BORDER)
+                width = x1 - x0
         if self.worked is not None:  # the sum must fit across the figure
             needed = self._sum_width_px(cell_px) / cell_px + 2 * BORDER
             if needed > width:
@@ -199,6 +214,16 @@ class VolumeAnimation:
         self.size = (width_px, height_px)
         self.font_points = max(cell_px * 0.32 * 0.72, 6.0)
         self.caption_points = max(8.0, min(11.0, cell_px * 0.36)) * (1.0 if oblique else 0.95)
+
+    @staticmethod
+    def _text_px(text: str, points: float, bold: bool = False) -> float:
+        """The width of ``text`` in pixels at ``points``."""
+        from matplotlib.backends.backend_agg import RendererAgg
+        from matplotlib.font_manager import FontProperties
+
+        renderer: Any = RendererAgg(1, 1, PIXEL_DPI)
+        font = FontProperties(size=points, weight="bold" if bold else "normal")
+        return float(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
 
     def _sum_width_px(self, cell_px: float) -> float:
         from matplotlib.backends.backend_agg import RendererAgg
@@ -266,6 +291,39 @@ class VolumeAnimation:
             self._add_labels(sheet)
         if self.worked is not None:
             self._add_values(sheet)
+        elif self.spec.padding_mode != "zeros":
+            self._add_marks(sheet)
+
+    def _copied(self, depth: int, row: int, col: int) -> bool:
+        """Whether drawn cell (depth, row, col) holds a padding mode's copy of an input cell."""
+        volume = self.volume
+        if volume.source_depths is None or volume.source_depths[depth] < 0:
+            return False
+        on_input = volume.depth_kinds[depth] == 1 and volume.plane.cells[row, col] == Cell.INPUT
+        return not on_input and volume.plane.source_at(row, col) is not None
+
+    def _add_marks(self, sheet: Sheet) -> None:
+        """Without values, a padding mode's copies as letters, as in 2-D: a letter names an
+        input cell's (row, col) and marks every cell holding a copy of it on every slice that
+        holds that position's values; a slice of padding says in its caption which input slice
+        it copies (``copy of depth 1``)."""
+        plane = self.volume.plane
+        names = mark_names(plane)
+        base = {**self._cell_style(), "fontsize": self.cell_px * 0.34 * 0.72}
+        copy = {**base, "color": copy_colour(self.theme), "fontstyle": COPY_STYLE}
+        sources = self.volume.source_depths
+        assert sources is not None
+        for d, piece in enumerate(self.slices):
+            if sources[d] < 0:
+                continue
+            for (row, col), code in np.ndenumerate(plane.cells):
+                if code == Cell.OUTSIDE:
+                    continue
+                name = names.get(plane.source_at(row, col) or (-1, -1))
+                if name is None:
+                    continue
+                x, y = piece.plane.cell(row, col).mean(axis=0)
+                sheet.text(x, y, name, **(copy if self._copied(d, row, col) else base))
 
     def _captions(
         self, frame: GeometryFrame[Any]
@@ -316,10 +374,12 @@ class VolumeAnimation:
     def _add_values(self, sheet: Sheet) -> None:
         assert self.worked is not None
         style = self._cell_style()
+        copy = {**style, "color": copy_colour(self.theme), "fontstyle": COPY_STYLE}
         for d, piece in enumerate(self.slices):
             for (row, col), value in np.ndenumerate(self.worked.drawn[d]):
                 x, y = piece.plane.cell(row, col).mean(axis=0)
-                sheet.text(x, y, self._text(value), **style)
+                look = copy if self._copied(d, row, col) else style
+                sheet.text(x, y, self._text(value), **look)
 
     def _cell_style(self) -> dict[str, Any]:
         return {
@@ -424,13 +484,16 @@ class VolumeAnimation:
         theme = self.theme
         shade = hex_rgb(theme.shade)
         flat = [theme.background, theme.input, theme.output, theme.line, theme.padding, theme.text]
+        if self.spec.padding_mode != "zeros":
+            flat.append(copy_colour(theme))
         return flat + [
             _blend(shade, hex_rgb(under), theme.shade_alpha)
             for under in (theme.input, theme.output, theme.padding, theme.line)
         ]
 
     def inks(self) -> list[str]:
-        return [self.theme.line, self.theme.text]
+        copies = [copy_colour(self.theme)] if self.spec.padding_mode != "zeros" else []
+        return [self.theme.line, self.theme.text, *copies]
 
     def draw(self, index: int) -> Box:
         frame = self.frames[index]

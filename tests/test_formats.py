@@ -366,3 +366,64 @@ def test_a_stream_is_written_as_it_goes() -> None:
     with pytest.raises(RuntimeError):
         write_drawing(stream, writer_for(".gif"), Failing(RuntimeError()), [0, 1, 2, 3])
     assert stream.getvalue().startswith(b"GIF89a")
+
+
+STRIP_FIGURES = [
+    ("conv", {"input": 4, "kernel": 3}),
+    ("conv", {"input": 4, "kernel": 3, "stride": 2, "padding": 1, "view": "flat"}),
+    ("conv", {"input": 4, "kernel": 3, "values": True, "seed": 3, "view": "flat"}),
+    ("pool", {"input": 4, "kernel": 2, "stride": 2, "mode": "avg", "values": True}),
+    ("rf", {"kernel": [3, 3], "dilation": [1, 2]}),
+    ("matrix", {"input": 3, "kernel": 2}),
+    ("conv", {"input": [2, 3, 3], "kernel": 2}),
+]
+
+
+@pytest.mark.parametrize(("kind", "options"), STRIP_FIGURES, ids=lambda x: str(x))
+def test_a_png_strip_holds_each_frame_exactly_as_drawn_alone(
+    tmp_path: Path, kind: str, options: dict[str, Any]
+) -> None:
+    """The strip draws each frame over the one before (only the boxes that changed are
+    copied); each tile must equal that frame rendered alone by a fresh drawing, worked
+    numbers (which accumulate) included."""
+    from convanim.figures import parse_figure
+
+    figure = parse_figure("x", {"kind": kind, **options})
+    figure.render(tmp_path / "strip.png")
+    with Image.open(tmp_path / "strip.png") as image:
+        strip = np.asarray(image.convert("RGB"))
+    frames = figure.declaration.frame_count(figure)
+    tiles = []
+    for index in range(frames):
+        alone = parse_figure("x", {"kind": kind, **options, "frame": index})
+        alone.render(tmp_path / f"{index}.png")
+        with Image.open(tmp_path / f"{index}.png") as image:
+            tiles.append(np.asarray(image.convert("RGB")))
+    height, width = tiles[0].shape[:2]
+    per_row = (strip.shape[1] + STRIP_GAP_PX) // (width + STRIP_GAP_PX)
+    assert per_row >= 1
+    for index, tile in enumerate(tiles):
+        row, col = divmod(index, per_row)
+        top, left = row * (height + STRIP_GAP_PX), col * (width + STRIP_GAP_PX)
+        assert np.array_equal(strip[top : top + height, left : left + width], tile), index
+
+
+@pytest.mark.parametrize("colours", [1, 2, 256, 257, 1500])
+def test_png_encoding_is_exact_palette_or_rgb(tmp_path: Path, colours: int) -> None:
+    """At most 256 colours: a palette PNG; more: RGB; either way the very same pixels, and a
+    stamp that Pillow reads as the text chunk it is."""
+    from convanim.formats.png import encode
+
+    rng = np.random.default_rng(colours)
+    palette = rng.integers(0, 256, size=(colours, 3), dtype=np.uint8)
+    palette[:, 0] = np.arange(colours) % 256  # distinct colours
+    palette[:, 1] = np.arange(colours) // 256
+    pixels = palette[rng.integers(0, colours, size=(37, 53))]
+    pixels.reshape(-1, 3)[:colours] = palette  # every colour present
+    path = tmp_path / "x.png"
+    with path.open("wb") as stream:
+        encode(stream, pixels, stamp="abc123")
+    with Image.open(path) as image:
+        assert image.mode == ("P" if colours <= 256 else "RGB")
+        assert image.text == {"convanim": "abc123"}
+        assert np.array_equal(np.asarray(image.convert("RGB")), pixels)

@@ -19,13 +19,13 @@ from __future__ import annotations
 import io
 import os
 import struct
-import zlib
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, BinaryIO
 
 from convanim.formats import STAMP_KEY
 from convanim.formats._patches import Patch, patches
+from convanim.formats.png import chunk
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,11 +66,11 @@ class ApngWriter:
                 width, height = drawing.size
                 # 8 bits a sample, colour type 6 (RGBA), deflate, adaptive filters, no interlace.
                 header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-                stream.write(SIGNATURE + _chunk(b"IHDR", header))
+                stream.write(SIGNATURE + chunk(b"IHDR", header))
                 if stamp is not None:
-                    stream.write(_chunk(b"tEXt", f"{STAMP_KEY}\x00{stamp}".encode("latin-1")))
+                    stream.write(chunk(b"tEXt", f"{STAMP_KEY}\x00{stamp}".encode("latin-1")))
                 # Every frame, played forever (0).
-                stream.write(_chunk(b"acTL", struct.pack(">II", len(indices), 0)))
+                stream.write(chunk(b"acTL", struct.pack(">II", len(indices), 0)))
             height, width = patch.pixels.shape[:2]
             blend, data = _smaller(patch)
             control = struct.pack(
@@ -85,14 +85,14 @@ class ApngWriter:
                 0,  # APNG_DISPOSE_OP_NONE: the frame stays as the next one's base
                 blend,
             )
-            stream.write(_chunk(b"fcTL", control))
+            stream.write(chunk(b"fcTL", control))
             sequence += 1
             if number == 0:  # the first frame is the PNG's own image
-                stream.write(_chunk(b"IDAT", data))
+                stream.write(chunk(b"IDAT", data))
             else:
-                stream.write(_chunk(b"fdAT", struct.pack(">I", sequence) + data))
+                stream.write(chunk(b"fdAT", struct.pack(">I", sequence) + data))
                 sequence += 1
-        stream.write(_chunk(b"IEND", b""))
+        stream.write(chunk(b"IEND", b""))
 
     def read_stamp(self, path: str | os.PathLike[str]) -> str | None:
         """The stamp in the file's ``convanim`` text chunk, read as a PNG's."""
@@ -110,11 +110,6 @@ def delay(frame_ms: int) -> tuple[int, int]:
     if seconds.numerator > 0xFFFF:  # longer than 65.535 s and not a whole tenth: nearest tenth
         seconds = Fraction(min(round(seconds * 10), 0xFFFF), 10)
     return seconds.numerator, seconds.denominator
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    """A PNG chunk: length, type, data, CRC of type and data."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _smaller(patch: Patch) -> tuple[int, bytes]:

@@ -192,6 +192,23 @@ TRANSPOSED_3D = (
         metavar="SIZE",
     ),
 )
+PAD_MODE_WORDS = {
+    "zeros": "zeros",
+    "reflect": "the input mirrored about its edge cells",
+    "replicate": "copies of the nearest edge cell",
+    "circular": "the input wrapped around from the opposite side",
+}
+"""What each of PyTorch's padding modes puts in the padding, for alt text and ``info``."""
+PADDING_MODE = Param(
+    "padding-mode",
+    choice("zeros", "reflect", "replicate", "circular"),
+    "zeros",
+    "What the padding holds (PyTorch's padding_mode): zeros, or copies of input cells: reflect "
+    "mirrors the input about its edge cells, replicate repeats the edge cell, circular wraps "
+    "around. Not for transposed convolutions.",
+    metavar="MODE",
+    stamped_at_default=False,
+)
 KERNEL_VALUES = Param(
     "kernel-values",
     values,
@@ -281,6 +298,7 @@ class Conv(Kind):
         "conv --dims 1 -i 7 -k 3 -o conv1d.gif",
         "conv -i 4,4,4 -k 3 --labels -o conv3d.gif",
         "conv --dims 3 -i 2 -k 3 -s 2 -p 1 --transposed --view flat -o up3d.gif",
+        "conv -i 4 -k 3 -p 1 --padding-mode reflect --values --view flat -o reflect.gif",
         "conv -i 5 -k 3 -s 2 -p 1 --info",
         "conv -i 5 -k 3 --in-channels 4 --out-channels 4 --groups 2 --info",
         "conv -i 5 -k 3 -s 2 -p 1 --in-channels 3 --out-channels 2 --bias -o cs231n.gif",
@@ -288,6 +306,7 @@ class Conv(Kind):
     )
     params: Sequence[Param] = (
         *GEOMETRY_3D,
+        PADDING_MODE,
         *TRANSPOSED_3D,
         DIMS_3D,
         *CHANNELS,
@@ -557,7 +576,7 @@ class Conv(Kind):
 
     def settings(self, figure: Figure, spec: ConvSpec) -> list[str]:
         """The alt text's words for the kind's own options, after the layer's settings."""
-        return []
+        return _padding_mode_words(spec)
 
     def alt_text(self, figure: Figure) -> str:
         spec = self.model(figure)
@@ -569,6 +588,8 @@ class Conv(Kind):
         text = ", ".join(parts) + f", giving a {words.output} output"
         if self.shows_values(figure.options):
             text += ", with the values of every cell and the sum for each output"
+        elif _padding_mode_words(spec):
+            text += _mark_words(spec)
         frame = figure.options["frame"]
         if frame is not None:
             if _dims(spec) == 1:
@@ -610,6 +631,7 @@ class Conv(Kind):
             for setting in words.settings
             if setting not in ("stride 1", "padding 0", "'valid' padding 0")
         ]
+        parts += _padding_mode_words(spec)
         if o["bias"]:
             parts.append("with bias")
         read = spec.in_channels // spec.groups
@@ -622,6 +644,8 @@ class Conv(Kind):
             text += ", with the values of every cell and each output's per-channel sums" + (
                 " plus bias" if o["bias"] else ""
             )
+        elif _padding_mode_words(spec):
+            text += _mark_words(spec)
         frame = o["frame"]
         if frame is not None:
             text += f" ({self._step_words(spec, frame, self.order(o))})"
@@ -652,9 +676,11 @@ class Conv(Kind):
             "kernel_size": list(spec.kernel_size),
             "stride": list(spec.stride),
             "padding": pads,
-            "padding_mode": spec.padding if isinstance(spec.padding, str) else None,
+            "padding_rule": spec.padding if isinstance(spec.padding, str) else None,
             "dilation": list(spec.dilation),
         }
+        if "padding-mode" in figure.options:
+            facts["padding_mode"] = spec.padding_mode
         if "transposed" in figure.options:
             facts["transposed"] = spec.transposed
             facts["output_padding"] = list(spec.output_padding)
@@ -686,8 +712,12 @@ class Conv(Kind):
         )
         if spec.transposed:
             head += f", output_padding {_x(spec.output_padding)}"
+        if spec.padding_mode != "zeros":
+            head += f", padding_mode {spec.padding_mode}"
         lines = [head, f"output: {_x(spec.output_size)}"]
         lines += [f"  {axis}: {text}" for axis, text in facts["formula"].items()]
+        if spec.padding_mode != "zeros":
+            lines.append(_padding_mode_line(spec))
         if self.channelled(figure.options):
             lines += _channel_lines(spec, facts)
         lines += [
@@ -932,6 +962,46 @@ def _size(values: Sequence[int]) -> str:
 def _number(values: Sequence[int]) -> str:
     """A per-axis number: '2' when the axes agree, else '2 by 1' (rows by cols)."""
     return str(values[0]) if len(set(values)) == 1 else " by ".join(str(v) for v in values)
+
+
+def _padding_mode_words(spec: ConvSpec) -> list[str]:
+    """The alt text's words for a padding mode: none for zeros (PyTorch's default)."""
+    mode = spec.padding_mode
+    if mode == "zeros" or not any(n for pair in spec.pads for n in pair):
+        return []
+    return [f"{mode} padding (the padding holds {PAD_MODE_WORDS[mode]})"]
+
+
+def _mark_words(spec: ConvSpec) -> str:
+    """The alt text's words for how a figure without values marks a padding mode's copies."""
+    plane = spec.pads[1:] if _dims(spec) == 3 else spec.pads
+    words = []
+    if any(n for pair in plane for n in pair):
+        words.append(", each padding cell lettered like the input cell it copies")
+    if _dims(spec) == 3 and any(spec.pads[0]):
+        words.append(", each slice of padding captioned with the input slice it copies")
+    return "".join(words)
+
+
+def _padding_mode_line(spec: ConvSpec) -> str:
+    """``info``'s line on a padding mode, with the cell one corner of the padding copies;
+    cells are counted from input cell 0, as ``F.pad`` counts them (-1: just before it)."""
+    from convanim.geometry import pad_source
+
+    mode = spec.padding_mode
+    line = f"padding_mode: {mode}, the padding holds {PAD_MODE_WORDS[mode]}"
+    if not any(n for pair in spec.pads for n in pair):
+        return line + " (there is no padding here)"
+    cell, source = [], []
+    for cells, (lo, hi) in zip(spec.input_size, spec.pads, strict=True):
+        at = -lo if lo else (cells + hi - 1 if hi else 0)
+        cell.append(at)
+        source.append(pad_source(at, cells, mode))
+
+    def shown(values: Sequence[Any]) -> str:
+        return str(values[0]) if len(values) == 1 else "(" + ", ".join(map(str, values)) + ")"
+
+    return line + f"; e.g. padding cell {shown(cell)} copies input cell {shown(source)}"
 
 
 def _padding_words(spec: ConvSpec) -> str:
