@@ -69,7 +69,16 @@ def tap_inputs(spec: Spec) -> npt.NDArray[np.intp]:
     Shape (output cells, kernel taps); cells are row-major indices (1-D: positions). Taps are
     in frame order: kernel row-major for a direct convolution, the kernel flipped on both axes
     for a transposed one (see ``convanim.values.tap_weights``). -1: padding or an inserted zero.
+    Zero padding only: a padding mode's taps on padding read copies (refused; ``conv_matrix``
+    takes them).
     """
+    if spec.padding_mode != "zeros":
+        raise ConvSpecError(
+            "padding_mode",
+            f"got '{spec.padding_mode}'; a tap on {spec.padding_mode} padding reads a copy of an "
+            "input cell, not the cell it lands on: use conv_matrix (which adds the weights of "
+            "the taps reading one cell), or padding_mode 'zeros'",
+        )
     plane = spec.as_2d()
     grid = plane.grid()
     cols = plane.input_size[1]
@@ -125,7 +134,8 @@ def _copying_matrix(spec: Spec, kernel: Floats) -> Floats:
 
 
 def overlap(spec: Spec) -> Ints:
-    """How many (input cell, kernel tap) pairs reach each output cell: int64, ``output_size``."""
+    """How many (input cell, kernel tap) pairs reach each output cell: int64, ``output_size``.
+    Zero padding only, as ``tap_inputs``."""
     counts: Ints = (tap_inputs(spec) >= 0).sum(axis=1).astype(np.int64)
     return counts.reshape(tuple(spec.output_size))
 

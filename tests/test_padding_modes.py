@@ -425,3 +425,64 @@ def test_the_matrix_of_replicate_sums_the_edge_taps() -> None:
         lambda t: layer(t[None, None])[0, 0], torch.zeros(3, dtype=torch.float64)
     )
     np.testing.assert_array_equal(matrix, jacobian.numpy())
+
+
+def test_tap_inputs_and_overlap_refuse_a_padding_mode() -> None:
+    """They follow each tap to the one cell it lands on (what the matrix figure draws); a
+    padding mode's taps read copies, which only conv_matrix adds up."""
+    from convanim.matrix import overlap, tap_inputs
+
+    spec = ConvSpec(4, 3, padding=1, padding_mode="reflect")
+    for function in (tap_inputs, overlap):
+        with pytest.raises(ConvSpecError) as caught:
+            function(spec)
+        assert caught.value.param == "padding_mode" and "conv_matrix" in str(caught.value)
+    assert overlap(ConvSpec(4, 3, padding=1)).max() == 9
+
+
+def test_the_matrix_kind_has_no_padding_mode() -> None:
+    from convanim import kinds
+
+    assert "padding-mode" not in kinds.get("matrix").option_keys()
+    result = CliRunner().invoke(main, ["info", "matrix", "-i", "4", "--padding-mode", "reflect"])
+    assert result.exit_code == 2 and "no such option" in result.output
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_separable_pads_its_depthwise_layer_as_pytorch(mode: str) -> None:
+    """separable --padding-mode: nn.Conv2d(c, c*m, k, groups=c, padding_mode=mode), then the
+    pointwise 1x1 layer; the figure's numbers are PyTorch's."""
+    torch = pytest.importorskip("torch")
+    from convanim.figures import parse_figure
+
+    figure = parse_figure(
+        "f",
+        {
+            "kind": "separable",
+            "input": [4, 5],
+            "padding": [2, 1],
+            "padding-mode": mode,
+            "channels": 2,
+            "multiplier": 2,
+            "out-channels": 3,
+            "values": True,
+            "seed": 4,
+        },
+    )
+    declaration = figure.declaration
+    pair = declaration.model(figure)
+    assert pair.depthwise.padding_mode == mode and pair.pointwise.padding_mode == "zeros"
+    first, second = declaration.worked(figure)
+    depthwise = torch.nn.Conv2d(2, 4, 3, padding=(2, 1), groups=2, bias=False, padding_mode=mode)
+    pointwise = torch.nn.Conv2d(4, 3, 1, bias=False)
+    from convanim.values import random_channel_values
+
+    x, weight, _ = random_channel_values(pair.depthwise, 4)
+    _, pointwise_weight, _ = random_channel_values(pair.pointwise, 4)
+    with torch.no_grad():
+        depthwise.double().weight.copy_(torch.tensor(weight))
+        pointwise.double().weight.copy_(torch.tensor(pointwise_weight))
+        middle = depthwise(torch.tensor(x, dtype=torch.float64)[None])
+        out = pointwise(middle)[0].numpy()
+    np.testing.assert_allclose(first.output, middle[0].numpy())
+    np.testing.assert_allclose(second.output, out)

@@ -59,6 +59,8 @@ __all__ = [
     "GEOMETRY_3D",
     "KIND",
     "MAX_DRAWN_CHANNELS",
+    "PADDING_MODE",
+    "PAD_MODE_WORDS",
     "Conv",
     "LayerWords",
     "cell_words",

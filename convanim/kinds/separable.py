@@ -20,7 +20,11 @@ from convanim.kinds import Kind
 from convanim.kinds.conv import (
     CHANNELS,
     GEOMETRY,
+    PADDING_MODE,
+    _mark_words,
     _output,
+    _padding_mode_line,
+    _padding_mode_words,
     _render_options,
     _tuple,
     _values,
@@ -117,6 +121,7 @@ class Separable(Kind):
     )
     params: Sequence[Param] = (
         *GEOMETRY,
+        PADDING_MODE,
         *SEPARABLE,
         _SHARED["bias"],
         _SHARED["frames"],
@@ -151,6 +156,7 @@ class Separable(Kind):
             stride=_tuple(o["stride"]),
             padding=_tuple(o["padding"]),
             dilation=_tuple(o["dilation"]),
+            padding_mode=o["padding-mode"],  # the depthwise layer's: the pointwise has no padding
             in_channels=o["channels"],
             out_channels=middle,
             groups=o["channels"],
@@ -341,6 +347,7 @@ class Separable(Kind):
         counts = self.counts(pair)
         words = layer_words(depthwise, "Depthwise-separable convolution")
         settings = [s for s in words.settings if s not in ("stride 1", "padding 0")]
+        settings += _padding_mode_words(depthwise)
         size = TIMES.join(str(n) for n in depthwise.input_size)
         kernel = TIMES.join(str(n) for n in depthwise.kernel_size)
         middle, ins = depthwise.out_channels, depthwise.in_channels
@@ -357,6 +364,8 @@ class Separable(Kind):
         if self.shows_values(o):
             text += ", with the values of every cell and each output's per-channel sums"
             text += " plus bias" if o["bias"] else ""
+        elif _padding_mode_words(depthwise):
+            text += _mark_words(depthwise)
         if o["frame"] is not None:
             first = depthwise.count_frames(self.order(o))
             stage = "depthwise" if o["frame"] < first else "pointwise"
@@ -388,6 +397,7 @@ class Separable(Kind):
             "stride": list(pair.depthwise.stride),
             "padding": [list(p) for p in pair.depthwise.pads],
             "dilation": list(pair.depthwise.dilation),
+            "padding_mode": pair.depthwise.padding_mode,
             "bias": bias,
             "depthwise": layer(pair.depthwise, counts.depthwise, counts.depthwise_biases),
             "pointwise": layer(pair.pointwise, counts.pointwise, counts.pointwise_biases),
@@ -409,9 +419,11 @@ class Separable(Kind):
         counts = self.counts(pair)
         d, p = facts["depthwise"], facts["pointwise"]
         x = "x".join
+        mode = pair.depthwise.padding_mode
+        shown = "" if mode == "zeros" else f", padding_mode='{mode}'"
         lines = [
             f"depthwise: Conv2d({d['in_channels']}, {d['out_channels']}, "
-            f"{x(map(str, d['kernel_size']))}, groups={d['groups']}): output "
+            f"{x(map(str, d['kernel_size']))}, groups={d['groups']}{shown}): output "
             f"{d['out_channels']} x {x(map(str, d['output_size']))}, {d['weights']} weights"
             + (f" + {d['biases']} biases" if facts["bias"] else ""),
             f"pointwise: Conv2d({p['in_channels']}, {p['out_channels']}, 1): output "
@@ -423,6 +435,8 @@ class Separable(Kind):
             f"frames: {facts['frames']} ({facts['frame_order']} order)",
             f"alt text: {facts['alt_text']}",
         ]
+        if mode != "zeros":
+            lines.insert(2, _padding_mode_line(pair.depthwise))
         return "\n".join(lines)
 
 
