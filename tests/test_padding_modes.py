@@ -10,6 +10,7 @@ but zeros for a transposed convolution.
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -186,23 +187,33 @@ def test_sources_include_the_copied_cells(case: dict[str, Any], seed: int) -> No
 # -- against PyTorch ----------------------------------------------------------------------------
 
 
-def torch_conv(case: dict[str, Any], x: np.ndarray, w: np.ndarray, channels: int = 1) -> Any:
+def torch_conv(
+    case: dict[str, Any],
+    x: np.ndarray,
+    w: np.ndarray,
+    channels: tuple[int, int, int] = (1, 1, 1),
+    padding: Any = None,
+) -> Any:
+    """PyTorch's Conv1d/2d/3d with the case's padding_mode and the weights ``w``; ``channels``
+    is (in_channels, out_channels, groups); the output without its batch axis."""
     torch = pytest.importorskip("torch")
-    dims = case["dims"]
-    layer = getattr(torch.nn, TORCH_CONV[dims])(
-        channels,
-        channels,
+    ins, outs, groups = channels
+    layer = getattr(torch.nn, TORCH_CONV[case["dims"]])(
+        ins,
+        outs,
         case["kernel"],
         stride=case["stride"],
-        padding=tuple(lo for lo, _ in case["pads"]),
+        padding=tuple(lo for lo, _ in case["pads"]) if padding is None else padding,
         dilation=case["dilation"],
-        groups=channels,
+        groups=groups,
         bias=False,
         padding_mode=case["mode"],
     ).double()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # PyTorch's note that an even 'same' kernel needs a padded copy (its cost, not ours).
+        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
         layer.weight.copy_(torch.tensor(w).reshape(layer.weight.shape))
-        return layer(torch.tensor(x).reshape(1, channels, *case["size"]))[0].numpy()
+        return layer(torch.tensor(x).reshape(1, ins, *case["size"]))[0].numpy()
 
 
 @settings(max_examples=120, deadline=None)
@@ -213,27 +224,54 @@ def test_evaluate_is_pytorch(case: dict[str, Any], seed: int) -> None:
     np.testing.assert_allclose(evaluate(spec, x, w), torch_conv(case, x, w)[0], atol=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
-@given(cases(torch_padding=True), st.integers(0, 2**16), st.integers(1, 3))
-def test_channels_and_groups_are_pytorch(case: dict[str, Any], seed: int, channels: int) -> None:
-    """A depthwise layer (groups = channels) with a padding mode, any dims: PyTorch's."""
-    dims = case["dims"]
+@settings(max_examples=60, deadline=None)
+@given(
+    cases(torch_padding=True),
+    st.integers(0, 2**16),
+    st.integers(1, 2),
+    st.integers(1, 2),
+    st.integers(1, 2),
+)
+def test_channels_and_groups_are_pytorch(
+    case: dict[str, Any], seed: int, groups: int, per_in: int, per_out: int
+) -> None:
+    """Channels and groups with a padding mode, in 1-D, 2-D and 3-D (Conv3d's too): PyTorch's."""
+    ins, outs = groups * per_in, groups * per_out
     spec = ConvSpec(
         case["size"],
         case["kernel"],
         case["stride"],
         tuple(lo for lo, _ in case["pads"]),
         case["dilation"],
-        dims=dims,
+        dims=case["dims"],
         padding_mode=case["mode"],
-        in_channels=channels,
-        out_channels=channels,
-        groups=channels,
+        in_channels=ins,
+        out_channels=outs,
+        groups=groups,
     )
     rng = np.random.default_rng(seed)
-    x = rng.integers(-4, 5, (channels, *case["size"])).astype(float)
-    w = rng.integers(-2, 3, (channels, 1, *case["kernel"])).astype(float)
-    np.testing.assert_allclose(evaluate(spec, x, w), torch_conv(case, x, w, channels), atol=1e-9)
+    x = rng.integers(-4, 5, (ins, *case["size"])).astype(float)
+    w = rng.integers(-2, 3, (outs, per_in, *case["kernel"])).astype(float)
+    expected = torch_conv(case, x, w, (ins, outs, groups))
+    np.testing.assert_allclose(evaluate(spec, x, w), expected, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases(), st.integers(0, 2**16))
+def test_same_padding_with_a_mode_is_pytorch_at_random(case: dict[str, Any], seed: int) -> None:
+    """padding='same' (stride 1, where PyTorch takes it) with any mode and dilation."""
+    dims = case["dims"]
+    size, kernel, dilation = case["size"], case["kernel"], case["dilation"]
+    try:
+        spec = ConvSpec(size, kernel, 1, "same", dilation, dims=dims, padding_mode=case["mode"])
+    except ConvSpecError as error:  # reflect/circular wider than the input: PyTorch refuses too
+        with pytest.raises(RuntimeError):
+            torch_conv({**case, "stride": (1,) * dims}, *values_for(case, seed), padding="same")
+        assert error.param == "padding"
+        return
+    x, w = values_for(case, seed)
+    expected = torch_conv({**case, "stride": (1,) * dims}, x, w, padding="same")[0]
+    np.testing.assert_allclose(evaluate(spec, x, w), expected, atol=1e-9)
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])

@@ -70,8 +70,6 @@ __all__ = [
     "row_major",
 ]
 
-"""Input or output channels a figure draws at most: more stacked planes are not readable."""
-
 TIMES = "\u00d7"
 
 GEOMETRY = (
