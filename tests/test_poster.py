@@ -39,6 +39,7 @@ from convanim.writers import read_stamp
 Rgb = tuple[int, int, int]
 THEME = THEMES["solarized"]
 CONV = ["conv", "-i", "5", "-k", "3", "-s", "2", "-p", "1"]
+MODELS = Path(__file__).resolve().parents[1] / "examples" / "models.py"
 
 
 @pytest.fixture
@@ -202,13 +203,16 @@ def test_a_channelled_poster_shows_every_channel_at_the_chosen_cell() -> None:
         (["erf", "-k", "3,3,3"], None),
         (["overlap", "-i", "3", "-k", "3", "-s", "2", "--transposed"], None),
         (["matrix", "-i", "4", "-k", "3"], "1"),
+        (["rf", "--torch", f"{MODELS}:resnet18", "--input-shape", "3,64,64"], "28"),
+        (["erf", "--torch", f"{MODELS}:resnet18", "--input-shape", "3,32,32"], None),
     ],
 )
 def test_other_kinds_posters_are_their_natural_stills(
     runner: CliRunner, tmp_path: Path, words: list[str], frame: str | None
 ) -> None:
-    """rf: the last layer's field (1-D: the last unit's tree); erf: the last layer; overlap:
-    the final map; matrix: the middle cell's frame (every number is written in every frame)."""
+    """rf: the last layer's field (1-D: the last unit's tree; a model's: its last drawn
+    layer, 29 of ResNet-18's); erf: the last layer; overlap: the final map; matrix: the middle
+    cell's frame (every number is written in every frame)."""
     kind = words[0]
     poster_cell = ["--poster-cell", "0,1"] if kind == "matrix" else []
     write_poster(runner, tmp_path / "poster.png", *words, *poster_cell)
