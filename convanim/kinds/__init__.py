@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "overlap": "convanim.kinds.overlap",
     "erf": "convanim.kinds.erf",
     "separable": "convanim.kinds.separable",
+    "layer": "convanim.kinds.layer",
 }
 
 
