@@ -320,6 +320,7 @@ def test_every_kind_has_a_poster_option_and_a_poster(runner: CliRunner, tmp_path
         "overlap": ["-i", "3", "-k", "2"],
         "erf": ["-k", "3,3"],
         "separable": ["-i", "4", "--channels", "2", "--out-channels", "2"],
+        "layer": ["--layer", "nn.MaxPool2d(2)", "-i", "4"],
     }
     assert set(words) == set(kinds.KINDS)
     for kind in kinds.kinds():
