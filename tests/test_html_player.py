@@ -222,6 +222,8 @@ KIND_CAPTIONS = [
     ({"kind": "erf", "kernel": [3, 3]}, 2,
      "layer 1: k=3, d=1; field 3×3 · half in the central 3×3 · std 0.8 cells",
      "layer 2: k=3, d=1; field 5×5 · half in the central 3×3 · std 1.2 cells"),
+    ({"kind": "layer", "layer": "nn.MaxPool2d(2)", "input": 4}, 4,
+     "output cell (0, 0)", "output cell (1, 1)"),
     ({"kind": "separable", "input": 4, "channels": 2, "out-channels": 2, "frames": "spatial"}, 8,
      "1. depthwise: 3×3, groups = 2: every output channel, cell (0, 0)",
      "2. pointwise: 1×1 across the channels: every output channel, cell (1, 1)"),
