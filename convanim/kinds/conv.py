@@ -520,7 +520,7 @@ class Conv(Kind):
         window = self.title(figure, spec)[1]
         where = cell_words(cell)
         if self.channelled(o):
-            check_drawn_channels(_channel_counts(spec))
+            check_channel_figure(spec)
             check_limits(spec, None)
 
             def channels() -> Any:
