@@ -284,7 +284,7 @@ class ReceptiveField(Kind):
             from convanim.graph_fields import drawn_rows
             from convanim.model_render import model_title
 
-            fields = _model_fields(o)
+            fields = _model_fields(o, figure.base)
             rows = drawn_rows(fields)
             titles = [model_title(row) for row in rows]
 
