@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
-from convanim.params import DRAWING, LAYER_STACK, MODEL, OUTPUT, Param, choice, size
+from convanim.params import (
+    DRAWING,
+    LAYER_STACK,
+    MODEL,
+    OUTPUT,
+    Param,
+    check_frame_or_columns,
+    choice,
+    size,
+)
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -117,12 +126,7 @@ class ReceptiveField(Kind):
         return layers(figure.options)
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_frame_or_columns(options)
         if complete_model(options, given, LAYER_OPTIONS) is not None:
             return
         if options["causal"] and "padding" in given:
