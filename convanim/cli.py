@@ -150,7 +150,9 @@ def _option(param: Param, required: bool) -> click.Option:
 def _arguments(kind: Kind) -> list[click.Argument]:
     """The kind's positional parameters, as optional arguments (their options work too)."""
     return [
-        click.Argument([f"{param.key.replace('-', '_')}_argument"], required=False, metavar="LINE")
+        click.Argument(
+            [f"{param.key.replace('-', '_')}_argument"], required=False, metavar=param.metavar
+        )
         for param in kind.params
         if param.positional
     ]

@@ -495,7 +495,8 @@ def _input_channels(d: Constructor, sizes: Sizes, expected: int | None) -> int |
     if sizes.channels is not None and expected is not None and sizes.channels != expected:
         raise ParameterError(
             "input",
-            f"the shape {sizes.shape} has {sizes.channels} channels; {d.name}() expects "
+            f"the shape {sizes.shape} has {sizes.channels} "
+            f"channel{'s' if sizes.channels != 1 else ''}; {d.name}() expects "
             f"{expected} (in_channels)",
         )
     return expected if expected is not None else sizes.channels
@@ -878,7 +879,8 @@ def _transposed(
     for (before, after, _), ss, dd in zip(axes, s, dil, strict=True):
         if before < 0:
             raise _error(
-                f"{d.name}(): the layer adds {-before} cells before its output, which no "
+                f"{d.name}(): the layer adds {-before} cell{'s' if -before > 1 else ''} before "
+                "its output, which no "
                 "transposed convolution of PyTorch's form does; not drawn"
             )
         if after >= 0:
@@ -1230,7 +1232,8 @@ def _flax_conv(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Description:
     if mode != "zeros":
         options["padding-mode"] = mode
     meaning = (
-        f"Flax {d.name} ({dims}-D: a kernel_size of {dims}) with {rule}: output {_axis_words(out)}"
+        f"Flax {d.name} ({dims}-D: its kernel_size has {dims} number{'s' if dims > 1 else ''}) "
+        f"with {rule}: output {_axis_words(out)}"
     )
     return _made(d, a, "conv", options, out, meaning, sizes.channels, a["features"], groups)
 
@@ -1553,16 +1556,6 @@ def _constructor_of(path: tuple[str, ...]) -> Constructor:
             f"{' or '.join(found.spellings)}"
         )
     return found
-
-
-def layer_dims(line: object) -> int:
-    """The number of spatial dimensions the layer in ``line`` has (Flax's: its kernel's)."""
-    call = parse_call(line)
-    constructor = _constructor(call)
-    if constructor.dims:
-        return constructor.dims
-    arguments, _ = bind(constructor, call)
-    return len(arguments["kernel_size"])
 
 
 def describe(line: object, input_value: Any) -> Description:

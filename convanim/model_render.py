@@ -27,12 +27,11 @@ from matplotlib.collections import LineCollection, PolyCollection
 
 from convanim.cell_render import DPI, CellFigure, Layer, Rect, blend, rect_path, text_width
 from convanim.drawing import Box
-from convanim.errors import ParameterError
 from convanim.options import RenderOptions
 from convanim.render import Sheet, segments_path
 from convanim.theme import hex_rgb
 
-__all__ = ["MAX_FRAMES", "ModelFieldMap", "field_caption", "grid_step", "model_title"]
+__all__ = ["ModelFieldMap", "field_caption", "grid_step", "model_title"]
 
 FIT_PX = 360  # the drawn area's longer side (2-D); a 1-D input's row: 760
 FIT_1D_PX = 760
@@ -45,7 +44,6 @@ THICK_PT, THIN_PT = 2.4, 0.5
 PLANE_ALPHA = 0.3  # the input: its colour this opaque over the background
 FIELD_ALPHA = 0.55  # the field: the highlight this opaque over the input or the padding
 GRID_ALPHA = 0.45
-MAX_FRAMES = 256
 TIMES = "\u00d7"
 
 
@@ -102,10 +100,6 @@ class ModelFieldMap(CellFigure):
         super().__init__(options)
         if not rows or len(titles) != len(rows):
             raise ValueError("one title per row, and at least one row")
-        if len(rows) > MAX_FRAMES:
-            raise ParameterError(
-                "output", f"{len(rows)} layers to draw, over the limit of {MAX_FRAMES}"
-            )
         self.rows = list(rows)
         self.titles = list(titles)
         self.one_d = len(input_size) == 1

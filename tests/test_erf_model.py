@@ -332,3 +332,24 @@ def test_in_place_operations_leave_each_layers_output_as_it_made_it() -> None:
         (grad,) = torch.autograd.grad(y[0, 0, 4, 4], probe)
         assert np.allclose(conv1, grad.abs()[0, 0].numpy()), hooked
         assert (conv1 > 0).sum() == 9 and (add > 0).sum() == 25
+
+
+def test_a_still_computes_only_the_layer_it_draws_and_says_which(
+    models: Path, runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .png of one layer computes that layer's heatmap alone (its alt text included), and
+    the 'wrote' line names that layer, not the last."""
+    import convanim.kinds.erf as erf_kind
+
+    computed: list[int] = []
+    original = erf_kind._model_entries
+
+    def counting(options: Any, base: Any, rows: Any) -> Any:
+        computed.append(len(rows))
+        return original(options, base, rows)
+
+    monkeypatch.setattr(erf_kind, "_model_entries", counting)
+    result = runner.invoke(main, [*MODEL, "--layer", "0", "-o", "first.png"])
+    assert result.exit_code == 0, result.output
+    assert computed and set(computed) == {1}, computed
+    assert f"(layer 1 of {len(NAMES)}, field 3×3" in result.stderr

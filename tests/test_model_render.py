@@ -168,6 +168,9 @@ def test_gif_png_strip_and_frame_on_the_command_line(model_file: Path, runner: A
          "Error: --columns: got 4; a strip of 3 panels has at most 3 columns"),
         (["--frame", "1", "-o", "x.gif"],
          "Error: --frame: got 1; a single frame is written as .png, .svg or .pdf"),
+        (["--max-frames", "2", "-o", "x.gif"],
+         "Error: --max-frames: the animation would have 3 frames, over the limit of 2; use a "
+         "smaller input, or raise --max-frames"),
         (["--frame", "1", "--columns", "2", "-o", "x.png"],
          "Error: --columns: got 2; a single frame has no columns: give frame or columns, not "
          "both"),
@@ -212,3 +215,25 @@ def test_a_manifests_model_file_is_relative_to_it_and_in_its_fingerprint(
         file.write("\n# changed\n")
     check = runner.invoke(main, ["build", str(docs / "figures.toml"), "--check"])
     assert check.exit_code == 1 and "2 stale or missing" in check.output, check.output
+
+
+def test_a_deep_model_is_limited_by_max_frames_alone(
+    tmp_path: Path, runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model of 300 convolutions: its poster (one layer) is drawn, and a .gif is refused
+    before anything is drawn unless --max-frames allows its frames; no other limit applies."""
+    pytest.importorskip("torch")
+    (tmp_path / "deep.py").write_text(
+        "import torch.nn as nn\n\n"
+        "def deep():\n"
+        "    return nn.Sequential(*[nn.Conv2d(1, 1, 3, padding=1) for _ in range(300)])\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    deep = ["rf", "--torch", "deep.py:deep", "--input-shape", "1,8,8"]
+    result = runner.invoke(main, [*deep, "--poster", "-o", "deep.png"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, [*deep, "--max-frames", "299", "-o", "deep.gif"])
+    assert result.exit_code == 2
+    assert "the animation would have 300 frames, over the limit of 299" in result.stderr
+    assert not (tmp_path / "deep.gif").exists()

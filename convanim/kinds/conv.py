@@ -502,7 +502,7 @@ class Conv(Kind):
         check_channel_figure(spec)
         request = channel_request(spec, output, order)  # before matplotlib's import
         worked = self.channel_worked(figure)
-        from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
+        from convanim.channel_render import draw_channels
 
         return save_drawing(lambda: draw_channels(spec, options, worked, order), request)
 
@@ -525,7 +525,7 @@ class Conv(Kind):
             check_limits(spec, None)
 
             def channels() -> Any:
-                from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
+                from convanim.channel_render import draw_channels
 
                 worked = self.channel_worked(figure)
                 return draw_channels(spec, options, worked, "spatial", poster=True)

@@ -362,6 +362,10 @@ class EffectiveField(Kind):
 
     def brief(self, figure: Figure) -> str:
         count = self._count(figure)
+        if _reads_model(figure.options) and self.still(figure):  # the one layer drawn
+            index = self._still_index(figure)
+            drawn = self.entries(figure, only=index)[0]
+            return f"layer {index + 1} of {count}, field {_shape(drawn.field)}"
         last = self.entries(figure, only=count - 1)[-1]
         return f"{count} layer{'s' if count > 1 else ''}, last field {_shape(last.field)}"
 
@@ -414,10 +418,11 @@ class EffectiveField(Kind):
 
     def _model_alt_text(self, figure: Figure) -> str:
         o = figure.options
-        rows, entries = self.rows(figure), self.entries(figure)
-        still = self.still(figure)
-        index = self._still_index(figure) if o["layer"] is not None else len(entries) - 1
-        row, entry = rows[index], entries[index]
+        rows, still = self.rows(figure), self.still(figure)
+        index = self._still_index(figure) if still else len(rows) - 1
+        # A still computes only its own layer's heatmap; a .gif's text speaks of every layer.
+        entries = self.entries(figure, only=index) if still else self.entries(figure)
+        row, entry = rows[index], entries[0 if still else index]
         fields = _model_fields(o, figure.base)
         shape = TIMES.join(str(n) for n in (*_input_shape(o), *fields.input_size)[-3:])
         weights = (
