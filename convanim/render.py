@@ -558,7 +558,11 @@ class Animation:
         self.widths = (thick, thin)
         self.values = _Values(self, self.worked) if self.worked is not None else None
         page.draw()
-        self.background = self.static_background = page.copy()
+        # The background each frame is drawn over (with values, the outputs filled so far) and
+        # the box of the canvas that may differ from it: a frame restores only that box.
+        self.static_background = page.rgba().copy()
+        self.background = self.static_background.copy()
+        self.dirty: Box | None = None
         self.renderer = page.renderer
         self.transform: Affine2DBase = sheet.transform.frozen()  # type: ignore[assignment]
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
@@ -744,9 +748,9 @@ class Animation:
             moving.thick.reshape(-1, 2),
         ]
         dirty.append(moving.thin.reshape(-1, 2))
+        self.restore()
         if self.values is not None:
             dirty.append(self.values.fill_to(frame.index))
-        self.page.restore(self.background)
         # Straight to the Agg renderer: the moving parts are three paths, and artists would
         # cost more in bookkeeping than in drawing.
         renderer, transform = self.renderer, self.transform
@@ -771,7 +775,15 @@ class Animation:
         box = self._box(np.concatenate(dirty))
         if self.values is not None:
             box = union_box(box, self.values.draw(frame))
+        self.dirty = box
         return box
+
+    def restore(self) -> None:
+        """Make the canvas the background again, copying back only what the last frame drew."""
+        height, width = self.background.shape[:2]
+        top, bottom, left, right = self.dirty or (0, height, 0, width)
+        self.rgba()[top:bottom, left:right] = self.background[top:bottom, left:right]
+        self.dirty = (0, 0, 0, 0)
 
     def vector(self, frames: Sequence[GeometryFrame[Any]], columns: int) -> Figure:
         """A figure of the frames tiled as a strip, drawn with artists, for SVG and PDF."""
@@ -898,14 +910,15 @@ class _Values:
                 sheet.text(x, y, style.text(worked.drawn[row, col]), **look)
 
     def fill_to(self, index: int) -> npt.NDArray[np.float64]:
-        """Put outputs 0 .. index-1 into the background; returns the corners of cells it changed."""
+        """Put outputs 0 .. index-1 into the background (the canvas is the background when
+        called, and is after); returns the corners of cells it changed."""
         animation = self.animation
-        if self.filled > index:
-            animation.page.restore(animation.static_background)
+        start = self.filled
+        if start > index:  # back to an earlier frame: from the static background
+            animation.background = animation.static_background.copy()
+            animation.dirty = None
+            animation.restore()
             start = 0
-        else:
-            animation.page.restore(animation.background)
-            start = self.filled
         corners: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for done in range(start, index):
             cell, text = self._output(done)
@@ -913,10 +926,12 @@ class _Values:
             self.filler.set_text(text)
             animation.sheet.draw_artist(self.filler)
             corners.append(cell)
-        if start != self.filled or index != self.filled:
-            animation.background = animation.page.copy()
         self.filled = index
-        return np.concatenate(corners)
+        changed = np.concatenate(corners)
+        if len(changed):
+            top, bottom, left, right = animation._box(changed)
+            animation.background[top:bottom, left:right] = animation.rgba()[top:bottom, left:right]
+        return changed
 
     def _output(self, index: int) -> tuple[npt.NDArray[np.float64], str]:
         """An output cell's corners and its value as shown."""
