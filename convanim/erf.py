@@ -43,6 +43,7 @@ __all__ = [
     "effective_receptive_field",
     "erf_layers",
     "erf_summary",
+    "graph_erf",
     "path_counts",
 ]
 
@@ -336,3 +337,69 @@ def default_erf_input(
     if dims == 1:
         return int(found[0])
     return int(found[0]), int(found[1])
+
+
+# -- a model's graph with uniform weights ---------------------------------------------------
+
+
+def _read_matrix(row: Any, axis: int, size: int) -> Heatmap:
+    """A window row's connections on one axis: entry (o, i) is 1 where output unit o reads
+    input unit i (a tap inside the input), else 0."""
+    out = row.output_size[axis]
+    kernel, stride, dilation = row.kernel_size[axis], row.stride[axis], row.dilation[axis]
+    before = row.padding[axis][0]
+    matrix = np.zeros((out, size))
+    taps = np.arange(kernel) * dilation
+    if row.transposed:  # input unit i's tap t writes output unit i * stride - before + t * d
+        for i in range(size):
+            units = i * stride - before + taps
+            matrix[units[(units >= 0) & (units < out)], i] = 1.0
+    else:  # output unit o's tap t reads input unit o * stride - before + t * d
+        for o in range(out):
+            units = o * stride - before + taps
+            matrix[o, units[(units >= 0) & (units < size)]] = 1.0
+    return matrix
+
+
+def graph_erf(fields: Any, names: Sequence[str]) -> list[Heatmap]:
+    """Per name in ``names``, the uniform-weight effective field of the centre unit of that
+    layer's output, over the model's input: ``fields`` is a model's analysis
+    (``convanim.graph_fields.ModelFields``), a name one of its rows'.
+
+    Every window is an all-ones kernel of one channel without bias, every other layer passes
+    its input on, and a merge of branches (a sum; a concatenation, read by the next all-ones
+    kernel) adds their counts: the gradient of that all-ones linear model, i.e. the number of
+    paths from each input cell to the unit. Exact below 2**53.
+    """
+    from convanim.graph_fields import INPUT
+
+    size = tuple(fields.input_size)
+    dims = len(size)
+    rows = list(fields.rows)
+    inputs = {node.name: node.inputs for node in fields.nodes}
+    sizes: dict[str, tuple[int, ...]] = {INPUT: size}
+    matrices: dict[str, list[Heatmap]] = {}
+    for row in rows:
+        sources = inputs[row.name]
+        if row.kernel_size is not None:
+            below = sizes[sources[0]]
+            matrices[row.name] = [_read_matrix(row, axis, below[axis]) for axis in range(dims)]
+        sizes[row.name] = tuple(row.output_size)
+    found = []
+    for name in names:
+        if name not in sizes or name == INPUT:
+            raise ConvSpecError("layer", f"got '{name}'; no analysed layer has that name")
+        one = np.zeros(sizes[name])
+        one[tuple((n - 1) // 2 for n in sizes[name])] = 1.0
+        grads: dict[str, Heatmap] = {name: one}
+        for row in reversed(rows):
+            grad = grads.pop(row.name, None)
+            if grad is None:
+                continue
+            if row.name in matrices:
+                axes = matrices[row.name]
+                grad = axes[0].T @ grad if dims == 1 else axes[0].T @ grad @ axes[1]
+            for source in inputs[row.name]:
+                grads[source] = grads[source] + grad if source in grads else grad
+        found.append(grads.get(INPUT, np.zeros(size)))
+    return found

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from convanim.errors import ParameterError
 
-__all__ = ["field_modules", "model_erf", "pick_module"]
+__all__ = ["field_modules", "model_erf", "model_erfs", "pick_module"]
 
 SEED = 0  # of the input the gradient is taken at
 
@@ -172,3 +172,44 @@ def model_erf(
         grad.detach().abs().sum(dim=1)[0].to(torch.float64).cpu().numpy()
     )
     return heatmap
+
+
+def model_erfs(
+    model: Any, input_shape: Any, names: Any, *, input: Any = None
+) -> list[npt.NDArray[np.float64]]:
+    """Per name in ``names`` (a layer of the model's graph, as ``receptive_fields`` names its
+    rows: ``layer1.0.conv1``, ``relu#2``, ``conv2d_1``), ``|∂ unit / ∂ input|`` for the
+    centre unit of that layer's output, summed over channels, as ``model_erf`` takes it.
+
+    The whole model runs once (traced as ``receptive_fields`` traces it, in-place operations
+    out of place), then one backward pass per name.
+    """
+    import torch
+
+    from convanim.model_torch import torch_outputs
+
+    shape = _shape(input_shape)
+    if input is None:
+        generator = torch.Generator().manual_seed(SEED)
+        x = torch.randn((1, *shape), generator=generator, dtype=torch.float64)
+    else:
+        x = torch.as_tensor(input).detach().clone()
+    parameter = next(iter(model.parameters()), None)
+    x = x.to(parameter.dtype if parameter is not None else torch.float32).requires_grad_(True)
+    with torch.enable_grad():
+        _, outputs = torch_outputs(model, x)
+        found = []
+        for name in names:
+            if name not in outputs:
+                raise ParameterError("layer", f"got '{name}'; no layer of the model has that name")
+            output = outputs[name]
+            centre = tuple((n - 1) // 2 for n in output.shape[2:])
+            unit = output[(0, slice(None), *centre)].sum()
+            grad = None
+            if unit.requires_grad:
+                (grad,) = torch.autograd.grad(unit, x, retain_graph=True, allow_unused=True)
+            if grad is None:  # the unit does not depend on the input
+                found.append(np.zeros(shape[1:], dtype=np.float64))
+            else:
+                found.append(grad.detach().abs().sum(dim=1)[0].to(torch.float64).cpu().numpy())
+    return found

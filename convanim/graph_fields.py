@@ -39,6 +39,7 @@ __all__ = [
     "ModelField",
     "ModelFields",
     "Node",
+    "drawn_rows",
     "graph_fields",
 ]
 
@@ -137,7 +138,9 @@ class ModelField:
     other layers). ``padding`` is (before, after) per axis as the layer applied it.
     ``repeat`` is, per axis, the number of units after which fields repeat shifted by
     ``repeat * stride`` cells (the product of the transposed strides below: 1 where every
-    unit's field starts ``stride`` cells after the previous one's).
+    unit's field starts ``stride`` cells after the previous one's). ``centre_field`` is, per
+    axis, the first and last cell of the centre unit's field, unclipped (None on an axis
+    where it reads only padding).
     """
 
     name: str
@@ -154,6 +157,7 @@ class ModelField:
     transposed: bool
     output_padding: tuple[int, ...] | None
     repeat: tuple[int, ...] = ()
+    centre_field: tuple[tuple[int, int] | None, ...] = ()
 
     @property
     def layer(self) -> int:
@@ -350,11 +354,11 @@ def _level(
         branch = node.inputs
     fields = [_axis_field(reach) for reach in level.reaches]
     centre_unit = [(n - 1) // 2 for n in level.size]
-    clipped = False
-    for axis, reach in enumerate(level.reaches):
-        span = reach.span(centre_unit[axis])
-        if span is not None and (span[0] < 0 or span[1] >= model_input[axis]):
-            clipped = True
+    spans = tuple(reach.span(unit) for reach, unit in zip(level.reaches, centre_unit, strict=True))
+    clipped = any(
+        span is not None and (span[0] < 0 or span[1] >= model_input[axis])
+        for axis, span in enumerate(spans)
+    )
     row = ModelField(
         name=node.name,
         op=node.op,
@@ -370,6 +374,7 @@ def _level(
         transposed=node.transposed,
         output_padding=node.output_padding if window and node.transposed else None,
         repeat=tuple(reach.period for reach in level.reaches),
+        centre_field=spans,
     )
     return level, row
 
@@ -409,3 +414,14 @@ def _layer_field(number: int, fields: Sequence[_AxisField], node: Node | None) -
         sizes=(rows.sizes, cols.sizes),
         period=(rows.period, cols.period),
     )  # fmt: skip
+
+
+def drawn_rows(fields: ModelFields) -> list[ModelField]:
+    """The rows a figure of the model draws, one per frame: where the field can change, its
+    convolutions and poolings (windows other than a pad) and its merges of branches."""
+
+    def pad(row: ModelField) -> bool:
+        kernel, stride = row.kernel_size or (), row.stride or ()
+        return not row.field.params and all(k == 1 for k in kernel) and all(s == 1 for s in stride)
+
+    return [row for row in fields if row.branch or (row.kernel_size is not None and not pad(row))]

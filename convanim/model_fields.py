@@ -81,7 +81,9 @@ def load_model(target: str) -> Any:
     try:
         import torch
     except ImportError:
-        raise _fail("reading a PyTorch model needs torch: pip install torch") from None
+        raise _fail(
+            "reading a PyTorch model needs the torch extra: pip install 'convanim[torch]'"
+        ) from None
     found: Any = _import(module_name)
     for part in attribute.split("."):
         if not hasattr(found, part):

@@ -30,7 +30,9 @@ def read_onnx(path: str | Path) -> Any:
     try:
         import onnx
     except ImportError:
-        raise ParameterError("onnx", "reading an ONNX file needs onnx: pip install onnx") from None
+        raise ParameterError(
+            "onnx", "reading an ONNX file needs the onnx extra: pip install 'convanim[onnx]'"
+        ) from None
     file = Path(path)
     if not file.is_file():
         raise ParameterError("onnx", f"got '{path}'; no such file")

@@ -20,7 +20,7 @@ from typing import Any
 from convanim.errors import ParameterError
 from convanim.graph_fields import INPUT, Node
 
-__all__ = ["torch_nodes"]
+__all__ = ["torch_nodes", "torch_outputs"]
 
 # Functions and tensor methods by name (fx's call_function targets and call_method names, and
 # what a TorchFunctionMode sees), with a trailing or dunder underscore stripped.
@@ -231,22 +231,44 @@ def torch_nodes(model: Any, input_shape: Sequence[int]) -> list[Node]:
     """The nodes of ``model`` run on a ``(1, *input_shape)`` input, in graph order."""
     import torch
 
+    return _read(model, torch.zeros((1, *input_shape)), None)
+
+
+def torch_outputs(model: Any, x: Any) -> tuple[list[Node], dict[str, Any]]:
+    """The nodes of ``model`` run on ``x`` (one input with its batch axis, which may require
+    grad), and each node's output tensor by the node's name, with autograd recording.
+
+    In-place operations run out of place (modules' ``inplace``, ``+=``, ``relu_``), so that
+    an output stays what its layer made of it when a later layer would overwrite it.
+    """
+    outputs: dict[str, Any] = {}
+    return _read(model, x, outputs), outputs
+
+
+def _read(model: Any, example: Any, outputs: dict[str, Any] | None) -> list[Node]:
+    import torch
+
     if not isinstance(model, torch.nn.Module):
         raise ParameterError("model", f"got {type(model).__name__}; expected a torch.nn.Module")
-    dims = len(input_shape) - 1
-    example = torch.zeros((1, *input_shape))
+    dims = example.dim() - 2
     was_training = model.training
+    in_place = [m for m in model.modules() if getattr(m, "inplace", False) is True]
     model.eval()
+    if outputs is not None:
+        for module in in_place:
+            setattr(module, "inplace", False)  # noqa: B010 - typed as a Module attribute
     try:
         try:
             import torch.fx
 
             traced = torch.fx.symbolic_trace(model)
         except Exception:  # fx cannot trace it: hooks see what runs
-            return _hooked(model, example, dims)
-        return _fx(traced, example, dims)
+            return _hooked(model, example, dims, outputs)
+        return _fx(traced, example, dims, outputs)
     finally:
         model.train(was_training)
+        for module in in_place:
+            setattr(module, "inplace", True)  # noqa: B010
 
 
 def _refused(example: Any, error: Exception) -> ParameterError:
@@ -257,21 +279,42 @@ def _refused(example: Any, error: Exception) -> ParameterError:
     )
 
 
-def _fx(traced: Any, example: Any, dims: int) -> list[Node]:
+# In-place operators and their out-of-place forms, for ``torch_outputs``.
+_OUT_OF_PLACE = {"iadd": "add", "isub": "sub", "imul": "mul", "itruediv": "truediv"}
+
+
+def _fx(traced: Any, example: Any, dims: int, outputs: dict[str, Any] | None) -> list[Node]:
+    import contextlib
+    import operator
+
     import torch
     import torch.fx
 
     shapes: dict[Any, tuple[int, ...]] = {}  # the tensors' shapes, by fx node
+    results: dict[Any, Any] = {}  # and the tensors themselves, when outputs are asked for
 
     class Shapes(torch.fx.Interpreter):  # fx's ShapeProp, without what it imports
         def run_node(self, n: Any) -> Any:
             result = super().run_node(n)
             if isinstance(result, torch.Tensor):
                 shapes[n] = tuple(result.shape)
+                if outputs is not None:
+                    results[n] = result
             return result
 
+        def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+            if outputs is not None:
+                target = getattr(operator, _OUT_OF_PLACE.get(_word(target), ""), target)
+                kwargs = {**kwargs, "inplace": False} if kwargs.get("inplace") else kwargs
+            return super().call_function(target, args, kwargs)
+
+        def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
+            if outputs is not None and target.endswith("_") and not target.startswith("_"):
+                target = target[:-1]  # x.relu_() as x.relu()
+            return super().call_method(target, args, kwargs)
+
     try:
-        with torch.no_grad():
+        with torch.no_grad() if outputs is None else contextlib.nullcontext():
             Shapes(traced).run(example)
     except Exception as error:
         raise _refused(example, error) from None
@@ -306,15 +349,32 @@ def _fx(traced: Any, example: Any, dims: int) -> list[Node]:
             node = Node(name, node.op, "head", inputs, note="its output has no spatial axes")
         names[fx_node] = name
         found.append(node)
+        if outputs is not None:
+            outputs[name] = results[fx_node]
     return found
+
+
+def _out_of_place(func: Any) -> Any:
+    """A tensor method's out-of-place form: ``__iadd__`` as ``__add__``, ``relu_`` as
+    ``relu``; other functions as they are."""
+    import torch
+
+    name = getattr(func, "__name__", "")
+    if name.startswith("__i") and name.endswith("__") and _word(name)[1:] in MERGES:
+        return getattr(torch.Tensor, "__" + name[3:], func)
+    if name.endswith("_") and not name.startswith("_") and name[:-1] in POINTWISE | MERGES:
+        return getattr(torch.Tensor, name[:-1], func)
+    return func
 
 
 def _leaf(module: Any) -> bool:
     return not list(module.children())
 
 
-def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
+def _hooked(model: Any, example: Any, dims: int, outputs: dict[str, Any] | None) -> list[Node]:
     """The nodes that running ``model`` shows to hooks and a TorchFunctionMode."""
+    import contextlib
+
     import torch
     from torch.overrides import TorchFunctionMode
 
@@ -338,6 +398,8 @@ def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
             producers[id(output)] = node.name
             kept.append(output)
             found.append(node)
+            if outputs is not None:
+                outputs[node.name] = output
 
     def before(module: Any, args: Any) -> None:
         depth[0] += 1
@@ -361,7 +423,11 @@ def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
             self, func: Any, types: Any, args: Any = (), kwargs: Any = None
         ) -> Any:
             kwargs = kwargs or {}
-            output = func(*args, **kwargs)
+            run, given = func, kwargs  # named as called, run out of place for outputs
+            if outputs is not None:  # in place, a later layer would change a kept output
+                run = _out_of_place(func)
+                given = {**kwargs, "inplace": False} if kwargs.get("inplace") else kwargs
+            output = run(*args, **given)
             word = _word(func)
             if depth[0] == 0 and word not in IGNORED and isinstance(output, torch.Tensor):
                 inputs = inputs_of([*args, *kwargs.values()])
@@ -378,7 +444,7 @@ def _hooked(model: Any, example: Any, dims: int) -> list[Node]:
             handles.append(module.register_forward_pre_hook(before))
             handles.append(module.register_forward_hook(after(name)))
     try:
-        with torch.no_grad(), Functions():
+        with torch.no_grad() if outputs is None else contextlib.nullcontext(), Functions():
             model(example)
     except ParameterError:
         raise

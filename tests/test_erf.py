@@ -466,7 +466,8 @@ def runner() -> Any:
         ),
         (
             ["-k", "3,3", "--layer", "x"],
-            "Error: --layer: got 'x'; expected a layer's index: 0, 1, ..., or -1 the last",
+            "Error: --layer: got 'x'; expected a layer's index: 0, 1, ..., or -1 the last "
+            "(names are for --torch and --onnx models' layers)",
         ),
         (
             ["-k", "3,3", "-s", "1,2,3"],

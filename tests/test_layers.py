@@ -34,6 +34,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "render",
         "rf_render",
         "erf_render",
+        "model_render",
         "cell_render",
         "matrix_render",
         "overlap_render",

@@ -689,7 +689,10 @@ def test_rf_torch_json_keeps_rf_keys_and_adds_name_and_op(model_file: Path) -> N
         (["--torch", "my_models:build"], "--input-shape: --torch needs"),
         (["--torch", "my_models:build", "--input-shape", "1,9,9", "-k", "3"], "--kernel"),
         (["--onnx", "missing.onnx"], "--onnx: got 'missing.onnx'; no such file"),
-        (["--torch", "my_models:build", "--input-shape", "1,9,9", "-o", "x.png"], "--info"),
+        (
+            ["--torch", "my_models:build", "--input-shape", "1,9,9", "-o", "x.png", "--frame", "1"],
+            "--frame: got 1; expected 0 to 0",
+        ),
     ],
 )
 def test_rf_model_mistakes_are_one_line_exit_2_no_file(

@@ -18,12 +18,13 @@ from convanim.errors import ParameterError
 from convanim.kinds import Kind
 from convanim.kinds.rf import PARAMS as RF_PARAMS
 from convanim.kinds.rf import layers as rf_layers
-from convanim.params import LAYER_STACK, Param
+from convanim.params import LAYER_STACK, MODEL, Param
 
 if TYPE_CHECKING:
     from convanim.animate import Output, Request
     from convanim.erf import ErfLayer
     from convanim.figures import Figure
+    from convanim.graph_fields import ModelField
 
 __all__ = ["KIND", "EffectiveField"]
 
@@ -35,14 +36,30 @@ def _rf(key: str, **changes: Any) -> Param:
     return dataclasses.replace(param, **changes) if changes else param
 
 
-def layer_choice(key: str, value: Any) -> int | None:
-    """A layer's index from 0 (negative from the end), or None (not given)."""
+def layer_choice(key: str, value: Any) -> int | str | None:
+    """A layer's index from 0 (negative from the end), a model's layer name, or None."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
         return int(value)
+    if isinstance(value, str) and value.strip() and len(value) < 1000:
+        return value.strip()  # a name: only a model's layers have names (checked then)
     shown = f"'{value}'" if isinstance(value, str) else repr(value)
     raise ParameterError(key, f"got {shown}; expected a layer's index: 0, 1, ..., or -1 the last")
+
+
+def weights_choice(key: str, value: Any) -> str | None:
+    """uniform, model, or None (not given: model for --torch, uniform otherwise)."""
+    if value is None or value in WEIGHTS:
+        return value  # type: ignore[no-any-return]
+    shown = f"'{value}'" if isinstance(value, str) else repr(value)
+    raise ParameterError(key, f"got {shown}; expected one of {', '.join(WEIGHTS)}")
+
+
+WEIGHTS = ("uniform", "model")
+# What a model's layers leave no room for: the stack's own options.
+STACK_OPTIONS = ("kernel", "stride", "dilation", "padding", "causal", "transposed",
+                 "output-padding", "dims", "input")  # fmt: skip
 
 
 PARAMS = (
@@ -57,14 +74,24 @@ PARAMS = (
         "layer",
         layer_choice,
         None,
-        "The layer a .png, .svg or .pdf shows: its index from 0, -1 the last  [default: the "
-        "last; a .gif shows every layer].",
-        metavar="INDEX",
+        "The layer a .png, .svg or .pdf shows: its index from 0, -1 the last, or a model's "
+        "layer by name  [default: the last; a .gif shows every layer].",
+        metavar="INDEX|NAME",
+    ),
+    Param(
+        "weights",
+        weights_choice,
+        None,
+        "uniform: all-ones kernels, the exact path counts; model: the --torch module's own "
+        "weights, by autograd  [default: model with --torch, else uniform].",
+        metavar="WEIGHTS",
+        stamped_at_default=False,
     ),
     _rf("theme"),
     _rf("scale"),
     _rf("frame-ms"),
     _rf("max-frames"),
+    *MODEL,
 )
 
 
@@ -73,10 +100,11 @@ class EffectiveField(Kind):
     summary = "Draw the effective receptive field: |∂ unit / ∂ input| as a heatmap."
     description = (
         "For the centre unit of each layer, with uniform weights (the number of paths from "
-        "each input cell), the theoretical field outlined and the central box that holds half "
-        "of the gradient dashed (Luo et al., NeurIPS 2016: the effective field is "
-        "Gaussian-like and much smaller). The layers are spelt as for rf. A .gif steps through "
-        "the layers; a .png, .svg or .pdf shows one (--layer)."
+        "each input cell) or a PyTorch model's own (--torch), the theoretical field outlined "
+        "and the central box that holds half of the gradient dashed (Luo et al., NeurIPS "
+        "2016: the effective field is Gaussian-like and much smaller). The layers are spelt "
+        "as for rf, or read from --torch or --onnx (its convolutions, poolings and merges). A "
+        ".gif steps through the layers; a .png, .svg or .pdf shows one (--layer)."
     )
     examples = (
         "erf -k 3,3,3 -o erf.gif",
@@ -84,6 +112,9 @@ class EffectiveField(Kind):
         "erf -k 3 -s 2 -p 1,1,1 --layer 1 -o strided_erf.png",
         "erf -k 3,3,3,3,3,3,3,3 --info",
         "erf --dims 1 -k 2 -d 1,2,4,8 --causal --json",
+        "erf --torch examples/models.py:resnet18 --input-shape 3,64,64 --layer layer2.0.conv1 "
+        "-o resnet_erf.png",
+        "erf --torch examples/models.py:resnet18 --input-shape 3,64,64 --weights uniform --info",
     )
     params = PARAMS
     derived: ClassVar[Mapping[str, str]] = {
@@ -99,6 +130,36 @@ class EffectiveField(Kind):
         return rf_layers(figure.options)
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
+        if options["torch"] is not None and options["onnx"] is not None:
+            raise ParameterError("torch", "give --torch or --onnx, not both")
+        if _reads_model(options):
+            source = "torch" if options["torch"] is not None else "onnx"
+            stacked = [key for key in STACK_OPTIONS if key in given]
+            if stacked:
+                raise ParameterError(
+                    stacked[0], f"the layers come from --{source}; leave --{stacked[0]} out"
+                )
+            if source == "torch" and options["input-shape"] is None:
+                raise ParameterError(
+                    "input-shape", "--torch needs the input's shape, like 3,224,224"
+                )
+            if source == "onnx" and options["weights"] == "model":
+                raise ParameterError(
+                    "weights", "got 'model'; an ONNX file's weights are not run here: give "
+                    "--torch for the model's own weights, or --weights uniform",
+                )  # fmt: skip
+            if options["weights"] is None:
+                options["weights"] = "model" if source == "torch" else "uniform"
+            return
+        if options["input-shape"] is not None:
+            raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
+        if options["weights"] == "model":
+            raise ParameterError(
+                "weights", "got 'model'; a stack's weights are uniform: give --torch for a "
+                "model's own weights",
+            )  # fmt: skip
+        # A stack's weights stay None (uniform, the only ones): figures made before --weights
+        # keep their fingerprints.
         if options["causal"] and "padding" in given:
             raise ParameterError("causal", "it sets the padding; give causal or padding, not both")
         if options["input"] is None:
@@ -107,6 +168,9 @@ class EffectiveField(Kind):
     def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
         from convanim.erf import default_erf_input
 
+        if _reads_model(options):
+            source = "torch" if options["torch"] is not None else "onnx"
+            return {"weights": "model" if source == "torch" else "uniform"}
         found = default_erf_input(rf_layers(options), dims=options["dims"])
         return {"input": list(found) if isinstance(found, tuple) else found}
 
@@ -119,6 +183,14 @@ class EffectiveField(Kind):
         from convanim.receptive import receptive_field_stats
 
         o = figure.options
+        if _reads_model(o):
+            self._check_model(figure, limits)
+            return
+        if isinstance(o["layer"], str):
+            raise ParameterError(
+                "layer", f"got '{o['layer']}'; expected a layer's index: 0, 1, ..., or -1 the "
+                "last (names are for --torch and --onnx models' layers)",
+            )  # fmt: skip
         stack, dims = self.model(figure), o["dims"]
         size = _size(o["input"])
         if dims == 1 and not isinstance(size, int):
@@ -143,6 +215,35 @@ class EffectiveField(Kind):
                     "heatmap; use a smaller input",
                 )
 
+    def _check_model(self, figure: Figure, limits: bool) -> None:
+        from convanim.animate import check_frame_ms
+        from convanim.erf import MAX_SIDE
+        from convanim.options import RenderOptions
+
+        o = figure.options
+        fields = _model_fields(o)
+        frames = model_frames(fields)
+        if not frames:
+            source = "torch" if o["torch"] is not None else "onnx"
+            raise ParameterError(
+                source, "the model has no convolution, pooling or merge of branches before "
+                "its analysis ends: no layer to draw",
+            )  # fmt: skip
+        _pick_row(fields, frames, o["layer"])
+        check_frame_ms(o["frame-ms"])
+        RenderOptions(theme=o["theme"], scale=o["scale"])
+        if limits and max(fields.input_size) > MAX_SIDE:
+            shown = "x".join(map(str, fields.input_size))
+            raise ParameterError(
+                "input_shape", f"the input is {shown}, over the limit of {MAX_SIDE} cells per "
+                "side for a heatmap; use a smaller --input-shape",
+            )  # fmt: skip
+
+    def _count(self, figure: Figure) -> int:
+        if _reads_model(figure.options):
+            return len(model_frames(_model_fields(figure.options)))
+        return len(self.model(figure))
+
     def check_output(self, figure: Figure, suffix: str) -> None:
         self._request(figure, _output_for(figure, Path(f"figure{suffix}")))
 
@@ -151,7 +252,7 @@ class EffectiveField(Kind):
         from convanim.erf import layer_index
 
         o = figure.options
-        count = len(self.model(figure))
+        count = len(self.rows(figure)) if _reads_model(o) else self._count(figure)
         writer = check_output(output)
         if writer.animates and o["layer"] is not None:
             raise ParameterError(
@@ -160,7 +261,10 @@ class EffectiveField(Kind):
                 ".png, .svg or .pdf",
             )
         if not writer.animates:
-            index = layer_index(-1 if o["layer"] is None else o["layer"], count)
+            if _reads_model(o):  # the still's one frame: the layer picked
+                index = self._still_index(figure)
+            else:
+                index = layer_index(-1 if o["layer"] is None else o["layer"], count)
             output = dataclasses.replace(output, frame=index)
         return check_request(
             output,
@@ -175,17 +279,42 @@ class EffectiveField(Kind):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def entries(self, figure: Figure) -> list[ErfLayer]:
-        """Every layer's effective field (uniform weights) and its summary."""
+    def _still_index(self, figure: Figure) -> int:
+        """The frame a still shows: the --layer picked among the frames (a named layer that is
+        no frame is drawn as the one frame of a still)."""
+        o = figure.options
+        fields = _model_fields(o)
+        frames = model_frames(fields)
+        row = _pick_row(fields, frames, o["layer"])
+        return next((i for i, f in enumerate(frames) if f.name == row.name), len(frames))
+
+    def rows(self, figure: Figure) -> list[ModelField]:
+        """A model's rows drawn, one per frame; a layer picked by a name that is no frame
+        comes last (a still shows only it)."""
+        o = figure.options
+        fields = _model_fields(o)
+        frames = model_frames(fields)
+        row = _pick_row(fields, frames, o["layer"])
+        return frames if row in frames else [*frames, row]
+
+    def entries(self, figure: Figure, only: int | None = None) -> list[ErfLayer]:
+        """Every layer's effective field and its summary (``only``: that frame's alone)."""
         from convanim.erf import erf_layers
 
         o = figure.options
-        return erf_layers(self.model(figure), _size(o["input"]), dims=o["dims"])
+        if _reads_model(o):
+            rows = self.rows(figure)
+            return _model_entries(o, rows if only is None else [rows[only]])
+        found = erf_layers(self.model(figure), _size(o["input"]), dims=o["dims"])
+        return found if only is None else [found[only]]
 
     def titles(self, figure: Figure) -> list[str]:
-        """The first caption of each frame: "layer 2: k=3, d=2"."""
+        """The first caption of each frame: "layer 2: k=3, d=2", a model's "layer 7: conv1
+        (Conv2d)"."""
         from convanim.rf_render import _layer_caption
 
+        if _reads_model(figure.options):
+            return [model_title(row) for row in self.rows(figure)]
         return [
             _layer_caption(number, layer, layer["kernel_size"], layer["dilation"])
             for number, layer in enumerate(self.model(figure), 1)
@@ -198,22 +327,32 @@ class EffectiveField(Kind):
 
         o = figure.options
         request = self._request(figure, output)
-        entries, titles = self.entries(figure), self.titles(figure)
+        titles = self.titles(figure)
+        if _reads_model(o) and len(request.indices) == 1:  # only the layer drawn is computed
+            (index,) = request.indices
+            entries = self.entries(figure, only=index)
+            titles = [titles[index]]
+            request = dataclasses.replace(request, indices=(0,))
+        else:
+            entries = self.entries(figure)
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
         return save_drawing(lambda: ErfMap(entries, titles, options), request)
 
     def brief(self, figure: Figure) -> str:
-        last = self.entries(figure)[-1]
-        count = len(self.model(figure))
+        count = self._count(figure)
+        last = self.entries(figure, only=count - 1)[-1]
         return f"{count} layer{'s' if count > 1 else ''}, last field {_shape(last.field)}"
 
     def cost(self, figure: Figure, animated: bool) -> float:
-        return 10.0 + 4.0 * (len(self.model(figure)) if animated else 1)
+        frames = self._count(figure) if animated else 1
+        return (40.0 if _reads_model(figure.options) else 10.0) + 4.0 * frames
 
     # -- words ------------------------------------------------------------------------------
 
     def alt_text(self, figure: Figure) -> str:
         o = figure.options
+        if _reads_model(o):
+            return self._model_alt_text(figure)
         stack = self.model(figure)
         entries = self.entries(figure)
         count = len(stack)
@@ -251,8 +390,56 @@ class EffectiveField(Kind):
             )
         return text
 
+    def _model_alt_text(self, figure: Figure) -> str:
+        o = figure.options
+        rows, entries = self.rows(figure), self.entries(figure)
+        still = self.still(figure)
+        index = self._still_index(figure) if o["layer"] is not None else len(entries) - 1
+        row, entry = rows[index], entries[index]
+        fields = _model_fields(o)
+        shape = TIMES.join(str(n) for n in (*_input_shape(o), *fields.input_size)[-3:])
+        weights = (
+            "the model's own weights (autograd, summed over channels)"
+            if o["weights"] == "model"
+            else "uniform weights (the number of paths from each input cell)"
+        )
+        source = o["torch"] if o["torch"] is not None else o["onnx"]
+        text = (
+            f"Effective receptive field of the centre unit of layer {row.layer}, {row.name} "
+            f"({row.op}), of the model {source} on a {shape} input, with {weights}: a heatmap "
+            f"over the input with the theoretical {_cells(entry.field)} field outlined"
+            f"{' (clipped by the input)' if entry.clipped else ''}; {_mass(entry)}."
+        )
+        if not still and len(entries) > 1:  # a .gif's frames
+            text += (
+                f" Layer by layer ({len(entries)} layers) the field grows from "
+                f"{_shape(entries[0].field)} to {_shape(entries[-1].field)}, and the central box "
+                f"holding half of the gradient from {_shape(entries[0].central)} to "
+                f"{_shape(entries[-1].central)}."
+            )
+        return text
+
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
+        if _reads_model(o):
+            fields = _model_fields(o)
+            rows = [
+                {
+                    "layer": row.layer,
+                    "name": row.name,
+                    "op": row.op,
+                    "branch": list(row.branch),
+                    **_entry_facts(entry, one_d=fields.dims == 1),
+                }
+                for row, entry in zip(self.rows(figure), self.entries(figure), strict=True)
+            ]
+            return {
+                "dims": fields.dims,
+                "input_size": list(fields.input_size),
+                "weights": o["weights"],
+                "layers": rows,
+                "alt_text": self.alt_text(figure),
+            }
         rows = []
         for layer, entry in zip(self.model(figure), self.entries(figure), strict=True):
             rows.append(
@@ -277,7 +464,107 @@ class EffectiveField(Kind):
 
     def info(self, figure: Figure) -> str:
         facts = self.facts(figure)
-        return "\n".join([*info_lines(facts["layers"]), f"alt text: {facts['alt_text']}"])
+        keys = MODEL_KEYS if _reads_model(figure.options) else STACK_KEYS
+        lines = info_lines(facts["layers"], keys)
+        return "\n".join([*lines, f"alt text: {facts['alt_text']}"])
+
+
+# -- a model's layers -------------------------------------------------------------------------
+
+
+def _reads_model(options: Mapping[str, Any]) -> bool:
+    return options.get("torch") is not None or options.get("onnx") is not None
+
+
+def _model_fields(options: Mapping[str, Any]) -> Any:
+    from convanim.kinds.rf import _model_fields as rf_model_fields
+
+    return rf_model_fields(options)
+
+
+def _input_shape(options: Mapping[str, Any]) -> tuple[int, ...]:
+    """The channels of --input-shape, if given (an ONNX file's own shape otherwise: none)."""
+    from convanim.model_fields import parse_input_shape
+
+    shape = options["input-shape"]
+    return parse_input_shape(shape)[:1] if shape is not None else ()
+
+
+def model_frames(fields: Any) -> list[ModelField]:
+    """The rows a model's figure draws (``convanim.graph_fields.drawn_rows``)."""
+    from convanim.graph_fields import drawn_rows
+
+    return drawn_rows(fields)
+
+
+def model_title(row: Any) -> str:
+    """A model's frame's first caption (``convanim.model_render.model_title``)."""
+    from convanim.model_render import model_title as title
+
+    return title(row)
+
+
+def _pick_row(fields: Any, frames: Sequence[Any], layer: Any) -> Any:
+    """The row --layer names: an index among the frames (None: the last), or a row's name."""
+    from convanim.erf import layer_index
+
+    if layer is None:
+        return frames[-1]
+    if isinstance(layer, str):
+        for row in fields:
+            if row.name == layer:
+                return row
+        names = [row.name for row in frames]
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        raise ParameterError(
+            "layer", f"got '{layer}'; the model has no layer of that name (its drawn layers: "
+            f"{shown}; every name: rf --info)",
+        )  # fmt: skip
+    try:
+        return frames[layer_index(layer, len(frames))]
+    except ParameterError:
+        count = len(frames)
+        raise ParameterError(
+            "layer", f"got {layer}; expected an index of the model's {count} drawn layers: 0 to "
+            f"{count - 1}, or -{count} to -1 from the end, or a layer's name",
+        ) from None  # fmt: skip
+
+
+_ENTRIES: dict[tuple[Any, ...], Any] = {}
+
+
+def _model_entries(options: Mapping[str, Any], rows: Sequence[Any]) -> list[ErfLayer]:
+    """The effective fields of a model's ``rows`` (computed once per process and options)."""
+    from convanim.erf import erf_summary, graph_erf
+
+    fields = _model_fields(options)
+    key = (options["torch"], options["onnx"], options["input-shape"], options["weights"])
+    known = _ENTRIES.setdefault(key, {})
+    missing = [row.name for row in rows if row.name not in known]
+    if missing and options["weights"] == "model":
+        from convanim.erf_model import model_erfs
+        from convanim.model_fields import load_model, parse_input_shape
+
+        model = load_model(options["torch"])
+        heatmaps = model_erfs(model, parse_input_shape(options["input-shape"]), missing)
+    elif missing:
+        heatmaps = graph_erf(fields, missing)
+    for name, heatmap in zip(missing, heatmaps if missing else [], strict=True):
+        known[name] = heatmap
+    found = []
+    for row in rows:
+        spans = [(0, -1) if span is None else span for span in row.centre_field]
+        found.append(
+            erf_summary(
+                known[row.name],
+                [last - first + 1 for first, last in spans],
+                [first for first, _ in spans],
+                layer=row.layer,
+                unit=[(n - 1) // 2 for n in row.output_size],
+                output_size=row.output_size,
+            )
+        )
+    return found
 
 
 def _entry_facts(entry: ErfLayer, one_d: bool) -> dict[str, Any]:
@@ -312,7 +599,13 @@ def _round(value: Any, digits: int) -> Any:
     return round(float(value), digits)
 
 
-def info_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+STACK_KEYS = ("layer", "kernel", "stride", "padding", "dilation", "field", "clipped", "central",
+              "share", "std", "std_per_field")  # fmt: skip
+MODEL_KEYS = ("layer", "name", "op", "field", "clipped", "central", "share", "std",
+              "std_per_field")  # fmt: skip
+
+
+def info_lines(rows: Sequence[Mapping[str, Any]], keys: Sequence[str] = STACK_KEYS) -> list[str]:
     """The per-layer table of ``erf --info``."""
 
     def cell(value: Any) -> str:
@@ -328,8 +621,6 @@ def info_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             return "-"
         return str(value)
 
-    keys = ["layer", "kernel", "stride", "padding", "dilation", "field", "clipped", "central",
-            "share", "std", "std_per_field"]  # fmt: skip
     cells = [[cell(row[key]) for key in keys] for row in rows]
     widths = [max(len(key), *(len(c[i]) for c in cells)) for i, key in enumerate(keys)]
     lines = ["  ".join(key.ljust(w) for key, w in zip(keys, widths, strict=True)).rstrip()]

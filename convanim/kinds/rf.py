@@ -29,6 +29,8 @@ def _pick(group: Sequence[Param], key: str, **changes: Any) -> Param:
     return dataclasses.replace(param, **changes) if changes else param
 
 
+MODEL_COLUMNS = 6  # panels per row of a model's strip
+
 PARAMS = (
     *LAYER_STACK,
     Param("dims", choice(1, 2), 2, "2: grids; 1: sequences (the WaveNet picture).", metavar="N"),
@@ -56,7 +58,8 @@ PARAMS = (
     _pick(
         OUTPUT,
         "columns",
-        help="Panels per row of a 2-D .png, .svg or .pdf strip  [default: all in one row].",
+        help="Panels per row of a 2-D .png, .svg or .pdf strip  [default: all in one row; a "
+        f"model's: {MODEL_COLUMNS}].",
         stamped_at_default=False,
     ),
     _pick(
@@ -109,6 +112,12 @@ class ReceptiveField(Kind):
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
         if options["torch"] is not None and options["onnx"] is not None:
             raise ParameterError("torch", "give --torch or --onnx, not both")
+        if options["columns"] is not None and options["frame"] is not None:
+            raise ParameterError(
+                "columns",
+                f"got {options['columns']}; a single frame has no columns: give frame or "
+                "columns, not both",
+            )
         if _reads_model(options):
             source = "torch" if options["torch"] is not None else "onnx"
             layered = [key for key in LAYER_OPTIONS if key in given]
@@ -125,12 +134,6 @@ class ReceptiveField(Kind):
             raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         if options["causal"] and "padding" in given:
             raise ParameterError("causal", "it sets the padding; give causal or padding, not both")
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
         if options["input"] is None:
             options["input"] = self.implied(options)["input"]
 
@@ -149,13 +152,9 @@ class ReceptiveField(Kind):
 
         o = figure.options
         if _reads_model(o):
-            _model_fields(o)
+            fields = _model_fields(o)
             if limits:
-                source = "torch" if o["torch"] is not None else "onnx"
-                raise ParameterError(
-                    source, "a model's layers are described with --info or --json; drawing "
-                    "them is not supported yet",
-                )  # fmt: skip
+                self._check_model_drawing(figure, fields)
             return
         stack, dims = self.model(figure), o["dims"]
         size = _size(o["input"])
@@ -189,8 +188,38 @@ class ReceptiveField(Kind):
                 "frame", f"got {o['frame']}; expected 0 to {count - 1} (frame i: {what})"
             )
 
+    def _check_model_drawing(self, figure: Figure, fields: Any) -> None:
+        from convanim.animate import check_frame_ms
+        from convanim.graph_fields import drawn_rows
+        from convanim.options import RenderOptions
+
+        o = figure.options
+        count = len(drawn_rows(fields))
+        if count == 0:
+            source = "torch" if o["torch"] is not None else "onnx"
+            raise ParameterError(
+                source, "the model has no convolution, pooling or merge of branches before "
+                "its analysis ends: no layer to draw",
+            )  # fmt: skip
+        check_frame_ms(o["frame-ms"])
+        RenderOptions(theme=o["theme"], scale=o["scale"])
+        if o["columns"] is not None and o["columns"] > count:
+            raise ParameterError(
+                "columns",
+                f"got {o['columns']}; a strip of {count} panels has at most {count} columns",
+            )
+        if o["frame"] is not None and not 0 <= o["frame"] < count:
+            raise ParameterError(
+                "frame", f"got {o['frame']}; expected 0 to {count - 1} (frame i: the model's "
+                "i-th drawn layer, from 0: its convolutions, poolings and merges)",
+            )  # fmt: skip
+
     def frame_count(self, figure: Figure) -> int:
         o = figure.options
+        if _reads_model(o):
+            from convanim.graph_fields import drawn_rows
+
+            return len(drawn_rows(_model_fields(o)))
         if o["dims"] == 1:
             from convanim.receptive import layer_sizes
 
@@ -238,6 +267,8 @@ class ReceptiveField(Kind):
 
         o = figure.options
         self.check_output(figure, output.path.suffix.lower())
+        if _reads_model(o):
+            return self._save_model(figure, output)
         return save_rf(
             self.model(figure),
             output,
@@ -245,6 +276,28 @@ class ReceptiveField(Kind):
             dims=o["dims"],
             input_size=_size(o["input"]),
             output_unit=_size(o["unit"]),
+        )
+
+    def _save_model(self, figure: Figure, output: Output) -> Path:
+        from convanim.animate import check_request, save_drawing
+        from convanim.graph_fields import drawn_rows
+        from convanim.model_render import ModelFieldMap, model_title
+        from convanim.options import RenderOptions
+
+        o = figure.options
+        fields = _model_fields(o)
+        rows = drawn_rows(fields)
+        request = check_request(
+            output,
+            len(rows),
+            min(len(rows), MODEL_COLUMNS),
+            frame_note="frame i: the model's i-th drawn layer",
+            strip_advice="write a .gif or one --frame, or use a smaller --scale",
+        )
+        titles = [model_title(row) for row in rows]
+        options = RenderOptions(theme=o["theme"], scale=o["scale"])
+        return save_drawing(
+            lambda: ModelFieldMap(rows, fields.input_size, titles, options), request
         )
 
     def _brief(self, figure: Figure) -> str:
@@ -255,6 +308,8 @@ class ReceptiveField(Kind):
 
     def cost(self, figure: Figure, animated: bool) -> float:
         o = figure.options
+        if _reads_model(o):
+            return 40.0 + 4.0 * (self.frame_count(figure) if animated else 1)
         frames = o["input"] if o["dims"] == 1 else len(self.model(figure))
         return 10.0 + 4.0 * (frames if animated else 1)
 
@@ -268,6 +323,8 @@ class ReceptiveField(Kind):
 
     def alt_text(self, figure: Figure) -> str:
         options = figure.options
+        if _reads_model(options):
+            return _model_alt_text(options)
         stack = self.model(figure)
         stats = self._stats(figure)
         kernels = sorted({str(layer["kernel_size"]) for layer in stack})
@@ -342,9 +399,47 @@ class ReceptiveField(Kind):
 
     def brief(self, figure: Figure) -> str:
         if _reads_model(figure.options):
-            rows = _model_fields(figure.options).rows
-            return f"{len(rows)} layers"
+            from convanim.graph_fields import drawn_rows
+
+            fields = _model_fields(figure.options)
+            return f"{len(drawn_rows(fields))} of {len(fields.rows)} layers drawn"
         return self._brief(figure)
+
+
+def _model_alt_text(options: Mapping[str, Any]) -> str:
+    """A model's figure in words: the layers drawn and how their fields grow."""
+    from convanim.graph_fields import drawn_rows
+    from convanim.model_render import field_caption
+
+    fields = _model_fields(options)
+    rows = drawn_rows(fields)
+    source = options["torch"] if options["torch"] is not None else options["onnx"]
+    size = TIMES.join(map(str, fields.input_size))
+    if not rows:
+        return f"Receptive fields of the model {source} on a {size} input: no layer to draw."
+    if options["frame"] is not None:
+        row = rows[options["frame"]]
+        return (
+            f"Receptive field of the centre unit of layer {row.layer}, {row.name} ({row.op}), "
+            f"of the model {source}, outlined on its {size} input: "
+            f"{field_caption(row).replace(' · ', ', ')}."
+        )
+
+    def extent(row: Any) -> str:
+        return TIMES.join(str(s[1] - s[0] + 1) if s else "0" for s in row.centre_field)
+
+    clipped = next((row for row in rows if row.clipped), None)
+    past = (
+        f"; from layer {clipped.layer} ({clipped.name}) on, fields run past the input"
+        if clipped is not None
+        else ""
+    )
+    return (
+        f"Receptive fields of the centre units of {len(rows)} layers of the model {source} "
+        f"(its convolutions, poolings and merges of branches), each outlined on the {size} "
+        f"input: from {extent(rows[0])} at layer {rows[0].layer} ({rows[0].name}) to "
+        f"{extent(rows[-1])} at layer {rows[-1].layer} ({rows[-1].name}){past}."
+    )
 
 
 def _reads_model(options: Mapping[str, Any]) -> bool:
