@@ -32,6 +32,7 @@ from convanim.drawing import Box, display_box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import VIEWS, RenderOptions
+from convanim.stamps import TextStamps
 from convanim.theme import THEMES, Theme, hex_rgb
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ class Page:
         self.renderer: Any = RendererAgg(width, height, dpi)  # unannotated in matplotlib
         self.background = (*hex_rgb(background), 255)
         self.artists: list[Artist] = []
+        self.stamps = TextStamps(self.renderer)  # texts drawn before are replayed
 
     def get_figure(self, root: bool = False) -> Page:
         """Itself: what an artist asks its figure (``root=True``) for the dpi."""
@@ -165,11 +167,14 @@ class Page:
         self.rgba()[...] = self.background
         static = [artist for artist in self.artists if not artist.get_animated()]
         for artist in sorted(static, key=lambda artist: artist.get_zorder()):
-            artist.draw(self.renderer)
+            self.draw_artist(artist)
 
     def draw_artist(self, artist: Artist) -> None:
         """Draw one (animated) artist over the pixels as they stand."""
-        artist.draw(self.renderer)
+        if isinstance(artist, Text):
+            self.stamps.draw(artist)
+        else:
+            artist.draw(self.renderer)
 
     def copy(self) -> Any:
         """The pixels as they stand, to ``restore`` later."""

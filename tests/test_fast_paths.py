@@ -10,13 +10,18 @@ so that the restored boxes, the refilled outputs and the stamps are all exercise
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import tomllib
+from PIL import Image
 
+from convanim.figures import parse_figure
 from convanim.geometry import ConvSpec
 from convanim.render import Animation, RenderOptions
+from convanim.stamps import TextStamps
 from convanim.values import random_values, worked
 
 
@@ -60,3 +65,71 @@ def test_frames_drawn_in_any_order_equal_fresh_drawings(name: str, values: bool,
             outside = np.ones(pixels.shape[:2], dtype=bool)
             outside[top:bottom, left:right] = False
             assert np.array_equal(pixels[outside], animation.background[:, :, :3][outside])
+
+
+def _plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text drawn by matplotlib, every time: no stamps."""
+    monkeypatch.setattr(TextStamps, "draw", lambda self, text: text.draw(self.renderer))
+
+
+@pytest.mark.parametrize("view", ["oblique", "flat"])
+@pytest.mark.parametrize("name", ["3x3 kernel, padding 1", "stride 2, dilation 2", "1-D"])
+def test_stamped_worked_numbers_equal_matplotlib_text(
+    name: str, view: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts replayed from stamps are the pixels matplotlib draws for them: every frame of a
+    worked-numbers animation, against fresh animations that draw every text through it."""
+    spec, options = SPECS[name], RenderOptions(view=view)
+    numbers = _worked(spec)
+    frames = list(spec.frames())
+    animation = Animation(spec, options, numbers)
+    stamped = [animation.render(frame) for frame in frames]
+    assert animation.page.stamps.stamps  # stamps were made, and (below) used
+    with monkeypatch.context() as patch:
+        _plain_text(patch)
+        for frame, pixels in zip(frames, stamped, strict=True):
+            assert np.array_equal(Animation(spec, options, numbers).render(frame), pixels)
+
+
+GALLERY = Path(__file__).resolve().parents[1] / "examples" / "figures.toml"
+# Every kind that draws text on a Page, with its numbers where it has them.
+STAMPED_FIGURES = [
+    "worked_padding_strides",
+    "max_pool_ceil_mode",
+    "receptive_field_dilated",
+    "wavenet",
+    "matrix",
+    "overlap_even",
+    "erf",
+    "channels_cs231n",
+    "separable",
+    "padding_reflect",
+    "padding_reflect_marks",
+    "conv3d",
+]
+
+
+@pytest.mark.parametrize("name", STAMPED_FIGURES)
+def test_every_kind_draws_the_same_pixels_with_stamps(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PNG strip of every frame of gallery figures, with stamps and with matplotlib drawing
+    every text: the same pixels."""
+    table = tomllib.loads(GALLERY.read_text())[name]
+    figure = parse_figure(name, table, GALLERY.parent)
+    stamped, plain = tmp_path / "stamped.png", tmp_path / "plain.png"
+    figure.render(stamped)
+    with monkeypatch.context() as patch:
+        _plain_text(patch)
+        figure.render(plain)
+    with Image.open(stamped) as a, Image.open(plain) as b:
+        assert np.array_equal(np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB")))
+
+
+def test_a_text_not_plain_is_drawn_by_matplotlib() -> None:
+    """Mathtext is never stamped: it is drawn each time, and nothing is kept."""
+    animation = Animation(ConvSpec(3, 2))
+    text = animation.sheet.text(10, 10, "$x^2$", animated=True)
+    animation.page.draw_artist(text)
+    animation.page.draw_artist(text)
+    assert all(key[0] != "$x^2$" for key in animation.page.stamps.stamps)
