@@ -147,9 +147,32 @@ def _option(param: Param, required: bool) -> click.Option:
     )
 
 
+def _arguments(kind: Kind) -> list[click.Argument]:
+    """The kind's positional parameters, as optional arguments (their options work too)."""
+    return [
+        click.Argument([f"{param.key.replace('-', '_')}_argument"], required=False, metavar="LINE")
+        for param in kind.params
+        if param.positional
+    ]
+
+
 def _description(params: dict[str, Any]) -> dict[str, Any]:
-    """The options the user gave, as a figure description."""
-    return {key: value for key, value in params.items() if value is not None}
+    """The options the user gave, as a figure description (a positional argument under its
+    option's key)."""
+    given = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if key.endswith("_argument"):
+            key = key.removesuffix("_argument")
+            if params.get(key) is not None:
+                option = key.replace("_", "-")
+                raise click.UsageError(
+                    f"--{option}: given twice, as the first argument and as --{option}; give "
+                    "it once"
+                )
+        given[key] = value
+    return given
 
 
 def figure_of(kind: Kind, given: dict[str, Any], limits: bool = True) -> Any:
@@ -194,6 +217,7 @@ def kind_command(kind: Kind) -> click.Command:
         kind.name,
         callback=callback,
         params=[
+            *_arguments(kind),
             *(_option(param, param.key in kind.required) for param in kind.params),
             click.Option(
                 ["-o", "--output", "output"],
@@ -249,6 +273,7 @@ def info_command(kind: Kind) -> click.Command:
         kind.name,
         callback=callback,
         params=[
+            *_arguments(kind),
             *(_option(param, param.key in kind.required) for param in kind.params),
             click.Option(["--json", "as_json"], is_flag=True, help="Print JSON, for scripts."),
         ],

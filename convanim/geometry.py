@@ -152,11 +152,12 @@ def _padding(value: object, transposed: bool) -> str | Pads:
             )
         return value
     valid = "an integer >= 0, a (rows, cols) pair" + (
-        "" if transposed else ", ((top, bottom), (left, right)) or valid/same/full"
+        ", or ((top, bottom), (left, right)) crops"
+        if transposed
+        else ", ((top, bottom), (left, right)) or valid/same/full"
     )
     if (
-        not transposed
-        and isinstance(value, (tuple, list))
+        isinstance(value, (tuple, list))
         and len(value) == 2
         and all(isinstance(v, (tuple, list)) for v in value)
     ):
@@ -215,11 +216,12 @@ def _padding_3d(value: object, transposed: bool) -> str | Pads3d:
             )
         return value
     valid = "an integer >= 0, a (depth, rows, cols) triple" + (
-        "" if transposed else ", ((front, back), (top, bottom), (left, right)) or valid/same/full"
+        ", or ((front, back), (top, bottom), (left, right)) crops"
+        if transposed
+        else ", ((front, back), (top, bottom), (left, right)) or valid/same/full"
     )
     if (
-        not transposed
-        and isinstance(value, (tuple, list))
+        isinstance(value, (tuple, list))
         and len(value) == 3
         and all(isinstance(v, (tuple, list)) for v in value)
     ):
@@ -605,8 +607,9 @@ class _Conv:
             lo, hi = self.pads[axis]
             out = self.raw_output(axis)
             if self.transposed:
+                crop = f"2 * {lo}" if lo == hi else f"{lo} - {hi}"
                 lines.append(
-                    f"({size} - 1) * {stride} - 2 * {lo} + {dilation} * ({kernel} - 1) "
+                    f"({size} - 1) * {stride} - {crop} + {dilation} * ({kernel} - 1) "
                     f"+ {self.output_padding[axis]} + 1 = {out}"
                 )
             elif self.ceil_mode:
@@ -669,7 +672,7 @@ def _padding_1d(value: object, transposed: bool) -> str | Pads1d:
             )
         return value
     valid = "an integer >= 0" + (
-        "" if transposed else ", a (before, after) pair or valid/same/full"
+        " or (before, after) crops" if transposed else ", a (before, after) pair or valid/same/full"
     )
     wrapped = isinstance(value, (tuple, list)) and len(value) == 1
     # (p,) is how nn.Conv1d stores padding, ((before, after),) how this spec does.
@@ -677,10 +680,7 @@ def _padding_1d(value: object, transposed: bool) -> str | Pads1d:
     if _is_int(items):
         sides: Any = (items, items)
     elif isinstance(items, (tuple, list)) and len(items) == 2 and all(map(_is_int, items)):
-        sides = items
-        # ConvTranspose1d pads both sides alike: a pair only as this spec stores it.
-        if transposed and not (wrapped and sides[0] == sides[1]):
-            sides = None
+        sides = items  # a transposed spec's: crops (Keras's and JAX's transposed 'same')
     else:
         sides = None
     if sides is None or min(sides) < 0:
@@ -698,9 +698,12 @@ class ConvSpec(Generic[Size, PadsT]):
     ``pads`` resolves it to numbers. 1-D sizes are ints (or 1-tuples) and are stored as
     1-tuples; ``padding`` is an int, a (before, after) pair (not for a transposed spec, whose
     PyTorch padding is one number) or a mode name, and is stored as a mode name or
-    ((before, after),). 3-D sizes (``dims=3``, implied by a 3-tuple ``input_size`` when
-    ``dims`` is not given) are ints or (depth, rows, cols) triples, stored as triples; ``padding``
-    also takes ((front, back), (top, bottom), (left, right)), its stored form.
+    ((before, after),). A transposed spec's padding is PyTorch's (the same crop on both sides
+    of an axis), or unequal crops as the stored form gives them (((0, 1), (0, 1)): the output
+    that Keras's and JAX's transposed 'same' keeps, which no PyTorch layer has). 3-D sizes
+    (``dims=3``, implied by a 3-tuple ``input_size`` when ``dims`` is not given) are ints or
+    (depth, rows, cols) triples, stored as triples; ``padding`` also takes
+    ((front, back), (top, bottom), (left, right)), its stored form.
 
     ``padding_mode`` is PyTorch's (``zeros``, ``reflect``, ``replicate``, ``circular``): what
     the padding cells hold (``DrawnGrid.source_at``); a frame's ``sources`` then include the
@@ -1189,8 +1192,9 @@ class ConvSpec(Generic[Size, PadsT]):
     def _from_core(core: _Conv, channels: ConvSpec[Any, Any]) -> ConvSpec[Pair, Pads]:
         """``core`` as a 2-D spec of the channels of ``channels``."""
         padding: str | Pair | Pads = core.padding
-        if core.transposed:  # ConvTranspose2d's padding is (rows, cols)
-            padding = (core.pads[0][0], core.pads[1][0])
+        if core.transposed:  # ConvTranspose2d's padding is (rows, cols), unless crops differ
+            (top, bottom), (left, right) = core.pads
+            padding = (top, left) if (top, left) == (bottom, right) else core.pads
         return ConvSpec(
             core.input_size,
             core.kernel_size,

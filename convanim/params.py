@@ -347,6 +347,8 @@ class Param:
     # A parameter added after a kind's first release is left out of the fingerprint while it is
     # at its default, so that the figures made before it stay current (and byte-identical).
     stamped_at_default: bool = True
+    # Also the command's first argument, without its option name (``convanim layer 'LINE'``).
+    positional: bool = False
 
     def __post_init__(self) -> None:
         if not self.api:
@@ -376,6 +378,8 @@ class Param:
         """The command-line words that give this value (``["--stride", "2"]``, ``["--labels"]``)."""
         if self.flag:
             return [f"--{self.key}" if value else f"--no-{self.key}"]
+        if self.positional:
+            return [self.format(value)]
         return [f"-{self.short}" if self.short else f"--{self.key}", self.format(value)]
 
     def help_text(self) -> str:

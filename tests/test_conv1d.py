@@ -252,7 +252,7 @@ BAD_1D = [
     ({"padding": ((1, 1), (1, 1))}, "padding"),
     ({"padding": "causal"}, "padding"),
     ({"padding": "same", "transposed": True}, "padding"),
-    ({"padding": (1, 2), "transposed": True}, "padding"),
+    ({"padding": (1, -2), "transposed": True}, "padding"),
     ({"output_padding": 1}, "output_padding"),
     ({"output_padding": 2, "stride": 2, "transposed": True}, "output_padding"),
     ({"kernel_size": 9}, "output_size"),

@@ -706,9 +706,9 @@ ERRORS = [
     ({"input_size": 5, "padding": "valid", **T}, "padding", "'valid'", "integer >= 0"),
     ({"input_size": 5, "padding": "full", **T}, "padding", "'full'", "integer >= 0"),
     (
-        {"input_size": 5, "padding": ((1, 1), (1, 1)), **T},
+        {"input_size": 5, "padding": ((1, -1), (1, 1)), **T},
         "padding",
-        "((1, 1), (1, 1))",
+        "(1, -1)",
         "integer >= 0",
     ),
     # tuples of the wrong length
@@ -999,3 +999,80 @@ def test_rejects_what_torch_rejects(kwargs: dict[str, Any]) -> None:
     except ConvSpecError:
         ours = None
     assert ours == torch_size
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    st.integers(0, 2),
+)
+def test_unequal_transposed_crops_crop_pytorchs_full_output(
+    size: int, kernel: int, stride: int, dilation: int, crops: tuple[int, int], extra: int
+) -> None:
+    """A transposed spec's ((before, after), ...) padding (Keras's and JAX's transposed 'same'):
+    PyTorch's full output (padding 0), output_padding cells added after, then ``before`` cells
+    cropped before and ``after`` after, on each axis; the same frames' sources as that."""
+    import torch
+    import torch.nn.functional as F
+
+    from convanim.values import evaluate
+
+    extra = min(extra, max(stride, dilation) - 1)
+    before, after = crops
+    try:
+        spec = ConvSpec(
+            (size, size + 1),
+            kernel,
+            stride,
+            ((before, after), (after, before)),
+            dilation,
+            transposed=True,
+            output_padding=extra,
+        )
+    except ConvSpecError:
+        full = (size - 1) * stride + dilation * (kernel - 1) + 1 + extra
+        assert full - before - after < 1 or full + 1 - before - after < 1
+        return
+    x = np.random.default_rng(size).integers(0, 4, (size, size + 1)).astype(float)
+    w = np.random.default_rng(kernel).integers(0, 3, (kernel, kernel)).astype(float)
+    full = F.conv_transpose2d(
+        torch.from_numpy(x)[None, None],
+        torch.from_numpy(w)[None, None],
+        stride=stride,
+        dilation=dilation,
+    )[0, 0].numpy()
+    full = np.pad(full, ((0, extra), (0, extra)))
+    expected = full[before : full.shape[0] - after, after : full.shape[1] - before]
+    assert spec.output_size == expected.shape
+    np.testing.assert_allclose(evaluate(spec, x, w), expected)
+    if spec.frame_count <= 64:
+        for frame in spec.frames():
+            reached = {
+                (i, j)
+                for i in range(size)
+                for j in range(size + 1)
+                if _transposed_reaches(spec, (i, j), frame.output, before, after, extra)
+            }
+            assert frame.sources == reached
+
+
+def _transposed_reaches(
+    spec: ConvSpec,
+    cell: tuple[int, int],
+    output: tuple[int, int],
+    before: int,
+    after: int,
+    extra: int,
+) -> bool:
+    """Whether input ``cell`` reaches ``output`` of the full transposed output cropped
+    (before, after) on rows and (after, before) on cols: out[i*s + t*d] += in[i]."""
+    (s, _), (d, _), (k, _) = spec.stride, spec.dilation, spec.kernel_size
+    row = output[0] + before
+    col = output[1] + after
+    return any(cell[0] * s + t * d == row for t in range(k)) and any(
+        cell[1] * s + t * d == col for t in range(k)
+    )

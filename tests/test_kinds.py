@@ -178,9 +178,9 @@ BAD_TEXT = "zz?"
 )
 def test_a_bad_value_is_the_same_error_everywhere(runner: CliRunner, kind: str, key: str) -> None:
     declaration = kinds.get(kind)
-    base: dict[str, Any] = {"input": "5"} if "input" in declaration.required else {}
-    if key in base:
-        base = {}
+    examples = {"input": "5", "layer": "nn.Conv2d(1, 1, 3)"}
+    base: dict[str, Any] = {k: v for k, v in examples.items() if k in declaration.required}
+    base.pop(key, None)
     with pytest.raises(FigureError) as manifest:
         parse_figure("m", {"kind": kind, **base, key: BAD_TEXT})
     with pytest.raises(FigureError) as directive:

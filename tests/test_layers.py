@@ -26,6 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "theme",
         "options",
         "erf",
+        "layer_source",
     ),
     # torch and onnx, imported lazily: the user's model in, the core's nodes out.
     "readers": ("model_fields", "model_torch", "model_onnx", "erf_model"),

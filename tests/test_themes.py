@@ -128,7 +128,8 @@ def test_simulation_is_sound() -> None:
 def test_every_kind_takes_the_theme() -> None:
     for kind in kinds.kinds():
         assert "okabe-ito" in kind.param("theme").choices
-        required = {key: 4 for key in kind.required}
+        examples = {"layer": "nn.Conv2d(1, 1, 3)"}  # every other required option: a size
+        required = {key: examples.get(key, 4) for key in kind.required}
         figure = parse_figure("t", {"kind": kind.name, **required, "theme": "okabe-ito"})
         assert figure.options["theme"] == "okabe-ito"
 

@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "overlap": "convanim.kinds.overlap",
     "erf": "convanim.kinds.erf",
     "separable": "convanim.kinds.separable",
+    "layer": "convanim.kinds.layer",
 }
 
 
