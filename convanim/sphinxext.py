@@ -24,7 +24,8 @@ Value files (``:input-values: x.csv``) are relative to the document, as images a
 
 Options are checked when a document is read: a mistake is an error at the directive's line
 that names the option and what would be valid, and the figure is left out. Figures are
-rendered when a document is written, for the builder at hand, into
+rendered when a document is read (in parallel with ``-j``), or else when it is written, for
+the builder at hand, into
 ``<doctreedir>/convanim/<fingerprint>.<ext>``; Sphinx copies them into the output as any
 image (``_images/`` in HTML). A figure whose file is there is reused, not rendered again (the
 name changes with the picture); files of figures that changed stay behind. A builder that cannot
@@ -214,29 +215,61 @@ def _embeds_html(app: Sphinx) -> bool:
     return app.builder.format == "html" and not app.builder.name.startswith("epub")
 
 
+def _node_figure(node: convanim_figure, docname: str) -> Figure:
+    return Figure(
+        name=f"{docname}:{node.line}",
+        kind=node["kind"],
+        options=node["options"],
+        base=Path(node["base"]),
+    )
+
+
+def _figure_ext(app: Sphinx, node: convanim_figure) -> str | None:
+    """The extension a figure is rendered to for the builder at hand; None: not rendered."""
+    ext = _builder_format(node["format"], app.builder.supported_image_types)
+    if ext is not None and node["format"] == ".html" and _embeds_html(app):
+        ext = ".html"
+    return ext
+
+
+def prerender_figures(app: Sphinx, doctree: nodes.document) -> None:
+    """Render the figures of a document just read, for the builder at hand.
+
+    Sphinx reads documents in parallel (``-j``) but resolves them for writing in its main
+    process, one after another: rendering here is what lets ``-j 2`` render two figures at
+    once. A figure that fails is left for ``render_figures``, which reports it.
+    """
+    folder = Path(app.doctreedir) / FOLDER
+    for node in doctree.findall(convanim_figure):
+        ext = _figure_ext(app, node)
+        if ext is None:
+            continue
+        figure = _node_figure(node, app.env.docname)
+        path = folder / f"{figure.fingerprint()}{ext}"
+        if not path.is_file():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                figure.render(path)
+            except (ParameterError, OSError):
+                continue
+
+
 def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Replace each figure of a document being written by an image in the builder's format,
-    rendering only the figures whose file is not there yet."""
-    supported = app.builder.supported_image_types
+    rendering only the figures whose file is not there yet (``prerender_figures`` has
+    rendered them while reading, unless the document was read for another builder)."""
     folder = Path(app.doctreedir) / FOLDER
     for node in list(doctree.findall(convanim_figure)):
-        figure = Figure(
-            name=f"{docname}:{node.line}",
-            kind=node["kind"],
-            options=node["options"],
-            base=Path(node["base"]),
-        )
+        figure = _node_figure(node, docname)
         fingerprint = figure.fingerprint()
         image = nodes.image(node.rawsource, alt=node["alt"], **node["image"])
         image.source, image.line = node.source, node.line
-        ext = _builder_format(node["format"], supported)
+        ext = _figure_ext(app, node)
         if ext is None:  # a builder without images: alt text alone, nothing rendered
             image["uri"] = f"{fingerprint}{node['format']}"
             image["candidates"] = {"?": image["uri"]}
             node.replace_self(image)
             continue
-        if node["format"] == ".html" and _embeds_html(app):
-            ext = ".html"
         path = folder / f"{fingerprint}{ext}"
         if not path.is_file():  # a file is complete or absent: writers replace files atomically
             try:
@@ -273,8 +306,9 @@ def _failed(node: convanim_figure, message: str) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the directive, and the rendering of its figures as documents are written."""
+    """Register the directive, and the rendering of its figures as documents are read."""
     app.add_node(convanim_figure)
     app.add_directive("convanim", ConvanimDirective)
+    app.connect("doctree-read", prerender_figures)
     app.connect("doctree-resolved", render_figures)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
