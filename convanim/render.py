@@ -176,6 +176,10 @@ class Page:
         else:
             artist.draw(self.renderer)
 
+    def draw_text(self, text: Text) -> Box | None:
+        """Draw one text; the pixel box it drew, or None if only its window extent tells."""
+        return self.stamps.draw(text)
+
     def copy(self) -> Any:
         """The pixels as they stand, to ``restore`` later."""
         return self.renderer.copy_from_bbox(self.bbox)
@@ -979,15 +983,21 @@ class _Values:
         """The current frame's weights, output value and sum; returns the pixel box of the
         texts that can lie outside the frame's cells: the sum, oblique weights."""
         animation = self.animation
+        page = animation.page
+        # Oblique weights may reach past their cells, which are all the frame's box holds.
+        spill = animation.options.view == "oblique"
+        inks: list[tuple[Text, Box | None]] = []
         for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
             text.set_position(self._weight_at(row, col))
-            animation.sheet.draw_artist(text)
+            ink = page.draw_text(text)
+            if spill:
+                inks.append((text, ink))
         cell, value = self._output(frame.index)
         self.current.set_position(tuple(cell.mean(axis=0)))
         self.current.set_text(value)
-        animation.sheet.draw_artist(self.current)
+        page.draw_text(self.current)
         self.caption.set_text(self.caption_text(frame))
-        animation.sheet.draw_artist(self.caption)
+        inks.append((self.caption, page.draw_text(self.caption)))
         self.shown = {
             "output": frame.output,
             "value": self.current.get_text(),
@@ -995,12 +1005,15 @@ class _Values:
             "caption": self.sum(frame),  # on one line, as alt text and tests read it
         }
         self.last = frame
-        # Oblique weights may reach past their cells, which are all the frame's box holds.
-        spill = self.weights if animation.options.view == "oblique" else []
-        box = self._pixel_box(self.caption.get_window_extent(animation.renderer))
-        for text in spill:
-            box = union_box(box, self._pixel_box(text.get_window_extent(animation.renderer)))
-        return box
+        box: Box | None = None
+        for text, ink in inks:
+            # What a stamp drew is known to the pixel; else the text's extent bounds it.
+            if ink is None:
+                ink = self._pixel_box(text.get_window_extent(animation.renderer))
+            elif ink[0] >= ink[1] or ink[2] >= ink[3]:
+                continue  # nothing drawn
+            box = ink if box is None else union_box(box, ink)
+        return box or (0, 0, 0, 0)
 
     def _pixel_box(self, extent: Bbox) -> Box:
         """A text's window extent as a pixel box (top, bottom, left, right), with a margin."""

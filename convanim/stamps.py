@@ -17,6 +17,7 @@ renderer draws it some other way is drawn as usual, every time.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -24,12 +25,13 @@ import numpy.typing as npt
 from matplotlib import colors
 from matplotlib.text import Text
 
-__all__ = ["MAX_STAMPS", "TextStamps"]
+__all__ = ["MAX_STAMPS", "STORE", "TextStamps", "clear"]
 
-MAX_STAMPS = 4096  # texts kept; past that (a new sum every frame), texts are drawn as usual
+MAX_STAMPS = 4096  # texts kept, the least recently used dropped first
 
 # (image, x, y, angle): one call of Agg's draw_text_image, x and y from the anchor's whole pixel.
 Glyph = tuple[npt.NDArray[np.uint8], int, int, float]
+Box = tuple[int, int, int, int]  # as convanim.drawing's: (top, bottom, left, right)
 
 
 class _Recorder:
@@ -54,32 +56,46 @@ class _Recorder:
 
 
 class TextStamps:
-    """Draws text artists on one Agg renderer, replaying a stamp where it has one."""
+    """Draws text artists on one Agg renderer, replaying a stamp where there is one.
+
+    Stamps are kept for the whole process (the last ``MAX_STAMPS`` used): figures drawn one
+    after another, as a build draws them, share their numbers' glyphs.
+    """
 
     def __init__(self, renderer: Any) -> None:
         self.renderer = renderer
-        self.stamps: dict[tuple[Any, ...], list[Glyph] | None] = {}
+        # Agg counts glyph rows from the top of the canvas: a stamp's rows are kept from the
+        # canvas's whole-pixel height, and the height's fraction is part of the key.
+        self.height = math.floor(renderer.height)
+        self.canvas = (renderer.dpi, renderer.height - self.height)
 
-    def draw(self, text: Text) -> None:
-        """Draw ``text`` as ``text.draw(renderer)`` would."""
+    def draw(self, text: Text) -> Box | None:
+        """Draw ``text`` as ``text.draw(renderer)`` would; returns the pixel box (top, bottom,
+        left, right; rows from the top) of the pixels it drew, or None where matplotlib drew
+        it without a stamp (then only the text's window extent bounds them)."""
         string = text.get_text()
         if not text.get_visible() or string == "":
-            return
+            return (0, 0, 0, 0)
         if not _plain(text, string):
             text.draw(self.renderer)
-            return
+            return None
         posx, posy = text.get_transform().transform(text.get_unitless_position())
         if not (math.isfinite(posx) and math.isfinite(posy)):
             text.draw(self.renderer)
-            return
+            return None
         whole_x, whole_y = math.floor(posx), math.floor(posy)
-        key = (string, *_style(text), posx - whole_x, posy - whole_y)
-        stamp = self.stamps.get(key)
+        key = (string, *_style(text), *self.canvas, posx - whole_x, posy - whole_y)
+        dx, dy = whole_x, self.height - whole_y
+        stamp = STORE.get(key)
         if stamp is None:
             stamp = self._record(text, whole_x, whole_y)
-            if key not in self.stamps and len(self.stamps) < MAX_STAMPS:
-                self.stamps[key] = stamp
-            return
+            if stamp is None:
+                return None
+            STORE[key] = stamp
+            if len(STORE) > MAX_STAMPS:
+                STORE.popitem(last=False)
+            return self._ink(stamp, dx, dy)
+        STORE.move_to_end(key)
         gc = self.renderer.new_gc()
         gc.set_foreground(colors.to_rgba(text.get_color()), isRGBA=True)
         gc.set_alpha(text.get_alpha())
@@ -88,11 +104,32 @@ class TextStamps:
         artist: Any = text  # Artist._set_gc_clip: the clip Text.draw gives its gc
         artist._set_gc_clip(gc)
         agg = self.renderer._renderer
-        # Display y is upwards; Agg's glyph positions count rows from the top.
+        # Display y is upwards; Agg's glyph rows count from the top.
         for image, x, y, angle in stamp:
-            agg.draw_text_image(image, x + whole_x, y - whole_y, angle, gc)
+            agg.draw_text_image(image, x + dx, y + dy, angle, gc)
         gc.restore()
         text.stale = False
+        return self._ink(stamp, dx, dy)
+
+    def _ink(self, stamp: list[Glyph], dx: int, dy: int) -> Box:
+        """The pixel box of a stamp's glyphs placed at (dx, dy), on the canvas."""
+        if not stamp:
+            return (0, 0, 0, 0)
+        if any(angle for *_, angle in stamp):  # turned glyph images: bounded by matplotlib
+            return (0, math.ceil(self.renderer.height), 0, math.ceil(self.renderer.width))
+        # A glyph image of h rows and w columns at (x, y) covers rows y - h .. y - 1 and
+        # columns x .. x + w - 1.
+        top = min(y + dy - image.shape[0] for image, _, y, _ in stamp)
+        bottom = max(y + dy for _, _, y, _ in stamp)
+        left = min(x + dx for _, x, _, _ in stamp)
+        right = max(x + dx + image.shape[1] for image, x, _, _ in stamp)
+        height, width = math.ceil(self.renderer.height), math.ceil(self.renderer.width)
+        return (
+            min(max(top, 0), height),
+            min(max(bottom, 0), height),
+            min(max(left, 0), width),
+            min(max(right, 0), width),
+        )
 
     def _record(self, text: Text, whole_x: int, whole_y: int) -> list[Glyph] | None:
         """Draw ``text`` through matplotlib, keeping what it drew; None if it cannot replay."""
@@ -105,12 +142,22 @@ class TextStamps:
             renderer._renderer = recorder.inner
         if not recorder.usable:
             return None
-        glyphs = []
+        glyphs: list[Glyph] = []
+        dx, dy = whole_x, self.height - whole_y
         for image, x, y, angle in recorder.glyphs:
             if x != int(x) or y != int(y):  # Agg places a glyph on a whole pixel
                 return None
-            glyphs.append((image, int(x) - whole_x, int(y) + whole_y, angle))
+            glyphs.append((image, int(x) - dx, int(y) - dy, angle))
         return glyphs
+
+
+# Every stamp of the process, least recently used first.
+STORE: OrderedDict[tuple[Any, ...], list[Glyph]] = OrderedDict()
+
+
+def clear() -> None:
+    """Forget every stamp (the next texts are drawn by matplotlib again)."""
+    STORE.clear()
 
 
 def _plain(text: Text, string: str) -> bool:

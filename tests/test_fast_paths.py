@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pytest
 import tomllib
+from matplotlib.text import Text
 from PIL import Image
 
+from convanim import stamps
 from convanim.figures import parse_figure
 from convanim.geometry import ConvSpec
 from convanim.render import Animation, RenderOptions
@@ -84,7 +86,7 @@ def test_stamped_worked_numbers_equal_matplotlib_text(
     frames = list(spec.frames())
     animation = Animation(spec, options, numbers)
     stamped = [animation.render(frame) for frame in frames]
-    assert animation.page.stamps.stamps  # stamps were made, and (below) used
+    assert stamps.STORE  # stamps were made, and (below) used
     with monkeypatch.context() as patch:
         _plain_text(patch)
         for frame, pixels in zip(frames, stamped, strict=True):
@@ -132,4 +134,30 @@ def test_a_text_not_plain_is_drawn_by_matplotlib() -> None:
     text = animation.sheet.text(10, 10, "$x^2$", animated=True)
     animation.page.draw_artist(text)
     animation.page.draw_artist(text)
-    assert all(key[0] != "$x^2$" for key in animation.page.stamps.stamps)
+    assert all(key[0] != "$x^2$" for key in stamps.STORE)
+
+
+def test_stamps_made_on_one_canvas_replay_on_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps outlive their figure: a second figure of another size, drawn with the first
+    one's stamps, is the pixels matplotlib draws for it."""
+    stamps.clear()
+    first = ConvSpec(5, 3, padding=1)
+    Animation(first, RenderOptions(view="flat"), _worked(first)).render(next(first.frames()))
+    recorded: list[str] = []
+    record = TextStamps._record
+
+    def counting(self: TextStamps, text: Any, *args: Any) -> Any:
+        recorded.append(text.get_text())
+        return record(self, text, *args)
+
+    monkeypatch.setattr(TextStamps, "_record", counting)
+    second = ConvSpec(6, 3, padding=1, stride=2)
+    numbers, options = _worked(second), RenderOptions(view="flat")
+    animation = Animation(second, options, numbers)
+    static = [artist for artist in animation.page.artists if isinstance(artist, Text)]
+    assert len(recorded) < len(static) / 4  # most of its numbers were replayed
+    stamped = [animation.render(frame) for frame in second.frames()]
+    with monkeypatch.context() as patch:
+        _plain_text(patch)
+        for frame, pixels in zip(second.frames(), stamped, strict=True):
+            assert np.array_equal(Animation(second, options, numbers).render(frame), pixels)
