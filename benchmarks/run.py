@@ -412,6 +412,34 @@ def sphinx_jobs(repeat: int, folder: Path) -> dict[str, object]:
     }
 
 
+def model_erf_224(repeat: int, folder: Path) -> dict[str, object]:
+    """``erf --torch examples/models.py:resnet18 --input-shape 3,224,224``: every drawn layer's
+    heatmap, uniform weights (path counts through the graph) and the model's own (autograd),
+    and ``rf --torch`` of the same model drawn as a GIF; the model's analysis included."""
+    from convanim.figures import parse_figure
+    from convanim.kinds import erf, rf
+
+    target = str(ROOT / "examples" / "models.py") + ":resnet18"
+    found: dict[str, object] = {"model": "ResNet-18 (examples/models.py), 3x224x224"}
+    for weights in ("uniform", "model"):
+        figure = parse_figure(
+            "erf", {"kind": "erf", "torch": target, "input-shape": "3,224,224", "weights": weights}
+        )
+
+        def heatmaps(figure: object = figure) -> None:
+            erf._ENTRIES.clear()
+            erf.KIND.entries(figure)
+
+        found[f"erf_{weights}_seconds"] = round(median_seconds(heatmaps, min(repeat, 3)), 2)
+    found["layers"] = len(erf.KIND.rows(figure))
+    strip = parse_figure("rf", {"kind": "rf", "torch": target, "input-shape": "3,224,224"})
+    path = folder / "resnet_fields.gif"
+    strip.render(path)  # warm up; the analysis is cached by the process
+    found["rf_gif_seconds"] = round(median_seconds(lambda: strip.render(path), min(repeat, 3)), 2)
+    rf._LOADED.clear()
+    return found
+
+
 def manifest_300_text() -> str:
     """300 figures as a documentation build has them: a quarter each plain GIFs, PNG strips,
     worked-number GIFs and pooling GIFs, over inputs 4-8, kernels 2-3, strides 1-2."""
@@ -672,6 +700,9 @@ def main() -> None:
         fields = model_fields_50(args.repeat)
         print("Receptive fields of a model:", fields, end="\n\n")
         results["model_fields_50"] = fields
+        drawn = model_erf_224(args.repeat, folder)
+        print("A model's effective fields and field drawing:", drawn, end="\n\n")
+        results["model_erf_224"] = drawn
         strips = png_strips(args.repeat, folder)
         print("PNG strips:")
         print(table(strips), end="\n\n")

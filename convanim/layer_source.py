@@ -1198,12 +1198,6 @@ def _flax_conv(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Description:
     s = _per_axis("strides", a["strides"], dims)
     dil = _per_axis("kernel_dilation", a["kernel_dilation"], dims)
     lhs = _per_axis("input_dilation", a["input_dilation"], dims)
-    if any(v != 1 for v in lhs):
-        raise _error(
-            f"{d.name}(input_dilation={_shown(a['input_dilation'])}): a convolution over a "
-            "zero-inserted input is drawn as a transposed one: write it as "
-            "nn.ConvTranspose(features, kernel_size, strides=input_dilation, padding=...)"
-        )
     groups = a["feature_group_count"]
     if a["features"] % groups:
         raise _error(
@@ -1215,6 +1209,8 @@ def _flax_conv(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Description:
             f"{d.name}(feature_group_count={groups}): the input's {sizes.channels} channels are "
             "not divisible by it"
         )
+    if any(v != 1 for v in lhs):
+        return _flax_input_dilated(d, a, sizes, k, s, dil, lhs, groups)
     pads, mode, rule = _flax_pads(d, a["padding"], sizes, k, s, dil)
     out = tuple(
         _conv_out(n, pp, kk, ss, dd)
@@ -1237,6 +1233,64 @@ def _flax_conv(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Description:
         f"Flax {d.name} ({dims}-D: a kernel_size of {dims}) with {rule}: output {_axis_words(out)}"
     )
     return _made(d, a, "conv", options, out, meaning, sizes.channels, a["features"], groups)
+
+
+def _flax_input_dilated(
+    d: Constructor,
+    a: dict[str, Any],
+    sizes: Sizes,
+    k: Sequence[int],
+    s: Sequence[int],
+    dil: Sequence[int],
+    lhs: Sequence[int],
+    groups: int,
+) -> Description:
+    """nn.Conv with input_dilation e: lax.conv_general_dilated's lhs_dilation, a stride-1
+    convolution over the input with e-1 zeros inserted between cells and its (numeric)
+    padding around that: a transposed convolution of stride e, whose crops are
+    footprint - 1 - those pads."""
+    padding = a["padding"]
+    shown = _shown(a["input_dilation"])
+    if any(v != 1 for v in s):
+        raise _error(
+            f"{d.name}(input_dilation={shown}) with strides {_axis_words(s)}: a strided "
+            "convolution over a zero-inserted input is no transposed convolution; not drawn"
+        )
+    if isinstance(padding, str):
+        raise _error(
+            f"{d.name}(input_dilation={shown}, padding='{padding}'): jax.lax refuses string "
+            "padding with an input dilation (lhs_dilation); expected an integer or (low, high) "
+            "pairs"
+        )
+    dims = len(k)
+    dilated = [(n - 1) * e + 1 for n, e in zip(sizes.size, lhs, strict=True)]
+    if _is_int(padding):
+        pads = [(padding, padding)] * dims
+    else:
+        if len(padding) != dims:
+            raise _error(
+                f"{d.name}(padding={_shown(padding)}): the kernel has {dims} dimensions; "
+                f"expected {dims} (low, high) pairs"
+            )
+        pads = list(padding)
+    axes = []
+    for n, (lo, hi), kk, dd in zip(dilated, pads, k, dil, strict=True):
+        footprint = (kk - 1) * dd + 1
+        axes.append((footprint - 1 - lo, footprint - 1 - hi, n + lo + hi - footprint + 1))
+    head = (
+        f"Flax {d.name} ({dims}-D) with input_dilation {_axis_words(lhs)} and "
+        f"padding={_shown(padding)} (lax's lhs_dilation: a stride-1 convolution over the input "
+        f"with input_dilation-1 zeros inserted, a transposed convolution of stride "
+        f"{_axis_words(lhs)})"
+    )
+    notes = [
+        "Flax's Conv slides its kernel unflipped over the zero-inserted input; PyTorch's "
+        "transposed convolution is that with the kernel flipped: the figure's weights are "
+        "PyTorch's"
+    ]
+    return _transposed(
+        d, a, sizes, k, lhs, dil, axes, head, sizes.channels, a["features"], groups, notes
+    )
 
 
 def _lax_transpose_pads(

@@ -187,8 +187,16 @@ def _flax_conv(x: np.ndarray, w: np.ndarray, arguments: dict[str, Any]) -> np.nd
     numbers = jax.lax.conv_dimension_numbers(
         lhs.shape, rhs.shape, (f"N{spatial}C", f"{spatial}IO", f"N{spatial}C")
     )
+    inserted = arguments["input_dilation"]
+    inserted = (inserted,) * dims if isinstance(inserted, int) else tuple(inserted)
     out = jax.lax.conv_general_dilated(
-        lhs, rhs, strides, padding, rhs_dilation=dilation, dimension_numbers=numbers
+        lhs,
+        rhs,
+        strides,
+        padding,
+        lhs_dilation=inserted,
+        rhs_dilation=dilation,
+        dimension_numbers=numbers,
     )
     return np.asarray(out)[0, ..., 0]
 
@@ -241,6 +249,10 @@ def flax_layers(draw: st.DrawFn) -> tuple[str, tuple[int, ...]]:
     )
     if transposed and draw(st.booleans()):
         line += ", transpose_kernel=True"
+    inserted = 1
+    if not transposed and strides == 1 and padding not in ("'CIRCULAR'", "'CAUSAL'"):
+        inserted = draw(st.integers(1, 3))
+        line += f", input_dilation={inserted}"
     line += ")"
     return line, size
 
@@ -260,8 +272,10 @@ def test_flax_layers_are_drawn_as_lax_computes_them(
     transposed = call.name == "ConvTranspose"
     try:
         expected = (_flax_conv_transpose if transposed else _flax_conv)(x, w, arguments)
-    except (ValueError, TypeError):  # lax refuses it (a negative output)
-        pytest.skip("lax refuses it")
+    except (ValueError, TypeError):  # lax refuses it (string padding with input_dilation)
+        with pytest.raises(FigureError):
+            figure(line, list(size))
+        return
     if 0 in expected.shape:
         return
     if arguments["padding"] == "CIRCULAR" and any(
@@ -277,7 +291,12 @@ def test_flax_layers_are_drawn_as_lax_computes_them(
     assert tuple(drawn.facts()["framework_output_size"]) == expected.shape, line
     spec = drawn.model
     assert tuple(spec.output_size) == expected.shape, line
-    flipped = transposed and not arguments["transpose_kernel"]  # Flax's default: unflipped
+    # Flax slides its kernel unflipped over a zero-inserted input (ConvTranspose's default,
+    # Conv's input_dilation); the figure draws PyTorch's transposed convolution, flipped.
+    if transposed:  # noqa: SIM108 - the two rules read better apart
+        flipped = not arguments["transpose_kernel"]
+    else:
+        flipped = arguments["input_dilation"] != 1
     weight = w[(slice(None, None, -1),) * w.ndim] if flipped else w
     got = evaluate(spec, x, weight)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9, err_msg=line)

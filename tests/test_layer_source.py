@@ -129,6 +129,8 @@ READ = [
         (6, 6),
     ),
     ("nn.ConvTranspose(8, (4, 4), strides=2, padding='VALID')", 3, "conv", {}, (8, 8)),
+    ("nn.Conv(8, (3,), input_dilation=2, padding=0)", 4, "conv", {"padding": 2}, (5,)),
+    ("nn.Conv(8, (3,), input_dilation=2, padding=((1, 2),))", 4, "conv", {}, (8,)),
 ]
 
 
@@ -249,7 +251,8 @@ BAD = [
     ("layers.Conv2DTranspose(1, 3, 2, output_padding=2)", "output_padding smaller than strides"),
     ("nn.Conv(8, (3, 3), padding='FULL')", "padding='FULL': expected 'SAME'"),
     ("nn.Conv(8, (3, 3), strides=(1, 1, 1))", "the kernel has 2 dimensions"),
-    ("nn.Conv(8, (3, 3), input_dilation=2)", "drawn as a transposed one"),
+    ("nn.Conv(8, (3, 3), strides=2, input_dilation=2)", "is no transposed convolution"),
+    ("nn.Conv(8, (3,), input_dilation=2)", "jax.lax refuses string padding"),
     ("jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME')", "jax.lax's functions take the arrays"),
     ("nn.Conv2d(3, 64, b'3')", "b'3' is not understood"),
 ]

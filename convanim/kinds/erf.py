@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
 from convanim.kinds.rf import PARAMS as RF_PARAMS
+from convanim.kinds.rf import complete_model
 from convanim.kinds.rf import layers as rf_layers
 from convanim.params import LAYER_STACK, MODEL, Param
 
@@ -130,19 +131,8 @@ class EffectiveField(Kind):
         return rf_layers(figure.options)
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if options["torch"] is not None and options["onnx"] is not None:
-            raise ParameterError("torch", "give --torch or --onnx, not both")
-        if _reads_model(options):
-            source = "torch" if options["torch"] is not None else "onnx"
-            stacked = [key for key in STACK_OPTIONS if key in given]
-            if stacked:
-                raise ParameterError(
-                    stacked[0], f"the layers come from --{source}; leave --{stacked[0]} out"
-                )
-            if source == "torch" and options["input-shape"] is None:
-                raise ParameterError(
-                    "input-shape", "--torch needs the input's shape, like 3,224,224"
-                )
+        source = complete_model(options, given, STACK_OPTIONS)
+        if source is not None:
             if source == "onnx" and options["weights"] == "model":
                 raise ParameterError(
                     "weights", "got 'model'; an ONNX file's weights are not run here: give "
@@ -151,8 +141,6 @@ class EffectiveField(Kind):
             if options["weights"] is None:
                 options["weights"] = "model" if source == "torch" else "uniform"
             return
-        if options["input-shape"] is not None:
-            raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         if options["weights"] == "model":
             raise ParameterError(
                 "weights", "got 'model'; a stack's weights are uniform: give --torch for a "

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output
     from convanim.figures import Figure
 
-__all__ = ["KIND", "ReceptiveField", "info_table", "layer_rows"]
+__all__ = ["KIND", "ReceptiveField", "complete_model", "info_table", "layer_rows"]
 
 TIMES = "\u00d7"
 
@@ -110,28 +110,14 @@ class ReceptiveField(Kind):
         return layers(figure.options)
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if options["torch"] is not None and options["onnx"] is not None:
-            raise ParameterError("torch", "give --torch or --onnx, not both")
         if options["columns"] is not None and options["frame"] is not None:
             raise ParameterError(
                 "columns",
                 f"got {options['columns']}; a single frame has no columns: give frame or "
                 "columns, not both",
             )
-        if _reads_model(options):
-            source = "torch" if options["torch"] is not None else "onnx"
-            layered = [key for key in LAYER_OPTIONS if key in given]
-            if layered:
-                raise ParameterError(
-                    layered[0], f"the layers come from --{source}; leave --{layered[0]} out"
-                )
-            if options["torch"] is not None and options["input-shape"] is None:
-                raise ParameterError(
-                    "input-shape", "--torch needs the input's shape, like 3,224,224"
-                )
+        if complete_model(options, given, LAYER_OPTIONS) is not None:
             return
-        if options["input-shape"] is not None:
-            raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         if options["causal"] and "padding" in given:
             raise ParameterError("causal", "it sets the padding; give causal or padding, not both")
         if options["input"] is None:
@@ -440,6 +426,27 @@ def _model_alt_text(options: Mapping[str, Any]) -> str:
         f"input: from {extent(rows[0])} at layer {rows[0].layer} ({rows[0].name}) to "
         f"{extent(rows[-1])} at layer {rows[-1].layer} ({rows[-1].name}){past}."
     )
+
+
+def complete_model(
+    options: Mapping[str, Any], given: frozenset[str], layered: Sequence[str]
+) -> str | None:
+    """The model a kind's options read its layers from (``params.MODEL``), checked: "torch",
+    "onnx", or None for a stack (which then refuses --input-shape). ``layered`` are the
+    options a model's layers leave no room for."""
+    if options["torch"] is not None and options["onnx"] is not None:
+        raise ParameterError("torch", "give --torch or --onnx, not both")
+    if not _reads_model(options):
+        if options["input-shape"] is not None:
+            raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
+        return None
+    source = "torch" if options["torch"] is not None else "onnx"
+    found = [key for key in layered if key in given]
+    if found:
+        raise ParameterError(found[0], f"the layers come from --{source}; leave --{found[0]} out")
+    if source == "torch" and options["input-shape"] is None:
+        raise ParameterError("input-shape", "--torch needs the input's shape, like 3,224,224")
+    return source
 
 
 def _reads_model(options: Mapping[str, Any]) -> bool:
