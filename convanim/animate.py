@@ -37,9 +37,11 @@ __all__ = [
     "check_limits",
     "check_output",
     "check_output_request",
+    "check_poster_output",
     "check_request",
     "save",
     "save_drawing",
+    "save_poster",
     "save_rf",
 ]
 
@@ -188,6 +190,24 @@ def check_request(
             f"{MAX_VECTOR_FRAMES}; write one --frame, or a .png or .gif",
         )
     return Request(output, writer, indices, columns, strip_advice)
+
+
+def check_poster_output(output: Output) -> Writer:
+    """The writer of a poster's ``output``: a still format, a poster being one image."""
+    writer = check_output(output)
+    if writer.animates:
+        raise ConvSpecError(
+            "poster",
+            f"a poster is one still image, written as {_stills()}, not {writer.suffix}",
+        )
+    return writer
+
+
+def save_poster(make_drawing: Callable[[], Drawing], frame: int, output: Output) -> Path:
+    """Write frame ``frame`` of the drawing ``make_drawing`` builds as a poster: one still."""
+    writer = check_poster_output(output)
+    request = Request(output, writer, (frame,), 1, "use a smaller scale")
+    return save_drawing(make_drawing, request)
 
 
 def save_drawing(

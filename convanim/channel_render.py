@@ -151,9 +151,11 @@ def draw_channels(
     options: RenderOptions | None = None,
     worked: ChannelWorked | None = None,
     order: str = "channel",
+    poster: bool = False,
 ) -> ChannelFigure:
-    """The figure of one convolution with channels and groups (``spec.frames(order)``)."""
-    return ChannelFigure([Stage(spec, worked)], options, order)
+    """The figure of one convolution with channels and groups (``spec.frames(order)``);
+    ``poster``: every frame shows every output's value (see ``ChannelFigure._done``)."""
+    return ChannelFigure([Stage(spec, worked)], options, order, poster=poster)
 
 
 # -- one frame's moving parts, as data -----------------------------------------------------
@@ -235,8 +237,10 @@ class ChannelFigure:
         options: RenderOptions | None = None,
         order: str = "channel",
         note: str = "",
+        poster: bool = False,
     ) -> None:
         self.stages = list(stages)
+        self.poster = poster  # a poster's frame shows every output's value
         self.options = options or RenderOptions()
         self.theme: Theme = THEMES[self.options.theme]
         self.note = note
@@ -733,9 +737,12 @@ class ChannelFigure:
         return tuple(every) if frame.out_channel is None else (frame.out_channel,)
 
     def _done(self, index: int) -> list[tuple[int, int, int, int]]:
-        """(volume, channel, row, col) of every output cell computed before frame ``index``."""
+        """(volume, channel, row, col) of every output cell computed before frame ``index``;
+        a poster's: of every frame but ``index`` (it shows the whole animation at once)."""
         done = []
-        for i in range(index):
+        for i in range(len(self.frames)) if self.poster else range(index):
+            if i == index:
+                continue
             s, frame = self.frames[i]
             for oc in self.out_channels(i):
                 done.append((s + 1, oc, *frame.output))

@@ -327,6 +327,7 @@ def render(figure: Any, output: str, to_stdout: bool = False, quiet: bool = Fals
     if not quiet:
         where = "standard output" if to_stdout else output
         brief = figure.declaration.brief(figure)
+        brief = f"poster of {brief}" if figure.poster else brief
         click.echo(f"wrote {where} ({brief}, {_bytes(size)})", err=True)
 
 

@@ -117,21 +117,46 @@ class Figure:
             words += param.words(value)
         return " ".join(shlex.quote(word) for word in [*words, "-o", output])
 
+    @property
+    def poster(self) -> bool:
+        """Whether the figure is drawn as its poster: one still of the whole animation."""
+        return bool(self.options.get("poster"))
+
     def alt_text(self) -> str:
-        """What the figure shows, in one sentence, for alt text and captions."""
-        return self.declaration.alt_text(self)
+        """What the figure shows, in one sentence, for alt text and captions (a poster's: and
+        a sentence on what the poster shows)."""
+        text = self.declaration.alt_text(self)
+        if self.poster:
+            text += f" The poster shows {self.declaration.poster(self).words}."
+        return text
 
     def facts(self) -> dict[str, Any]:
-        """What ``convanim info --json`` prints for the figure."""
-        return self.declaration.facts(self)
+        """What ``convanim info --json`` prints for the figure (a poster's: what it shows,
+        and its alt text)."""
+        facts = self.declaration.facts(self)
+        if self.poster:
+            facts["poster"] = self.declaration.poster(self).words
+            if "alt_text" in facts:
+                facts["alt_text"] = self.alt_text()
+        return facts
 
     def info(self) -> str:
-        """What ``convanim info`` prints for the figure."""
-        return self.declaration.info(self)
+        """What ``convanim info`` prints for the figure (a poster's: what it shows, and its
+        alt text)."""
+        text = self.declaration.info(self)
+        if not self.poster:
+            return text
+        lines = [
+            f"alt text: {self.alt_text()}" if line.startswith("alt text: ") else line
+            for line in text.splitlines()
+        ]
+        lines.append(f"poster: {self.declaration.poster(self).words}")
+        return "\n".join(lines)
 
     def still(self) -> bool:
-        """Whether the figure is one picture, which no animation (GIF) can hold."""
-        return self.declaration.still(self)
+        """Whether the figure is one picture, which no animation (GIF) can hold: a single
+        frame, or a poster."""
+        return self.poster or self.declaration.still(self)
 
     def check(self, limits: bool = True) -> None:
         """Validate the model the options describe (a FigureError), as ``parse_figure`` does;
@@ -146,7 +171,7 @@ class Figure:
         if Path(path).is_dir():
             raise FigureError(self.name, "output", f"got '{path}'; it is a folder, not a file")
         try:
-            self.declaration.check_output(self, Path(path).suffix.lower())
+            self.declaration.check_target(self, Path(path).suffix.lower())
         except ParameterError as error:
             raise _named(self.name, self.declaration, error) from None
 
@@ -185,6 +210,8 @@ class Figure:
                 progress=progress,
                 **self.output_options(),
             )
+            if self.poster:
+                return self.declaration.save_poster(self, output)
             return self.declaration.save(self, output)
         except FigureError:
             raise
@@ -233,12 +260,33 @@ def parse_figure(
             for param in kind.params
         }
         kind.complete(options, frozenset(given))
+        _check_poster_options(options)
     except ParameterError as error:
         raise _named(name, kind, error) from None
     figure = Figure(name=name, kind=kind.name, options=options, base=base or Path("."))
     if check:
         figure.check(limits)
     return figure
+
+
+def _check_poster_options(options: Mapping[str, Any]) -> None:
+    """A poster is one picture already: no frame, no strip; a poster cell needs a poster."""
+    if options.get("poster"):
+        for key in ("frame", "columns"):
+            if options.get(key) is not None:
+                raise ParameterError(
+                    "poster",
+                    f"a poster is one picture of the whole animation: give poster or {key}, "
+                    "not both",
+                )
+    elif options.get("poster-cell") is not None:
+        cell = options["poster-cell"]
+        shown = ",".join(map(str, cell)) if isinstance(cell, list) else str(cell)
+        raise ParameterError(
+            "poster-cell",
+            f"got {shown}; it picks the output cell of a poster: add "
+            "poster, or leave poster-cell out",
+        )
 
 
 def _named(name: str, kind: Kind, error: ParameterError) -> FigureError:

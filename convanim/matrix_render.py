@@ -372,6 +372,13 @@ class MatrixFigure(CellFigure):
             texts=[(*self.caption_xy, caption, big)],
         )
 
+    def frame_caption(self, index: int) -> str:
+        """What frame ``index`` shows, for the HTML player: "output cell (0, 1), its row of C:
+        y₀₁ = w₀₀x₀₁ + …"."""
+        cell = self._index(index, self.plane.output_size)
+        where = f"output cell {cell[0]}" if len(cell) == 1 else f"output cell {cell}"
+        return f"{where}, its row of {self.name}: {self.caption(index)}"
+
     def draw(self, index: int) -> tuple[int, int, int, int]:
         box = super().draw(index)
         self.shown = {"output": index, "caption": self.caption(index), "reads": self.reads(index)}

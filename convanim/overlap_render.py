@@ -390,6 +390,11 @@ class OverlapMap(CellFigure):
             texts=[caption],
         )
 
+    def frame_caption(self, index: int) -> str:
+        """What frame ``index`` shows, for the HTML player: "input cell (0, 1) reaches 4 output
+        cells", or the final map's counts."""
+        return self.caption(index)
+
     def draw(self, index: int) -> Box:
         box = super().draw(index)
         self.shown = {"counts": dict(self.shown_counts), "caption": self.caption(index)}

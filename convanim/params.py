@@ -28,11 +28,13 @@ __all__ = [
     "LAYER_STACK",
     "MODEL",
     "OUTPUT",
+    "POSTER",
     "TRUE_WORDS",
     "VALUES",
     "Param",
     "at_least",
     "boolean",
+    "cell",
     "choice",
     "integer",
     "layer_flags",
@@ -142,6 +144,25 @@ def padding(key: str, value: Any) -> Any:
     if isinstance(value, (list, tuple)) and len(value) == 4 and all(map(_is_int, value)):
         return [[value[0], value[1]], [value[2], value[3]]]
     return _plain(value)
+
+
+def cell(key: str, value: Any) -> Any:
+    """A cell, 0-based: ``2`` (1-D), ``"1,2"`` or ``[1, 2]`` (row,col), ``"0,1,2"`` (3-D), or
+    None (not given); whether it lies inside the output is the kind's to check."""
+    if value is None:
+        return None
+    numbers = _ints(value) if isinstance(value, str) else None
+    if isinstance(value, (list, tuple)) and all(map(_is_int, value)):
+        numbers = list(value)
+    elif _is_int(value):
+        numbers = [value]
+    if numbers is None or not 1 <= len(numbers) <= 3 or min(numbers) < 0:
+        raise ParameterError(
+            key,
+            f"got {_got(value)}; expected a cell, 0-based: row,col like 1,2 (2-D), a cell like "
+            "3 (1-D) or depth,row,col (3-D)",
+        )
+    return numbers[0] if len(numbers) == 1 else numbers
 
 
 def boolean(key: str, value: Any) -> bool:
@@ -412,6 +433,27 @@ DRAWING = (
     Param("labels", boolean, False, "Write 'input' and 'output' beside the grids.", flag=True),
     Param("scale", number, 1.0, "Pixel size multiplier, from 0.1 to 10.", metavar="X"),
 )
+# Added after the kinds' first release: left out of fingerprints at their defaults.
+POSTER = (
+    Param(
+        "poster",
+        boolean,
+        False,
+        "Write one still image of the whole animation (.png, .svg or .pdf): every output "
+        "filled, and the footprint of one output cell (--poster-cell).",
+        flag=True,
+        stamped_at_default=False,
+    ),
+    Param(
+        "poster-cell",
+        cell,
+        None,
+        "The output cell whose footprint a --poster shows, 0-based: row,col; 1-D: a cell; "
+        "3-D: depth,row,col  [default: the middle one].",
+        metavar="CELL",
+        stamped_at_default=False,
+    ),
+)
 OUTPUT = (
     Param(
         "frame-ms",
@@ -441,6 +483,7 @@ OUTPUT = (
         "Refuse animations with more frames than this.",
         metavar="N",
     ),
+    *POSTER,
 )
 VALUES = (
     Param(

@@ -451,8 +451,11 @@ class Animation:
         spec: ConvSpec[Any, Any],
         options: RenderOptions | None = None,
         worked: Worked | None = None,
+        poster: bool = False,
     ) -> None:
         self.spec = spec
+        # A poster's frame shows every output's value, not only those computed before it.
+        self.poster = poster
         # Everything is drawn on the 2-D plane: the spec itself, or a 1-D spec's one row.
         self.plane: ConvSpec = spec.as_2d()
         self.worked = worked if worked is None or spec.dims == 2 else _worked_2d(worked)
@@ -918,15 +921,36 @@ class _Values:
                 look = {**style.cell, **copy} if (row, col) in copied else style.cell
                 sheet.text(x, y, style.text(worked.drawn[row, col]), **look)
 
+    def done(self, index: int) -> range | list[int]:
+        """The outputs frame ``index`` shows as computed: those before it; a poster's, all the
+        others."""
+        if not self.animation.poster:
+            return range(index)
+        count = self.worked.output.size
+        return [i for i in range(count) if i != index]
+
     def fill_to(self, index: int) -> npt.NDArray[np.float64]:
         """Put outputs 0 .. index-1 into the background (the canvas is the background when
-        called, and is after); returns the corners of cells it changed."""
+        called, and is after); returns the corners of cells it changed.
+
+        A poster's frame has every other output in its background (see ``done``)."""
         animation = self.animation
         start = self.filled
-        if start > index:  # back to an earlier frame: from the static background
+        if animation.poster or start > index:  # from the static background
             animation.background = animation.static_background.copy()
             animation.dirty = None
             animation.restore()
+        if animation.poster:
+            filled: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
+            for done in self.done(index):
+                cell, text = self._output(done)
+                self.filler.set_position(tuple(cell.mean(axis=0)))
+                self.filler.set_text(text)
+                animation.sheet.draw_artist(self.filler)
+                filled.append(cell)
+            animation.background = animation.rgba().copy()
+            return np.concatenate(filled)
+        if start > index:
             start = 0
         corners: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for done in range(start, index):
@@ -1032,7 +1056,7 @@ class _Values:
             return
         for text, _ in zip(self.weights, frame.taps, strict=False):
             yield text.get_text(), text.get_window_extent(renderer)
-        for done in range(frame.index):
+        for done in self.done(frame.index):
             cell, value = self._output(done)
             self.filler.set_position(tuple(cell.mean(axis=0)))
             self.filler.set_text(value)
@@ -1043,7 +1067,7 @@ class _Values:
     def add_frame(self, sheet: Sheet, frame: GeometryFrame[Any]) -> None:
         """One frame's numbers as artists on ``sheet`` (vector output)."""
         style = self.style
-        for done in range(frame.index):
+        for done in self.done(frame.index):
             cell, text = self._output(done)
             x, y = cell.mean(axis=0)
             sheet.text(x, y, text, **style.cell)

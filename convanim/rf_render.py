@@ -571,6 +571,13 @@ class FieldStrip(_Figure):
             snap=False,
         )
 
+    def frame_caption(self, index: int) -> str:
+        """What frame ``index`` shows, for the HTML player: "layer 2: k=3, d=2; receptive
+        field 7×7, of unit (3, 3)"."""
+        panel = self.panels[index]
+        where = f"unit {panel.unit[1]}" if self.dims == 1 else f"unit {tuple(panel.unit)}"
+        return f"{panel.caption[0]}; {panel.caption[1]}, of {where}"
+
     def _add_frame(self, sheet: Sheet, index: int) -> None:
         panel = self.panels[index]
         field = self._field(panel)
@@ -740,6 +747,11 @@ class DependencyDiagram(_Figure):
                 caption=self._caption(unit, len(levels[0])),
             )
         return self._frames[unit]
+
+    def frame_caption(self, index: int) -> str:
+        """What frame ``index`` shows, for the HTML player: "output unit 15: receptive field
+        16"."""
+        return self.highlight(index).caption
 
     def unit_size(self, unit: int) -> int:
         """The extent of output unit ``unit``'s field (above a transposed layer, by unit)."""

@@ -29,10 +29,13 @@ the builder at hand, into
 ``<doctreedir>/convanim/<fingerprint>.<ext>``; Sphinx copies them into the output as any
 image (``_images/`` in HTML). A figure whose file is there is reused, not rendered again (the
 name changes with the picture); files of figures that changed stay behind. A builder that cannot
-show the format gets a PNG instead (LaTeX shows no GIF: it gets the strip of every frame); a
-builder that shows no images (text, man) gets the alt text, and nothing is rendered. The
-player of ``:format: html`` is written into HTML builders' pages, frames and all (EPUB and
-every other builder get the PNG).
+show the format gets a PNG instead; LaTeX, which shows no animation (a GIF would print its first
+frame), gets an animation's poster: one still of the whole animation, as a PDF (vector art,
+sharp in print); ``:poster:`` asks for the poster in every builder. A builder that shows no
+images (text, man) gets the alt text, and nothing is rendered.
+HTML builders show every format: WebP and APNG as images, MP4 as a looping ``<video>``, and
+the player of ``:format: html`` written into the page, frames and all (EPUB and every other
+builder get the PNG).
 """
 
 from __future__ import annotations
@@ -59,14 +62,13 @@ __all__ = ["MIME_TYPES", "ConvanimDirective", "convanim_figure", "description", 
 
 logger = logging.getLogger(__name__)
 
-MIME_TYPES = {
-    ".gif": "image/gif",
-    ".png": "image/png",
-    ".svg": "image/svg+xml",
-    ".pdf": "application/pdf",
-    ".html": "text/html",  # the player, embedded in HTML builders' pages (no image there)
-}
+# Every format's MIME type, as its writer says (.html: the player, embedded in HTML builders'
+# pages, no image there).
+MIME_TYPES: dict[str, str] = {suffix: writer_for(suffix).mime_type for suffix in WRITERS}
 FALLBACK = ".png"  # for a builder that cannot show the format asked for
+POSTER = ".pdf"  # an animation's poster, for LaTeX
+# What a web page shows though Sphinx's HTML builders do not list them as image types.
+WEB_ONLY = (".webp", ".apng", ".mp4", ".html")
 FOLDER = "convanim"  # inside the doctree folder
 
 # The directive's own options; every other option is a key of the figure's description.
@@ -201,9 +203,10 @@ class ConvanimDirective(SphinxDirective):
         return figure, _format(given_format, figure)
 
 
-def _builder_format(asked: str, supported: Sequence[str]) -> str | None:
-    """The extension to render for a builder showing ``supported`` mime types, or None."""
-    if MIME_TYPES[asked] in supported:
+def _builder_format(asked: str, supported: Sequence[str], web: bool = False) -> str | None:
+    """The extension to render for a builder showing ``supported`` mime types (``web``: and
+    what a web page shows: WebP, APNG, MP4, the player), or None."""
+    if MIME_TYPES[asked] in supported or (web and asked in WEB_ONLY):
         return asked
     if MIME_TYPES[FALLBACK] in supported:
         return FALLBACK
@@ -215,21 +218,30 @@ def _embeds_html(app: Sphinx) -> bool:
     return app.builder.format == "html" and not app.builder.name.startswith("epub")
 
 
-def _node_figure(node: convanim_figure, docname: str) -> Figure:
-    return Figure(
+def _poster_of(figure: Figure) -> Figure:
+    """The figure's poster (see ``convanim.kinds.Kind.poster``)."""
+    options = {**figure.options, "poster": True}
+    return Figure(name=figure.name, kind=figure.kind, options=options, base=figure.base)
+
+
+def _target(app: Sphinx, node: convanim_figure, docname: str) -> tuple[Figure, str | None]:
+    """The figure the builder at hand shows for ``node`` and the extension it is rendered
+    to (None: a builder without images, nothing rendered).
+
+    LaTeX (PDF) builders, which show no animation, get an animation's poster: one still of
+    the whole animation (see ``convanim.kinds.Kind.poster``), not the strip of its frames.
+    """
+    figure = Figure(
         name=f"{docname}:{node.line}",
         kind=node["kind"],
         options=node["options"],
         base=Path(node["base"]),
     )
-
-
-def _figure_ext(app: Sphinx, node: convanim_figure) -> str | None:
-    """The extension a figure is rendered to for the builder at hand; None: not rendered."""
-    ext = _builder_format(node["format"], app.builder.supported_image_types)
-    if ext is not None and node["format"] == ".html" and _embeds_html(app):
-        ext = ".html"
-    return ext
+    supported = app.builder.supported_image_types
+    ext = _builder_format(node["format"], supported, _embeds_html(app))
+    if ext is not None and app.builder.format == "latex" and writer_for(node["format"]).animates:
+        figure, ext = _poster_of(figure), POSTER  # for print: one still, vector art
+    return figure, ext
 
 
 def prerender_figures(app: Sphinx, doctree: nodes.document) -> None:
@@ -241,10 +253,9 @@ def prerender_figures(app: Sphinx, doctree: nodes.document) -> None:
     """
     folder = Path(app.doctreedir) / FOLDER
     for node in doctree.findall(convanim_figure):
-        ext = _figure_ext(app, node)
+        figure, ext = _target(app, node, app.env.docname)
         if ext is None:
             continue
-        figure = _node_figure(node, app.env.docname)
         path = folder / f"{figure.fingerprint()}{ext}"
         if not path.is_file():
             try:
@@ -260,16 +271,15 @@ def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     rendered them while reading, unless the document was read for another builder)."""
     folder = Path(app.doctreedir) / FOLDER
     for node in list(doctree.findall(convanim_figure)):
-        figure = _node_figure(node, docname)
-        fingerprint = figure.fingerprint()
+        figure, ext = _target(app, node, docname)
         image = nodes.image(node.rawsource, alt=node["alt"], **node["image"])
         image.source, image.line = node.source, node.line
-        ext = _figure_ext(app, node)
         if ext is None:  # a builder without images: alt text alone, nothing rendered
-            image["uri"] = f"{fingerprint}{node['format']}"
+            image["uri"] = f"{figure.fingerprint()}{node['format']}"
             image["candidates"] = {"?": image["uri"]}
             node.replace_self(image)
             continue
+        fingerprint = figure.fingerprint()
         path = folder / f"{fingerprint}{ext}"
         if not path.is_file():  # a file is complete or absent: writers replace files atomically
             try:
@@ -287,10 +297,30 @@ def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             fragment = player_fragment(path.read_text(encoding="utf-8"), alt=node["alt"])
             node.replace_self(nodes.raw("", fragment, format="html"))
             continue
+        if ext == ".mp4":  # a video, not an image: the builder copies it as it copies images
+            node.replace_self(_video(app, docname, path, node["alt"]))
+            continue
         image["uri"] = str(path)
-        image["candidates"] = {MIME_TYPES[ext]: str(path)}
+        # A web page's WebP or APNG, which HTML builders do not list: taken as it is ("*").
+        kind = "*" if ext in WEB_ONLY else MIME_TYPES[ext]
+        image["candidates"] = {kind: str(path)}
         app.env.images.add_file(docname, str(path))  # the builder copies it into its output
         node.replace_self(image)
+
+
+def _video(app: Sphinx, docname: str, path: Path, alt: str) -> nodes.raw:
+    """An MP4 in a web page: copied beside the images, shown as a looping ``<video>``."""
+    import shutil
+
+    from sphinx.util.osutil import relative_uri
+
+    from convanim.notebook import media_html
+
+    images = Path(app.builder.outdir) / app.builder.imagedir
+    images.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, images / path.name)
+    src = relative_uri(app.builder.get_target_uri(docname), f"{app.builder.imagedir}/{path.name}")
+    return nodes.raw("", media_html("video/mp4", src, alt), format="html")
 
 
 def _message(error: ParameterError) -> str:

@@ -98,10 +98,12 @@ class VolumeAnimation:
         spec: ConvSpec[Any, Any],
         options: RenderOptions | None = None,
         worked: Worked | None = None,
+        poster: bool = False,
     ) -> None:
         if spec.dims != 3:
             raise ConvSpecError("dims", f"got {spec.dims}; a volume figure draws a 3-D spec")
         self.spec, self.worked = spec, worked
+        self.poster = poster  # a poster's frame shows every output's value
         self.options = options or RenderOptions()
         self.theme: Theme = THEMES[self.options.theme]
         self.frames: list[GeometryFrame[Any]] = list(spec.frames())
@@ -439,7 +441,8 @@ class VolumeAnimation:
             return texts
         style = self._cell_style()
         out_rows, out_cols = self.spec.output_size[1:]
-        for done in range(frame.index + 1):
+        count = worked.output.size if self.poster else frame.index + 1
+        for done in range(count):
             d, rest = divmod(done, out_rows * out_cols)
             row, col = divmod(rest, out_cols)
             x, y = self.outputs[d].plane.cell(row, col).mean(axis=0)

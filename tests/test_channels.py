@@ -589,3 +589,27 @@ def test_bad_input_is_one_line_exit_2_and_no_file(
     assert result.exit_code == 2, result.output
     assert result.stderr == f"Error: {message}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]
+
+
+@pytest.mark.parametrize(
+    ("words", "option", "value"),
+    [
+        (["--out-channels", "2"], "--out-channels", "2"),
+        (["--bias"], "--bias", "true"),
+        (["--in-channels", "2", "--out-channels", "2", "--groups", "2"], "--in-channels", "2"),
+    ],
+)
+def test_a_channelled_3d_figure_is_refused_in_one_line(
+    tmp_path: Path, words: list[str], option: str, value: str
+) -> None:
+    """3-D volumes are drawn one channel each: channels, groups or a bias there are refused
+    naming the option (info still describes them), and no file is written."""
+    from convanim.cli import main
+
+    out = tmp_path / "x.gif"
+    result = CliRunner().invoke(main, ["conv", "-i", "2,2,2", "-k", "1", *words, "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {option}: got {value}; a 3-D figure is drawn")
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+    info = CliRunner().invoke(main, ["conv", "-i", "2,2,2", "-k", "1", *words, "--info"])
+    assert info.exit_code == 0 and "3-D" in info.output

@@ -201,6 +201,56 @@ def test_one_dimensional_captions_name_one_cell() -> None:
     assert captions == ["output cell 0", "output cell 1"]
 
 
+# Every kind's player says what each frame shows, from the kind's own drawing: a figure, its
+# frame count, and the captions of its first and last frames.
+KIND_CAPTIONS = [
+    ({"kind": "pool", "input": 4, "kernel": 2, "stride": 2}, 4,
+     "output cell (0, 0)", "output cell (1, 1)"),
+    ({"kind": "rf", "kernel": 3, "dilation": [1, 2]}, 2,
+     "layer 1: k=3, d=1; receptive field 3×3, of unit (3, 3)",
+     "layer 2: k=3, d=2; receptive field 7×7, of unit (3, 3)"),
+    ({"kind": "rf", "dims": 1, "kernel": 2, "dilation": [1, 2], "causal": True}, 4,
+     "output unit 0: receptive field 4 (reads 1 input unit)",
+     "output unit 3: receptive field 4"),
+    ({"kind": "matrix", "input": 3, "kernel": 2}, 4,
+     "output cell (0, 0), its row of C: y₀₀ = w₀₀x₀₀ + w₀₁x₀₁ + w₁₀x₁₀ + w₁₁x₁₁",
+     "output cell (1, 1), its row of C: y₁₁ = w₀₀x₁₁ + w₀₁x₁₂ + w₁₀x₂₁ + w₁₁x₂₂"),
+    ({"kind": "matrix", "dims": 1, "input": 3, "kernel": 2, "transposed": True}, 4,
+     "output cell 0, its row of Cᵀ: y₀ = w₀x₀", "output cell 3, its row of Cᵀ: y₃ = w₁x₂"),
+    ({"kind": "overlap", "input": 2, "kernel": 3, "stride": 2, "transposed": True}, 5,
+     "input cell (0, 0) reaches 9 output cells", "after all 4 stamps: 1 to 4 taps"),
+    ({"kind": "erf", "kernel": [3, 3]}, 2,
+     "layer 1: k=3, d=1; field 3×3 · half in the central 3×3 · std 0.8 cells",
+     "layer 2: k=3, d=1; field 5×5 · half in the central 3×3 · std 1.2 cells"),
+    ({"kind": "layer", "layer": "nn.MaxPool2d(2)", "input": 4}, 4,
+     "output cell (0, 0)", "output cell (1, 1)"),
+    ({"kind": "separable", "input": 4, "channels": 2, "out-channels": 2, "frames": "spatial"}, 8,
+     "1. depthwise: 3×3, groups = 2: every output channel, cell (0, 0)",
+     "2. pointwise: 1×1 across the channels: every output channel, cell (1, 1)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("description", "count", "first", "last"), KIND_CAPTIONS)
+def test_every_kind_captions_every_frame(
+    description: dict[str, Any], count: int, first: str, last: str
+) -> None:
+    from convanim.figures import parse_figure
+
+    figure = parse_figure("captions", description)
+    buffer = io.BytesIO()
+    figure.render(Path("figure.html"), stream=buffer)
+    captions = player_data(buffer.getvalue().decode("utf-8"))["captions"]
+    assert len(captions) == count
+    assert (captions[0], captions[-1]) == (first, last)
+    assert len(set(captions)) == count  # each frame its own words
+
+
+def test_every_kind_has_captions() -> None:
+    from convanim import kinds
+
+    assert {d["kind"] for d, *_ in KIND_CAPTIONS} | {"conv"} == set(kinds.KINDS)
+
+
 def test_stamp_round_trip_and_foreign_pages(tmp_path: Path) -> None:
     path = tmp_path / "x.html"
     path.write_text(written(Squares(), stamp="0123abcd"), encoding="utf-8")
@@ -450,11 +500,15 @@ def test_sphinx_embeds_the_player_in_html_pages(sphinx_project: Path) -> None:
     ]
 
 
-def test_sphinx_gives_other_builders_a_png(sphinx_project: Path) -> None:
+def test_sphinx_gives_other_builders_a_still(sphinx_project: Path) -> None:
+    """EPUB gets the PNG strip; LaTeX, printed, the animation's poster (a PDF)."""
     status, warnings, out = sphinx_build(sphinx_project, "latex")
     assert status == 0 and warnings == ""
     tex = next(out.glob("*.tex")).read_text(encoding="utf-8")
-    assert tex.count(".png}") == 2 and ".html" not in tex
+    assert tex.count(".pdf}") == 2 and ".html" not in tex
+    status, warnings, out = sphinx_build(sphinx_project, "epub")
+    assert status == 0 and "convanim" not in warnings  # EPUB3's own: no version, copyright
+    assert len(list((out / "_images").glob("*.png"))) == 2
 
 
 def test_two_embedded_players_keep_to_themselves(browser: Any, sphinx_project: Path) -> None:

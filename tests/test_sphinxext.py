@@ -187,15 +187,20 @@ def test_figures_are_rendered_as_documents_are_read(
     assert rendered and there == [set(rendered)]
 
 
-def test_latex_which_shows_no_gif_gets_png_strips(tmp_path: Path) -> None:
+def test_latex_which_shows_no_gif_gets_posters(tmp_path: Path) -> None:
+    """A PDF would print a GIF's first frame: LaTeX gets each animation's poster, vector art."""
     build = sphinx(example(tmp_path), "latex")
     assert (build.status, build.warnings) == (0, "")
-    pngs = sorted(build.out.glob("*.png"))
-    assert len(pngs) == 3
+    pdfs = sorted(build.out.glob("*.pdf"))
+    assert len(pdfs) == 3 and not list(build.out.glob("*.png"))
     tex = next(build.out.glob("*.tex")).read_text(encoding="utf-8")
-    for png in pngs:
-        assert png.read_bytes().startswith(b"\x89PNG")
-        assert f"\\sphinxincludegraphics{{{{{png.stem}}}.png}}" in tex
+    for pdf in pdfs:
+        assert pdf.read_bytes().startswith(b"%PDF")
+        assert f"\\sphinxincludegraphics{{{{{pdf.stem}}}.pdf}}" in tex
+    poster = parse_figure(
+        "padding_strides", {"input": 5, "kernel": 3, "stride": 2, "padding": 1, "poster": True}
+    )
+    assert read_stamp(build.out / f"{poster.fingerprint()}.pdf") == poster.fingerprint()
 
 
 # Each bad directive, and what the error at its first line says.

@@ -1,7 +1,8 @@
 """Figure kinds: each is one declaration in one module of this package, and this is their registry.
 
 A kind declares its parameters (``convanim.params.Param``), how they become a validated model
-(a ``ConvSpec``, a stack of layers), its alt text, its ``info`` facts and how it is drawn. The
+(a ``ConvSpec``, a stack of layers), its alt text, its ``info`` facts, how it is drawn and what
+its poster is (``Kind.poster``: one still of the whole animation, for ``--poster``). The
 command line, manifests, the Sphinx directive, ``info`` and ``Figure.command()`` are generated
 from these declarations; none of them names a kind.
 
@@ -12,7 +13,8 @@ used, and import neither numpy nor matplotlib until a figure is checked or drawn
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -21,9 +23,10 @@ from convanim.params import Param
 
 if TYPE_CHECKING:
     from convanim.animate import Output
+    from convanim.drawing import Drawing
     from convanim.figures import Figure
 
-__all__ = ["KINDS", "Kind", "get", "kinds"]
+__all__ = ["KINDS", "Kind", "Poster", "get", "kinds"]
 
 # The one list of kinds: name -> the module that declares it (as ``KIND``).
 KINDS: dict[str, str] = {
@@ -36,6 +39,17 @@ KINDS: dict[str, str] = {
     "separable": "convanim.kinds.separable",
     "layer": "convanim.kinds.layer",
 }
+
+
+@dataclass(frozen=True)
+class Poster:
+    """A figure's poster: frame ``frame`` of the drawing ``make`` builds, one still image that
+    shows the whole animation at once; ``words`` say what it shows, for the alt text ("every
+    output and the kernel's footprint for output cell row 2, column 2")."""
+
+    make: Callable[[], Drawing]
+    frame: int
+    words: str
 
 
 class Kind:
@@ -119,6 +133,29 @@ class Kind:
     def still(self, figure: Figure) -> bool:
         """Whether the figure is a single picture, which no animation can hold."""
         return False
+
+    def poster(self, figure: Figure) -> Poster:
+        """The figure's poster (``--poster``): what the kind's whole animation looks like at
+        once. Everything it needs is checked here (the poster cell), and nothing is drawn
+        until ``make`` is called."""
+        raise ParameterError("poster", f"the {self.name} kind has no poster")
+
+    def check_target(self, figure: Figure, suffix: str) -> None:
+        """``check_output``, or for a poster what a poster needs of the output and itself."""
+        if not figure.options.get("poster"):
+            self.check_output(figure, suffix)
+            return
+        from convanim.animate import Output, check_poster_output
+
+        check_poster_output(Output(Path(f"figure{suffix}")))
+        self.poster(figure)
+
+    def save_poster(self, figure: Figure, output: Output) -> Path:
+        """Draw the figure's poster into ``output``: one still image."""
+        from convanim.animate import save_poster
+
+        poster = self.poster(figure)
+        return save_poster(poster.make, poster.frame, output)
 
     def alt_text(self, figure: Figure) -> str:
         raise NotImplementedError

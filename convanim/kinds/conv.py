@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output, Request
     from convanim.figures import Figure
     from convanim.geometry import ConvSpec
+    from convanim.kinds import Poster
     from convanim.values import ChannelWorked, Worked
 
 __all__ = [
@@ -62,8 +63,11 @@ __all__ = [
     "PAD_MODE_WORDS",
     "Conv",
     "LayerWords",
+    "cell_words",
     "channel_request",
     "layer_words",
+    "poster_cell",
+    "row_major",
 ]
 
 TIMES = "\u00d7"
@@ -289,6 +293,7 @@ class Conv(Kind):
         "conv -i 2 -k 3 -s 2 --transposed --labels -o transposed.gif",
         "conv -i 5,7 -k 3 -p same --view flat -o strip.png --columns 7",
         "conv -i 5 -k 3 -o frame.png --frame 4",
+        "conv -i 5 -k 3 -s 2 -p 1 --values --view flat --poster --poster-cell 0,1 -o poster.png",
         "conv -i 5 -k 3 --values --view flat --seed 1 -o numbers.gif",
         "conv --dims 1 -i 7 -k 3 -o conv1d.gif",
         "conv -i 4,4,4 -k 3 --labels -o conv3d.gif",
@@ -459,7 +464,7 @@ class Conv(Kind):
         if self.channelled(o):
             self.channel_worked(figure)  # the values, before what drawing can and cannot do
         still = o["frame"] is not None or o["columns"] is not None  # the output is checked later
-        self.check_output(figure, ".png" if still else ".gif")
+        self.check_target(figure, ".png" if still or o["poster"] else ".gif")
         RenderOptions(**_render_options(figure.options))
         if not self.channelled(o):
             self.worked(figure)
@@ -467,7 +472,7 @@ class Conv(Kind):
     def check_output(self, figure: Figure, suffix: str) -> None:
         output = _output(figure, Path(f"figure{suffix}"), None)
         if self.channelled(figure.options):
-            check_drawn_channels(_channel_counts(self.model(figure)))
+            check_channel_figure(self.model(figure))
             channel_request(self.model(figure), output, self.order(figure.options))
             return
         from convanim.animate import check_output_request
@@ -493,12 +498,57 @@ class Conv(Kind):
         from convanim.animate import save_drawing
 
         spec, order = self.model(figure), self.order(figure.options)
-        check_drawn_channels(_channel_counts(spec))
+        check_channel_figure(spec)
         request = channel_request(spec, output, order)  # before matplotlib's import
         worked = self.channel_worked(figure)
         from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
 
         return save_drawing(lambda: draw_channels(spec, options, worked, order), request)
+
+    def poster(self, figure: Figure) -> Poster:
+        """The frame of the poster cell (default: the middle output cell) with every other
+        output's value filled in; a channelled figure's: that cell of every output channel at
+        once (the spatial frame), with every filter's footprint."""
+        from convanim.animate import check_limits
+        from convanim.kinds import Poster
+        from convanim.options import RenderOptions
+
+        spec, o = self.model(figure), figure.options
+        cell = poster_cell(tuple(spec.output_size), o["poster-cell"])
+        options = RenderOptions(**_render_options(o))
+        frame = row_major(cell, tuple(spec.output_size))
+        window = self.title(figure, spec)[1]
+        where = cell_words(cell)
+        if self.channelled(o):
+            check_channel_figure(spec)
+            check_limits(spec, None)
+
+            def channels() -> Any:
+                from convanim.channel_render import draw_channels  # type: ignore[import-not-found,unused-ignore]
+
+                worked = self.channel_worked(figure)
+                return draw_channels(spec, options, worked, "spatial", poster=True)
+
+            filled = "value" if self.shows_values(o) else "cell"
+            footprints = f"every filter's footprint for {where}"
+            return Poster(
+                channels, frame, f"every {filled} of every output channel, and {footprints}"
+            )
+        check_limits(spec, None)
+
+        def drawing() -> Any:
+            worked = self.worked(figure)
+            if spec.dims == 3:
+                from convanim.volume_render import VolumeAnimation
+
+                return VolumeAnimation(spec, options, worked, poster=True)
+            from convanim.drawing import AnimationDrawing
+            from convanim.render import Animation
+
+            return AnimationDrawing(Animation(spec, options, worked, poster=True))
+
+        filled = "every output value" if self.shows_values(o) else "every output cell"
+        return Poster(drawing, frame, f"{filled}, and the {window}'s footprint for {where}")
 
     def brief(self, figure: Figure) -> str:
         spec = self.model(figure)
@@ -795,8 +845,18 @@ def check_seed_and_columns(options: Mapping[str, Any], given: frozenset[str], sh
         )
 
 
-def _channel_counts(spec: ConvSpec) -> dict[str, int]:
-    return {"in_channels": spec.in_channels, "out_channels": spec.out_channels}
+def check_channel_figure(spec: ConvSpec) -> None:
+    """Refuse a channelled figure that cannot be drawn: too many channels, or 3-D (whose
+    volumes are drawn slice by slice, one channel each)."""
+    check_drawn_channels({"in_channels": spec.in_channels, "out_channels": spec.out_channels})
+    if spec.dims == 3:
+        given = [n for n in ("in_channels", "out_channels", "groups") if getattr(spec, n) > 1]
+        name, value = (given[0], getattr(spec, given[0])) if given else ("bias", "true")
+        raise ParameterError(
+            name,
+            f"got {value}; a 3-D figure is drawn with one input and one output channel and no "
+            "bias: leave channels, groups and bias out (info and --json describe any number)",
+        )
 
 
 def channel_request(spec: ConvSpec, output: Output, order: str) -> Request:
@@ -821,6 +881,44 @@ def channel_request(spec: ConvSpec, output: Output, order: str) -> Request:
         frame_note=note,
         strip_advice="write a .gif, one --frame, or use a smaller --scale",
     )
+
+
+def poster_cell(output_size: tuple[int, ...], given: Any) -> tuple[int, ...]:
+    """The output cell a poster shows, checked against ``output_size``: ``given``, or the
+    middle one (the upper left of the middle four, on an even axis)."""
+    if given is None:
+        return tuple((n - 1) // 2 for n in output_size)
+    cell = tuple(given) if isinstance(given, list) else (given,)
+    axes = ("row", "col") if len(output_size) == 2 else ("depth", "row", "col")
+    shown = ",".join(str(n) for n in cell)
+    if len(output_size) == 1:
+        valid = f"a cell of the length-{output_size[0]} output, 0 to {output_size[0] - 1}"
+    else:
+        ranges = ", ".join(
+            f"{axis} 0 to {n - 1}" for axis, n in zip(axes, output_size, strict=True)
+        )
+        valid = f"{','.join(axes)} of the {_x(output_size)} output: {ranges}"
+    if len(cell) != len(output_size) or any(
+        not 0 <= c < n for c, n in zip(cell, output_size, strict=False)
+    ):
+        raise ParameterError("poster-cell", f"got {shown}; expected {valid}")
+    return cell
+
+
+def row_major(cell: tuple[int, ...], size: tuple[int, ...]) -> int:
+    """The index of ``cell`` among the cells of a grid of ``size``, row-major."""
+    index = 0
+    for c, n in zip(cell, size, strict=True):
+        index = index * n + c
+    return index
+
+
+def cell_words(cell: tuple[int, ...]) -> str:
+    """An output cell in the alt text's words, 1-based: "output cell row 2, column 3"."""
+    if len(cell) == 1:
+        return f"output cell {cell[0] + 1}"
+    names = ("row", "column") if len(cell) == 2 else ("depth", "row", "column")
+    return "output cell " + ", ".join(f"{n} {c + 1}" for n, c in zip(names, cell, strict=True))
 
 
 def _tuple(value: Any) -> Any:

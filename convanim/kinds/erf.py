@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from convanim.erf import ErfLayer
     from convanim.figures import Figure
     from convanim.graph_fields import ModelField
+    from convanim.kinds import Poster
 
 __all__ = ["KIND", "EffectiveField"]
 
@@ -92,6 +93,11 @@ PARAMS = (
     _rf("scale"),
     _rf("frame-ms"),
     _rf("max-frames"),
+    _rf(
+        "poster",
+        help="Write one still image (.png, .svg or .pdf): the last layer's field (or --layer's), "
+        "the growth's end.",
+    ),
     *MODEL,
 )
 
@@ -325,6 +331,34 @@ class EffectiveField(Kind):
             entries = self.entries(figure)
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
         return save_drawing(lambda: ErfMap(entries, titles, options), request)
+
+    def poster(self, figure: Figure) -> Poster:
+        """The last layer's heatmap (``--layer``'s, if given): the field the stack grows to."""
+        from convanim.erf import layer_index
+        from convanim.kinds import Poster
+        from convanim.options import RenderOptions
+
+        o = figure.options
+        options = RenderOptions(theme=o["theme"], scale=o["scale"])
+        if _reads_model(o):  # the layer a still shows: --layer's, or the last
+            picked = self._still_index(figure)
+            title = self.titles(figure)[picked]
+
+            def model_map() -> Any:
+                from convanim.erf_render import ErfMap
+
+                return ErfMap(self.entries(figure, only=picked), [title], options)
+
+            return Poster(model_map, 0, f"the effective field of {title}")
+        count = self._count(figure)
+        index = layer_index(-1 if o["layer"] is None else o["layer"], count)
+
+        def drawing() -> Any:
+            from convanim.erf_render import ErfMap
+
+            return ErfMap(self.entries(figure), self.titles(figure), options)
+
+        return Poster(drawing, index, f"the effective field of layer {index + 1} of {count}")
 
     def brief(self, figure: Figure) -> str:
         count = self._count(figure)

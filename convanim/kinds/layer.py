@@ -29,6 +29,7 @@ from convanim.params import DRAWING, OUTPUT, VALUES, Param, choice
 if TYPE_CHECKING:
     from convanim.animate import Output
     from convanim.figures import Figure
+    from convanim.kinds import Poster
 
 __all__ = ["KIND", "Layer"]
 
@@ -255,6 +256,10 @@ class Layer(Kind):
 
     def save(self, figure: Figure, output: Output) -> Path:
         return self._delegate(figure, "save", output)  # type: ignore[no-any-return]
+
+    def poster(self, figure: Figure) -> Poster:
+        """The poster of the kind that draws the layer (its ``--poster-cell``)."""
+        return self._delegate(figure, "poster")  # type: ignore[no-any-return]
 
     def brief(self, figure: Figure) -> str:
         return str(self._delegate(figure, "brief"))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output, Request
     from convanim.figures import Figure
     from convanim.geometry import ConvSpec
+    from convanim.kinds import Poster
 
 __all__ = ["KIND", "MAX_CELLS", "Matrix", "check_cells", "output_for", "pick"]
 
@@ -85,7 +86,7 @@ class Matrix(Conv):
         pick(DRAWING, "labels", help="Write 'input' and 'output' under the grids."),
         pick(DRAWING, "scale"),
         pick(OUTPUT, "frame-ms"),
-        *(pick(OUTPUT, key) for key in ("columns", "frame")),
+        *(pick(OUTPUT, key) for key in ("columns", "frame", "poster", "poster-cell")),
         *VALUES,
         KERNEL_VALUES,
     )
@@ -99,7 +100,10 @@ class Matrix(Conv):
         check_cells(spec, MAX_CELLS, "a readable matrix: a 6x6 grid")
         o = figure.options
         still = o["frame"] is not None or o["columns"] is not None
-        self._request(figure, output_for(figure, Path("figure.png" if still else "figure.gif")))
+        if o["poster"]:
+            self.check_target(figure, ".png")
+        else:
+            self._request(figure, output_for(figure, Path("figure.png" if still else "figure.gif")))
         from convanim.options import RenderOptions
 
         RenderOptions(theme=o["theme"], labels=o["labels"], scale=o["scale"])
@@ -159,6 +163,30 @@ class Matrix(Conv):
         x, weight = numbers if numbers is not None else (None, None)
         spec = self.model(figure)
         return save_drawing(lambda: MatrixFigure(spec, options, x, weight), request)
+
+    def poster(self, figure: Figure) -> Poster:
+        """The frame of the poster cell (default: the middle output cell): every input, weight
+        and output is written in every frame, and this one shows the cell's row of the matrix
+        and the inputs it reads."""
+        from convanim.kinds import Poster
+        from convanim.kinds.conv import cell_words, poster_cell, row_major
+        from convanim.options import RenderOptions
+
+        spec, o = self.model(figure), figure.options
+        check_cells(spec, MAX_CELLS, "a readable matrix: a 6x6 grid")
+        cell = poster_cell(tuple(spec.output_size), o["poster-cell"])
+        options = RenderOptions(theme=o["theme"], labels=o["labels"], scale=o["scale"])
+
+        def drawing() -> Any:
+            from convanim.matrix_render import MatrixFigure
+
+            numbers = self.numbers(figure)
+            x, weight = numbers if numbers is not None else (None, None)
+            return MatrixFigure(spec, options, x, weight)
+
+        name = "Cᵀ" if spec.transposed else "C"
+        words = f"every output, and the row of {name} and the inputs of {cell_words(cell)}"
+        return Poster(drawing, row_major(cell, tuple(spec.output_size)), words)
 
     def brief(self, figure: Figure) -> str:
         spec = self.model(figure)

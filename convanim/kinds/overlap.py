@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output, Request
     from convanim.figures import Figure
     from convanim.geometry import ConvSpec
+    from convanim.kinds import Poster
 
 __all__ = ["KIND", "MAX_SIDE", "Overlap"]
 
@@ -70,6 +71,12 @@ class Overlap(Conv):
             ".svg or .pdf  [default: the final map].",
         ),
         pick(OUTPUT, "max-frames"),
+        pick(
+            OUTPUT,
+            "poster",
+            help="Write one still image of the whole animation (.png, .svg or .pdf): the final "
+            "map, every stamp counted.",
+        ),
     )
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
@@ -84,7 +91,10 @@ class Overlap(Conv):
         self._check_size(spec)
         o = figure.options
         suffix = ".png" if o["frame"] is not None else ".gif"
-        self._request(figure, output_for(figure, Path(f"figure{suffix}")))
+        if o["poster"]:
+            self.check_target(figure, ".png")
+        else:
+            self._request(figure, output_for(figure, Path(f"figure{suffix}")))
         from convanim.options import RenderOptions
 
         RenderOptions(theme=o["theme"], labels=o["labels"], scale=o["scale"])
@@ -140,6 +150,25 @@ class Overlap(Conv):
         options = RenderOptions(theme=o["theme"], labels=o["labels"], scale=o["scale"])
         spec = self.model(figure)
         return save_drawing(lambda: OverlapMap(spec, options), request)
+
+    def poster(self, figure: Figure) -> Poster:
+        """The final map: every input cell's stamp counted (the animation's last frame)."""
+        from convanim.kinds import Poster
+        from convanim.options import RenderOptions
+
+        spec, o = self.model(figure), figure.options
+        self._check_size(spec)
+        options = RenderOptions(theme=o["theme"], labels=o["labels"], scale=o["scale"])
+
+        def drawing() -> Any:
+            from convanim.overlap_render import OverlapMap
+
+            return OverlapMap(spec, options)
+
+        cells = 1
+        for n in spec.input_size:
+            cells *= n
+        return Poster(drawing, cells, "the final map, after the stamps of all input cells")
 
     def brief(self, figure: Figure) -> str:
         spec = self.model(figure)

@@ -18,6 +18,7 @@ from convanim.params import DRAWING, LAYER_STACK, MODEL, OUTPUT, Param, choice, 
 if TYPE_CHECKING:
     from convanim.animate import Output
     from convanim.figures import Figure
+    from convanim.kinds import Poster
 
 __all__ = ["KIND", "ReceptiveField", "complete_model", "info_table", "layer_rows"]
 
@@ -74,6 +75,12 @@ PARAMS = (
         "max-frames",
         help="Refuse animations with more frames than this.",
         stamped_at_default=False,
+    ),
+    _pick(
+        OUTPUT,
+        "poster",
+        help="Write one still image of the whole animation (.png, .svg or .pdf): 2-D, the last "
+        "layer's field (of --unit); 1-D, the tree of --unit (default: the last).",
     ),
     *MODEL,
 )
@@ -263,6 +270,55 @@ class ReceptiveField(Kind):
             input_size=_size(o["input"]),
             output_unit=_size(o["unit"]),
         )
+
+    def poster(self, figure: Figure) -> Poster:
+        """2-D: the last panel, the final level's field of the drawn unit (``--unit``, default
+        the centre), which holds every layer's growth; 1-D: the tree of ``--unit`` (default
+        the last output unit)."""
+        from convanim.kinds import Poster
+        from convanim.options import RenderOptions
+
+        o = figure.options
+        options = RenderOptions(theme=o["theme"], scale=o["scale"])
+        if _reads_model(o):  # the last drawn layer's field
+            from convanim.graph_fields import drawn_rows
+            from convanim.model_render import model_title
+
+            fields = _model_fields(o)
+            rows = drawn_rows(fields)
+            titles = [model_title(row) for row in rows]
+
+            def model_map() -> Any:
+                from convanim.model_render import ModelFieldMap
+
+                return ModelFieldMap(rows, fields.input_size, titles, options)
+
+            return Poster(
+                model_map, len(rows) - 1, f"the field of the last drawn layer, {titles[-1]}"
+            )
+        stack, size = self.model(figure), _size(o["input"])
+        unit = _size(o["unit"])
+        if o["dims"] == 1:
+            last = self.frame_count(figure) - 1
+            frame = last if unit is None else int(unit)
+
+            def tree() -> Any:
+                from convanim.rf_render import DependencyDiagram
+
+                return DependencyDiagram(stack, size, options)
+
+            return Poster(tree, frame, f"the dependency tree of output unit {frame + 1}")
+
+        def strip() -> Any:
+            from convanim.rf_render import FieldStrip
+
+            return FieldStrip(stack, size, options, dims=2, output_unit=unit)
+
+        which = (
+            "the centre unit" if unit is None else f"unit row {unit[0] + 1}, column {unit[1] + 1}"
+        )
+        words = f"the field of {which} of the last layer, layer {len(stack)}"
+        return Poster(strip, len(stack) - 1, words)
 
     def _save_model(self, figure: Figure, output: Output) -> Path:
         from convanim.animate import check_request, save_drawing

@@ -10,7 +10,7 @@ comparison, and MobileNet's layers have none, a batch norm follows); ``info`` gi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from convanim.animate import Output
     from convanim.figures import Figure
     from convanim.geometry import ConvSpec
+    from convanim.kinds import Poster
     from convanim.values import ChannelWorked
 
 __all__ = ["KIND", "Pair", "Separable"]
@@ -234,8 +235,8 @@ class Separable(Kind):
         from convanim.options import RenderOptions
 
         o = figure.options
-        still = o["frame"] is not None or o["columns"] is not None
-        self.check_output(figure, ".png" if still else ".gif")
+        still = o["frame"] is not None or o["columns"] is not None or o["poster"]
+        self.check_target(figure, ".png" if still else ".gif")
         RenderOptions(**_render_options(o))
         self.worked(figure)
 
@@ -265,16 +266,21 @@ class Separable(Kind):
 
     def save(self, figure: Figure, output: Output) -> Path:
         from convanim.animate import save_drawing
+
+        request = self._request(figure, output)  # before matplotlib's import
+        drawing = self._drawing(figure, self.order(figure.options), poster=False)
+        return save_drawing(drawing, request)
+
+    def _drawing(self, figure: Figure, order: str, poster: bool) -> Callable[[], Any]:
+        """What draws the figure: both layers' frames, in ``order``."""
         from convanim.options import RenderOptions
 
         pair = self.model(figure)
-        request = self._request(figure, output)  # before matplotlib's import
         options = RenderOptions(**_render_options(figure.options))
-        worked = self.worked(figure)
-        order = self.order(figure.options)
         note = self.note(pair)
         kernel = TIMES.join(str(k) for k in pair.depthwise.kernel_size)
         channels = pair.depthwise.in_channels
+        worked = self.worked(figure)
 
         def drawing() -> Any:
             from convanim.channel_render import ChannelFigure, Stage
@@ -294,9 +300,30 @@ class Separable(Kind):
                     title="2. pointwise: 1×1 across the channels",
                 ),
             ]
-            return ChannelFigure(stages, options, order, note)
+            return ChannelFigure(stages, options, order, note, poster=poster)
 
-        return save_drawing(drawing, request)
+        return drawing
+
+    def poster(self, figure: Figure) -> Poster:
+        """The pointwise layer at the poster cell (default: the middle one), every output
+        channel at once, with every value of both layers filled in: the end of the
+        animation, both layers done."""
+        from convanim.animate import check_limits
+        from convanim.kinds import Poster
+        from convanim.kinds.conv import cell_words, poster_cell, row_major
+
+        pair = self.model(figure)
+        check_limits(pair.depthwise, None)
+        size = tuple(pair.pointwise.output_size)
+        cell = poster_cell(size, figure.options["poster-cell"])
+        # Spatial frames: the depthwise layer's, one per cell, then the pointwise layer's.
+        frame = pair.depthwise.count_frames("spatial") + row_major(cell, size)
+        filled = "value" if self.shows_values(figure.options) else "cell"
+        words = (
+            f"every output {filled} of both layers, and the pointwise filters' footprints for "
+            f"{cell_words(cell)}"
+        )
+        return Poster(self._drawing(figure, "spatial", poster=True), frame, words)
 
     def brief(self, figure: Figure) -> str:
         pair = self.model(figure)
