@@ -71,16 +71,22 @@ class Figure:
         return self.model
 
     def _files(self) -> dict[str, str]:
-        """Content hashes of the value files the figure reads."""
-        hashes = {}
+        """Content hashes of the value files and model files the figure reads."""
+        paths = {}
         for key in VALUE_FILES:
             name = self.options.get(key)
             if isinstance(name, str):
-                path = self.base / name
-                try:
-                    hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-                except OSError:
-                    hashes[key] = "missing"
+                paths[key] = self.base / name
+        if self.options.get("torch") is not None or self.options.get("onnx") is not None:
+            from convanim.model_fields import model_files
+
+            paths.update(model_files(self.options["torch"], self.options["onnx"], self.base))
+        hashes = {}
+        for key, path in paths.items():
+            try:
+                hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                hashes[key] = "missing"
         return hashes
 
     def fingerprint(self) -> str:

@@ -17,7 +17,14 @@ from typing import Any
 from convanim.errors import ParameterError
 from convanim.graph_fields import ModelFields, graph_fields
 
-__all__ = ["load_model", "onnx_fields", "parse_input_shape", "receptive_fields"]
+__all__ = [
+    "load_model",
+    "locate",
+    "model_files",
+    "onnx_fields",
+    "parse_input_shape",
+    "receptive_fields",
+]
 
 TARGET = "MODULE:CALLABLE (a module importable from the current directory, or file.py:callable)"
 
@@ -28,7 +35,7 @@ def _fail(message: str) -> ParameterError:
 
 def _import(module: str) -> Any:
     """``module`` imported by name (the current directory first) or from a ``.py`` path."""
-    if module.endswith(".py") or os.sep in module or "/" in module:
+    if _is_path(module):
         path = Path(module)
         if not path.is_file():
             raise _fail(f"got '{module}'; no such file (expected {TARGET})")
@@ -63,6 +70,36 @@ def _import(module: str) -> Any:
     finally:
         if added:
             sys.path.remove(cwd)
+
+
+def _is_path(module: str) -> bool:
+    return module.endswith(".py") or os.sep in module or "/" in module
+
+
+def locate(torch: str | None, onnx: str | None, base: Path) -> tuple[str | None, str | None]:
+    """A ``--torch`` target and an ``--onnx`` file with their files taken relative to
+    ``base`` (a manifest's or a document's folder; ``.`` on the command line). A target
+    that names a module (``pkg.models:net``) is imported by name and left as it is."""
+    if torch is not None:
+        module, _, attribute = torch.rpartition(":")
+        if module and _is_path(module):
+            torch = f"{Path(base) / module}:{attribute}"
+    if onnx is not None:
+        onnx = str(Path(base) / onnx)
+    return torch, onnx
+
+
+def model_files(torch: str | None, onnx: str | None, base: Path) -> dict[str, Path]:
+    """The files a figure's model is read from, by option (for its fingerprint): a ``.py``
+    target's file and the ONNX file. A module imported by name has none here, and the
+    modules a file imports are not followed."""
+    torch, onnx = locate(torch, onnx, base)
+    found = {}
+    if torch is not None and _is_path(torch.rpartition(":")[0]):
+        found["torch"] = Path(torch.rpartition(":")[0])
+    if onnx is not None:
+        found["onnx"] = Path(onnx)
+    return found
 
 
 def load_model(target: str) -> Any:

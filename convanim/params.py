@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "at_least",
     "boolean",
     "cell",
+    "check_frame_or_columns",
     "choice",
     "integer",
     "layer_flags",
@@ -454,6 +455,18 @@ POSTER = (
         stamped_at_default=False,
     ),
 )
+
+
+def check_frame_or_columns(options: Mapping[str, Any]) -> None:
+    """Refuse ``columns`` beside ``frame`` (the output group's): a single frame has none."""
+    if options.get("columns") is not None and options.get("frame") is not None:
+        raise ParameterError(
+            "columns",
+            f"got {options['columns']}; a single frame has no columns: give frame or "
+            "columns, not both",
+        )
+
+
 OUTPUT = (
     Param(
         "frame-ms",

@@ -180,3 +180,35 @@ def test_drawing_mistakes_are_one_line_exit_2_and_no_file(
     assert result.exit_code == 2, result.output
     assert result.stderr.strip() == message
     assert not list(model_file.parent.glob("x.*"))
+
+
+def test_a_manifests_model_file_is_relative_to_it_and_in_its_fingerprint(
+    model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built from another folder, the manifest's ``draw_models.py`` is found beside it; a
+    change to that file makes the figure stale."""
+    from click.testing import CliRunner
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "draw_models.py").write_text(model_file.read_text(encoding="utf-8"))
+    (docs / "figures.toml").write_text(
+        '[fields]\noutput = "fields.gif"\nkind = "rf"\ntorch = "draw_models.py:net"\n'
+        'input-shape = "1,31,31"\n\n'
+        '[erf]\noutput = "erf.png"\nkind = "erf"\ntorch = "draw_models.py:net"\n'
+        'input-shape = "1,31,31"\nweights = "uniform"\n',
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", str(docs / "figures.toml"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert (docs / "fields.gif").exists() and (docs / "erf.png").exists()
+    check = runner.invoke(main, ["build", str(docs / "figures.toml"), "--check"])
+    assert check.exit_code == 0, check.output
+    with (docs / "draw_models.py").open("a", encoding="utf-8") as file:
+        file.write("\n# changed\n")
+    check = runner.invoke(main, ["build", str(docs / "figures.toml"), "--check"])
+    assert check.exit_code == 1 and "2 stale or missing" in check.output, check.output

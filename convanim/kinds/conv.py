@@ -36,6 +36,7 @@ from convanim.params import (
     VALUES,
     Param,
     boolean,
+    check_frame_or_columns,
     choice,
     integer,
     padding,
@@ -837,12 +838,7 @@ def check_seed_and_columns(options: Mapping[str, Any], given: frozenset[str], sh
             f"got {options['seed']}; it picks the random numbers that values shows: "
             "add values, or leave seed out",
         )
-    if options["columns"] is not None and options["frame"] is not None:
-        raise ParameterError(
-            "columns",
-            f"got {options['columns']}; a single frame has no columns: give frame or "
-            "columns, not both",
-        )
+    check_frame_or_columns(options)
 
 
 def check_channel_figure(spec: ConvSpec) -> None:

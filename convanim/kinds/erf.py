@@ -215,7 +215,7 @@ class EffectiveField(Kind):
         from convanim.options import RenderOptions
 
         o = figure.options
-        fields = _model_fields(o)
+        fields = _model_fields(o, figure.base)
         frames = model_frames(fields)
         if not frames:
             source = "torch" if o["torch"] is not None else "onnx"
@@ -235,7 +235,7 @@ class EffectiveField(Kind):
 
     def _count(self, figure: Figure) -> int:
         if _reads_model(figure.options):
-            return len(model_frames(_model_fields(figure.options)))
+            return len(model_frames(_model_fields(figure.options, figure.base)))
         return len(self.model(figure))
 
     def check_output(self, figure: Figure, suffix: str) -> None:
@@ -277,7 +277,7 @@ class EffectiveField(Kind):
         """The frame a still shows: the --layer picked among the frames (a named layer that is
         no frame is drawn as the one frame of a still)."""
         o = figure.options
-        fields = _model_fields(o)
+        fields = _model_fields(o, figure.base)
         frames = model_frames(fields)
         row = _pick_row(fields, frames, o["layer"])
         return next((i for i, f in enumerate(frames) if f.name == row.name), len(frames))
@@ -286,7 +286,7 @@ class EffectiveField(Kind):
         """A model's rows drawn, one per frame; a layer picked by a name that is no frame
         comes last (a still shows only it)."""
         o = figure.options
-        fields = _model_fields(o)
+        fields = _model_fields(o, figure.base)
         frames = model_frames(fields)
         row = _pick_row(fields, frames, o["layer"])
         return frames if row in frames else [*frames, row]
@@ -298,7 +298,7 @@ class EffectiveField(Kind):
         o = figure.options
         if _reads_model(o):
             rows = self.rows(figure)
-            return _model_entries(o, rows if only is None else [rows[only]])
+            return _model_entries(o, figure.base, rows if only is None else [rows[only]])
         found = erf_layers(self.model(figure), _size(o["input"]), dims=o["dims"])
         return found if only is None else [found[only]]
 
@@ -418,7 +418,7 @@ class EffectiveField(Kind):
         still = self.still(figure)
         index = self._still_index(figure) if o["layer"] is not None else len(entries) - 1
         row, entry = rows[index], entries[index]
-        fields = _model_fields(o)
+        fields = _model_fields(o, figure.base)
         shape = TIMES.join(str(n) for n in (*_input_shape(o), *fields.input_size)[-3:])
         weights = (
             "the model's own weights (autograd, summed over channels)"
@@ -444,7 +444,7 @@ class EffectiveField(Kind):
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
         if _reads_model(o):
-            fields = _model_fields(o)
+            fields = _model_fields(o, figure.base)
             rows = [
                 {
                     "layer": row.layer,
@@ -498,10 +498,10 @@ def _reads_model(options: Mapping[str, Any]) -> bool:
     return options.get("torch") is not None or options.get("onnx") is not None
 
 
-def _model_fields(options: Mapping[str, Any]) -> Any:
+def _model_fields(options: Mapping[str, Any], base: Path) -> Any:
     from convanim.kinds.rf import _model_fields as rf_model_fields
 
-    return rf_model_fields(options)
+    return rf_model_fields(options, base)
 
 
 def _input_shape(options: Mapping[str, Any]) -> tuple[int, ...]:
@@ -555,19 +555,21 @@ def _pick_row(fields: Any, frames: Sequence[Any], layer: Any) -> Any:
 _ENTRIES: dict[tuple[Any, ...], Any] = {}
 
 
-def _model_entries(options: Mapping[str, Any], rows: Sequence[Any]) -> list[ErfLayer]:
+def _model_entries(options: Mapping[str, Any], base: Path, rows: Sequence[Any]) -> list[ErfLayer]:
     """The effective fields of a model's ``rows`` (computed once per process and options)."""
     from convanim.erf import erf_summary, graph_erf
+    from convanim.model_fields import locate
 
-    fields = _model_fields(options)
-    key = (options["torch"], options["onnx"], options["input-shape"], options["weights"])
+    fields = _model_fields(options, base)
+    torch, onnx = locate(options["torch"], options["onnx"], base)
+    key = (torch, onnx, options["input-shape"], options["weights"])
     known = _ENTRIES.setdefault(key, {})
     missing = [row.name for row in rows if row.name not in known]
     if missing and options["weights"] == "model":
         from convanim.erf_model import model_erfs
         from convanim.model_fields import load_model, parse_input_shape
 
-        model = load_model(options["torch"])
+        model = load_model(str(torch))
         heatmaps = model_erfs(model, parse_input_shape(options["input-shape"]), missing)
     elif missing:
         heatmaps = graph_erf(fields, missing)

@@ -24,7 +24,7 @@ from convanim.errors import ParameterError
 from convanim.kinds import Kind, get
 from convanim.kinds.conv import CHANNELS, KERNEL_VALUES, MAX_DRAWN_CHANNELS
 from convanim.layer_source import Description, describe, parse_call
-from convanim.params import DRAWING, OUTPUT, VALUES, Param, choice
+from convanim.params import DRAWING, OUTPUT, VALUES, Param, check_frame_or_columns, choice
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -235,12 +235,7 @@ class Layer(Kind):
     # -- the kind's interface -------------------------------------------------------------------
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_frame_or_columns(options)
 
     def model(self, figure: Figure) -> Any:
         return self._delegate(figure, "model")

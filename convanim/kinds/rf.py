@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
-from convanim.params import DRAWING, LAYER_STACK, MODEL, OUTPUT, Param, choice, size
+from convanim.params import (
+    DRAWING,
+    LAYER_STACK,
+    MODEL,
+    OUTPUT,
+    Param,
+    check_frame_or_columns,
+    choice,
+    size,
+)
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -117,12 +126,7 @@ class ReceptiveField(Kind):
         return layers(figure.options)
 
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
-        if options["columns"] is not None and options["frame"] is not None:
-            raise ParameterError(
-                "columns",
-                f"got {options['columns']}; a single frame has no columns: give frame or "
-                "columns, not both",
-            )
+        check_frame_or_columns(options)
         if complete_model(options, given, LAYER_OPTIONS) is not None:
             return
         if options["causal"] and "padding" in given:
@@ -145,7 +149,7 @@ class ReceptiveField(Kind):
 
         o = figure.options
         if _reads_model(o):
-            fields = _model_fields(o)
+            fields = _model_fields(o, figure.base)
             if limits:
                 self._check_model_drawing(figure, fields)
             return
@@ -212,7 +216,7 @@ class ReceptiveField(Kind):
         if _reads_model(o):
             from convanim.graph_fields import drawn_rows
 
-            return len(drawn_rows(_model_fields(o)))
+            return len(drawn_rows(_model_fields(o, figure.base)))
         if o["dims"] == 1:
             from convanim.receptive import layer_sizes
 
@@ -284,7 +288,7 @@ class ReceptiveField(Kind):
             from convanim.graph_fields import drawn_rows
             from convanim.model_render import model_title
 
-            fields = _model_fields(o)
+            fields = _model_fields(o, figure.base)
             rows = drawn_rows(fields)
             titles = [model_title(row) for row in rows]
 
@@ -327,7 +331,7 @@ class ReceptiveField(Kind):
         from convanim.options import RenderOptions
 
         o = figure.options
-        fields = _model_fields(o)
+        fields = _model_fields(o, figure.base)
         rows = drawn_rows(fields)
         request = check_request(
             output,
@@ -366,7 +370,7 @@ class ReceptiveField(Kind):
     def alt_text(self, figure: Figure) -> str:
         options = figure.options
         if _reads_model(options):
-            return _model_alt_text(options)
+            return _model_alt_text(options, figure.base)
         stack = self.model(figure)
         stats = self._stats(figure)
         kernels = sorted({str(layer["kernel_size"]) for layer in stack})
@@ -422,7 +426,7 @@ class ReceptiveField(Kind):
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
         if _reads_model(o):
-            fields = _model_fields(o)
+            fields = _model_fields(o, figure.base)
             return {
                 "dims": fields.dims,
                 "input_size": list(fields.input_size),
@@ -443,17 +447,17 @@ class ReceptiveField(Kind):
         if _reads_model(figure.options):
             from convanim.graph_fields import drawn_rows
 
-            fields = _model_fields(figure.options)
+            fields = _model_fields(figure.options, figure.base)
             return f"{len(drawn_rows(fields))} of {len(fields.rows)} layers drawn"
         return self._brief(figure)
 
 
-def _model_alt_text(options: Mapping[str, Any]) -> str:
+def _model_alt_text(options: Mapping[str, Any], base: Path) -> str:
     """A model's figure in words: the layers drawn and how their fields grow."""
     from convanim.graph_fields import drawn_rows
     from convanim.model_render import field_caption
 
-    fields = _model_fields(options)
+    fields = _model_fields(options, base)
     rows = drawn_rows(fields)
     source = options["torch"] if options["torch"] is not None else options["onnx"]
     size = TIMES.join(map(str, fields.input_size))
@@ -512,19 +516,21 @@ def _reads_model(options: Mapping[str, Any]) -> bool:
 _LOADED: dict[tuple[Any, ...], Any] = {}
 
 
-def _model_fields(options: Mapping[str, Any]) -> Any:
-    """The rows of ``--torch`` or ``--onnx`` (read once per process and options)."""
+def _model_fields(options: Mapping[str, Any], base: Path) -> Any:
+    """The rows of ``--torch`` or ``--onnx``, its files relative to ``base`` (read once per
+    process and options)."""
     from convanim.graph_fields import ModelError
-    from convanim.model_fields import load_model, onnx_fields, receptive_fields
+    from convanim.model_fields import load_model, locate, onnx_fields, receptive_fields
 
-    key = (options["torch"], options["onnx"], options["input-shape"])
+    torch, onnx = locate(options["torch"], options["onnx"], base)
+    key = (torch, onnx, options["input-shape"])
     if key not in _LOADED:
-        source = "torch" if options["torch"] is not None else "onnx"
+        source = "torch" if torch is not None else "onnx"
         try:
-            if options["torch"] is not None:
-                fields = receptive_fields(load_model(options["torch"]), options["input-shape"])
+            if torch is not None:
+                fields = receptive_fields(load_model(torch), options["input-shape"])
             else:
-                fields = onnx_fields(options["onnx"], options["input-shape"])
+                fields = onnx_fields(str(onnx), options["input-shape"])
         except ModelError as error:
             raise ParameterError(source, error.detail) from None
         _LOADED[key] = fields
