@@ -125,6 +125,12 @@ class CellFigure(PixelFigure):
         self._texts: list[Text] = []
         self.shown: dict[str, Any] = {}
 
+    def text_style(self, **changes: Any) -> dict[str, Any]:
+        """matplotlib's text keywords: the theme's text colour, centred, ``changes`` applied."""
+        style: dict[str, Any] = {"color": self.theme.text, "ha": "center", "va": "center"}
+        style.update(changes)
+        return style
+
     @property
     def frame_count(self) -> int:
         raise NotImplementedError

@@ -221,14 +221,7 @@ class ErfMap(CellFigure):
     # -- static parts -------------------------------------------------------------------------
 
     def _style(self, **changes: Any) -> dict[str, Any]:
-        style: dict[str, Any] = {
-            "color": self.theme.text,
-            "fontsize": FONT_PT * self.options.scale,
-            "ha": "center",
-            "va": "top",
-        }
-        style.update(changes)
-        return style
+        return self.text_style(**{"fontsize": FONT_PT * self.options.scale, "va": "top", **changes})
 
     def _grid_segments(self) -> npt.NDArray[np.float64]:
         cell = self.cell_px

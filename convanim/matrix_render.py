@@ -269,15 +269,7 @@ class MatrixFigure(CellFigure):
     # -- static parts -------------------------------------------------------------------------
 
     def _style(self, **changes: Any) -> dict[str, Any]:
-        style: dict[str, Any] = {
-            "color": self.theme.text,
-            "fontsize": self.font_pt,
-            "ha": "center",
-            "va": "center",
-            "fontweight": "normal",
-        }
-        style.update(changes)
-        return style
+        return self.text_style(**{"fontsize": self.font_pt, "fontweight": "normal", **changes})
 
     def _cells(self, sheet: Sheet, rects: list[Rect], colour: str) -> None:
         sheet.add(

@@ -185,14 +185,7 @@ class OverlapMap(CellFigure):
     # -- static parts -------------------------------------------------------------------------
 
     def _style(self, **changes: Any) -> dict[str, Any]:
-        style: dict[str, Any] = {
-            "color": self.theme.text,
-            "fontsize": self.font_pt,
-            "ha": "center",
-            "va": "center",
-        }
-        style.update(changes)
-        return style
+        return self.text_style(**{"fontsize": self.font_pt, **changes})
 
     def _grid(self, sheet: Sheet, left: float, top: float, rows: int, cols: int) -> None:
         cell = self.cell_px
