@@ -7,15 +7,19 @@ in one run on one machine, so compare ratios, not absolute numbers across machin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -177,6 +181,233 @@ def png_strips(repeat: int, folder: Path) -> list[dict[str, object]]:
     return rows
 
 
+@contextlib.contextmanager
+def slow_paths() -> Iterator[None]:
+    """The renderer as it drew before its fast paths: every text through matplotlib (no
+    stamps), and every frame restoring the whole background (not the box the last one drew)."""
+    from convanim.render import Animation
+    from convanim.stamps import TextStamps
+
+    stamp, restore = TextStamps.draw, Animation.restore
+
+    def plain(self: TextStamps, text: Any) -> None:
+        text.draw(self.renderer)
+
+    def whole(self: Animation) -> None:
+        self.dirty = None
+        restore(self)
+
+    TextStamps.draw, Animation.restore = plain, whole  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        TextStamps.draw, Animation.restore = stamp, restore  # type: ignore[method-assign]
+
+
+def frames_of(figure: Any, path: Path) -> int:
+    """Render ``figure`` to ``path``; the number of frames drawn."""
+    counted = [0]
+
+    def progress(done: int, total: int) -> None:
+        counted[0] = total
+
+    figure.render(path, progress=progress)
+    return counted[0]
+
+
+def strip_pixels(figure: Any, path: Path) -> Any:
+    """A PNG strip of every frame of ``figure``, as RGB pixels."""
+    import numpy as np
+    from PIL import Image
+
+    figure.render(path)
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def worked_numbers(repeat: int, folder: Path) -> list[dict[str, object]]:
+    """Worked-number GIFs (5x5 input, 3x3 kernel, padding 1, seed 0), per frame: now, and with
+    the fast paths off (``slow_paths``), side by side; the same pixels either way. Text stamps
+    outlive a figure: ``first_figure`` is a process's first figure (no stamps yet),
+    ``ms_per_frame`` one drawn after another figure (another seed), as in a build."""
+    import numpy as np
+
+    from convanim import stamps
+    from convanim.figures import parse_figure
+
+    rows = []
+    for view in ("flat", "oblique"):
+        table = {"kind": "conv", "input": 5, "kernel": 3, "padding": 1, "values": True}
+        figure = parse_figure("worked", {**table, "view": view})
+        path = folder / "worked.gif"
+        frames = frames_of(figure, path)  # warm up
+        # Another figure (another seed) drawn first: the stamps a build's earlier figures left.
+        other = parse_figure("other", {**table, "view": view, "seed": 1})
+
+        def after_other(f: Any = figure, p: Path = path, o: Any = other) -> float:
+            stamps.clear()
+            o.render(p)
+            start = time.perf_counter()
+            f.render(p)
+            return time.perf_counter() - start
+
+        fast = statistics.median(after_other() for _ in range(repeat))
+        cold = median_seconds(lambda f=figure, p=path: (stamps.clear(), f.render(p)), repeat)
+        fast_pixels = strip_pixels(figure, folder / "fast.png")
+        with slow_paths():
+            slow = median_seconds(lambda f=figure, p=path: f.render(p), repeat)
+            slow_pixels = strip_pixels(figure, folder / "slow.png")
+        rows.append(
+            {
+                "figure": f"5x5 input, 3x3 kernel, padding 1, values, {view}",
+                "frames": frames,
+                "before_ms_per_frame": round(slow * 1000 / frames, 2),
+                "first_figure_ms_per_frame": round(cold * 1000 / frames, 2),
+                "ms_per_frame": round(fast * 1000 / frames, 2),
+                "speedup": round(slow / fast, 2),
+                "same_pixels": bool(np.array_equal(fast_pixels, slow_pixels)),
+            }
+        )
+    return rows
+
+
+def oblique_scaling(repeat: int, folder: Path) -> dict[str, object]:
+    """The oblique view's cost per frame at 5x5 and 32x32 inputs (3x3 kernel, padding 1):
+    drawing alone (the renderer), and a whole GIF (drawing and encoding); drawing also with
+    the whole background restored every frame, as before."""
+    from convanim.drawing import AnimationDrawing
+
+    def draw_all(drawing: AnimationDrawing) -> None:
+        for index in range(drawing.frame_count):
+            drawing.draw(index)
+
+    result: dict[str, object] = {}
+    for n in (5, 32):
+        spec = ConvSpec(n, 3, padding=1)
+        drawing = AnimationDrawing(Animation(spec))
+        count = drawing.frame_count
+        draw = median_seconds(lambda d=drawing: draw_all(d), repeat)
+        with slow_paths():
+            before = median_seconds(lambda d=drawing: draw_all(d), repeat)
+        path = folder / f"oblique{n}.gif"
+        save(spec, Output(path))
+        gif = median_seconds(lambda s=spec, p=path: save(s, Output(p)), 1 if n > 8 else repeat)
+        result[f"{n}x{n}"] = {
+            "frames": count,
+            "draw_ms_per_frame": round(draw * 1000 / count, 3),
+            "before_draw_ms_per_frame": round(before * 1000 / count, 3),
+            "gif_ms_per_frame": round(gif * 1000 / count, 3),
+        }
+    small, large = result["5x5"], result["32x32"]
+    assert isinstance(small, dict) and isinstance(large, dict)
+    for key in ("draw_ms_per_frame", "before_draw_ms_per_frame", "gif_ms_per_frame"):
+        result[f"ratio_32_to_5_{key.removesuffix('_ms_per_frame')}"] = round(
+            large[key] / small[key], 2
+        )
+    return result
+
+
+# Gallery figures of every kind but plain conv animations, timed per frame.
+KIND_FIGURES = (
+    "matrix",
+    "overlap_even",
+    "channels_cs231n",
+    "channels_grouped",
+    "separable",
+    "conv1d",
+    "conv3d",
+    "receptive_field_dilated",
+    "wavenet",
+    "erf",
+    "max_pool",
+    "padding_reflect",
+)
+
+
+def other_kinds(repeat: int, folder: Path) -> list[dict[str, object]]:
+    """Every other kind of figure, per frame, in the gallery's format (examples/figures.toml),
+    now and with the fast paths off."""
+    import tomllib
+
+    from convanim.figures import parse_figure
+
+    manifest = ROOT / "examples" / "figures.toml"
+    tables = tomllib.loads(manifest.read_text())
+    rows = []
+    for name in KIND_FIGURES:
+        table = tables[name]
+        figure = parse_figure(name, table, manifest.parent)
+        path = folder / f"{name}{Path(table['output']).suffix}"
+        frames = max(frames_of(figure, path), 1)  # warm up
+        fast = median_seconds(lambda f=figure, p=path: f.render(p), repeat)
+        with slow_paths():
+            slow = median_seconds(lambda f=figure, p=path: f.render(p), repeat)
+        rows.append(
+            {
+                "figure": name,
+                "kind": figure.kind,
+                "format": path.suffix[1:],
+                "frames": frames,
+                "before_ms_per_frame": round(slow * 1000 / frames, 2),
+                "ms_per_frame": round(fast * 1000 / frames, 2),
+            }
+        )
+    return rows
+
+
+def sphinx_jobs(repeat: int, folder: Path) -> dict[str, object]:
+    """``sphinx-build -b html`` of a project of 30 documents, one convanim directive each,
+    fresh every time, with -j 1 and -j 2 in turns."""
+    src = folder / "sphinx30" / "src"
+    src.mkdir(parents=True)
+    (src / "conf.py").write_text('extensions = ["convanim.sphinxext"]\n')
+    names = [f"doc{i}" for i in range(30)]
+    (src / "index.rst").write_text(
+        "Index\n=====\n\n.. toctree::\n\n" + "".join(f"   {n}\n" for n in names)
+    )
+    for i, name in enumerate(names):
+        values = "   :values:\n   :view: flat\n" if i % 3 == 0 else ""
+        (src / f"{name}.rst").write_text(
+            f"{name}\n{'=' * len(name)}\n\n.. convanim::\n   :input: {4 + i % 4}\n"
+            f"   :kernel: {2 + i % 2}\n   :padding: {i % 2}\n   :stride: {1 + (i // 8) % 2}\n"
+            + values
+        )
+
+    def build(jobs: str) -> float:
+        out = folder / "sphinx30" / "out"
+        for path in (out, folder / "sphinx30" / "doctrees"):
+            if path.exists():
+                shutil.rmtree(path)
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "-q",
+                "-b",
+                "html",
+                "-j",
+                jobs,
+                "-d",
+                str(folder / "sphinx30" / "doctrees"),
+                str(src),
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start
+
+    j1, j2 = build("1"), build("2")
+    return {
+        "documents": 30,
+        "jobs_1_s": round(j1, 2),
+        "jobs_2_s": round(j2, 2),
+        "speedup": round(j1 / j2, 2),
+    }
+
+
 def model_erf_224(repeat: int, folder: Path) -> dict[str, object]:
     """``erf --torch examples/models.py:resnet18 --input-shape 3,224,224``: every drawn layer's
     heatmap, uniform weights (path counts through the graph) and the model's own (autograd),
@@ -251,9 +482,19 @@ def manifest_300(repeat: int, folder: Path) -> dict[str, object]:
     def build(*extra: str) -> None:
         run("-m", "convanim", "build", str(manifest), "-q", *extra)
 
-    start = time.perf_counter()
-    build("--jobs", "2")
-    full = time.perf_counter() - start
+    def full_build(jobs: str) -> float:
+        for path in out.iterdir():
+            if path != manifest:
+                path.unlink()
+        start = time.perf_counter()
+        build("--jobs", jobs)
+        return time.perf_counter() - start
+
+    # A full build with one job, then with two (a minute or more each), and between them the
+    # machine's own ceiling.
+    jobs_1 = full_build("1")
+    ceiling = cpu_scaling()
+    jobs_2 = full_build("2")
     check = median_seconds(lambda: build("--check"), repeat)
     noop = median_seconds(build, repeat)
     python = median_seconds(lambda: run("-c", "pass"), repeat)
@@ -266,7 +507,10 @@ def manifest_300(repeat: int, folder: Path) -> dict[str, object]:
     imported, peak_kb = run("-c", probe, str(manifest)).split()
     return {
         "figures": 300,
-        "full_build_jobs_2_s": round(full, 1),
+        "full_build_jobs_1_s": round(jobs_1, 1),
+        "full_build_jobs_2_s": round(jobs_2, 1),
+        "jobs_2_speedup": round(jobs_1 / jobs_2, 2),
+        "cpu_bound_speedup": round(ceiling, 2),
         "check_s": round(check, 3),
         "noop_rebuild_s": round(noop, 3),
         "python_c_pass_s": round(python, 3),
@@ -458,6 +702,20 @@ def main() -> None:
         print("PNG strips:")
         print(table(strips), end="\n\n")
         results["png_strips"] = strips
+        worked = worked_numbers(args.repeat, folder)
+        print("Worked numbers, GIF:")
+        print(table(worked), end="\n\n")
+        results["worked_numbers"] = worked
+        oblique = oblique_scaling(args.repeat, folder)
+        print("Oblique view, 5x5 and 32x32:", oblique, end="\n\n")
+        results["oblique_scaling"] = oblique
+        kinds = other_kinds(args.repeat, folder)
+        print("Other kinds (gallery figures):")
+        print(table(kinds), end="\n\n")
+        results["other_kinds"] = kinds
+        docs = sphinx_jobs(args.repeat, folder)
+        print("Sphinx, 30 directives:", docs, end="\n\n")
+        results["sphinx_jobs"] = docs
         m300 = manifest_300(args.repeat, folder)
         print("300-figure manifest:", m300, end="\n\n")
         results["manifest_300"] = m300

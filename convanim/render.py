@@ -32,6 +32,7 @@ from convanim.drawing import Box, display_box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import VIEWS, RenderOptions
+from convanim.stamps import TextStamps
 from convanim.theme import THEMES, Theme, hex_rgb
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ class Page:
         self.renderer: Any = RendererAgg(width, height, dpi)  # unannotated in matplotlib
         self.background = (*hex_rgb(background), 255)
         self.artists: list[Artist] = []
+        self.stamps = TextStamps(self.renderer)  # texts drawn before are replayed
 
     def get_figure(self, root: bool = False) -> Page:
         """Itself: what an artist asks its figure (``root=True``) for the dpi."""
@@ -165,11 +167,18 @@ class Page:
         self.rgba()[...] = self.background
         static = [artist for artist in self.artists if not artist.get_animated()]
         for artist in sorted(static, key=lambda artist: artist.get_zorder()):
-            artist.draw(self.renderer)
+            self.draw_artist(artist)
 
     def draw_artist(self, artist: Artist) -> None:
         """Draw one (animated) artist over the pixels as they stand."""
-        artist.draw(self.renderer)
+        if isinstance(artist, Text):
+            self.stamps.draw(artist)
+        else:
+            artist.draw(self.renderer)
+
+    def draw_text(self, text: Text) -> Box | None:
+        """Draw one text; the pixel box it drew, or None if only its window extent tells."""
+        return self.stamps.draw(text)
 
     def copy(self) -> Any:
         """The pixels as they stand, to ``restore`` later."""
@@ -561,7 +570,11 @@ class Animation:
         self.widths = (thick, thin)
         self.values = _Values(self, self.worked) if self.worked is not None else None
         page.draw()
-        self.background = self.static_background = page.copy()
+        # The background each frame is drawn over (with values, the outputs filled so far) and
+        # the box of the canvas that may differ from it: a frame restores only that box.
+        self.static_background = page.rgba().copy()
+        self.background = self.static_background.copy()
+        self.dirty: Box | None = None
         self.renderer = page.renderer
         self.transform: Affine2DBase = sheet.transform.frozen()  # type: ignore[assignment]
         self.margin_px = int(np.ceil(thick * dpi / 72)) + 2  # line width and antialiasing
@@ -747,9 +760,9 @@ class Animation:
             moving.thick.reshape(-1, 2),
         ]
         dirty.append(moving.thin.reshape(-1, 2))
+        self.restore()
         if self.values is not None:
             dirty.append(self.values.fill_to(frame.index))
-        self.page.restore(self.background)
         # Straight to the Agg renderer: the moving parts are three paths, and artists would
         # cost more in bookkeeping than in drawing.
         renderer, transform = self.renderer, self.transform
@@ -774,7 +787,15 @@ class Animation:
         box = self._box(np.concatenate(dirty))
         if self.values is not None:
             box = union_box(box, self.values.draw(frame))
+        self.dirty = box
         return box
+
+    def restore(self) -> None:
+        """Make the canvas the background again, copying back only what the last frame drew."""
+        height, width = self.background.shape[:2]
+        top, bottom, left, right = self.dirty or (0, height, 0, width)
+        self.rgba()[top:bottom, left:right] = self.background[top:bottom, left:right]
+        self.dirty = (0, 0, 0, 0)
 
     def vector(self, frames: Sequence[GeometryFrame[Any]], columns: int) -> Figure:
         """A figure of the frames tiled as a strip, drawn with artists, for SVG and PDF."""
@@ -909,12 +930,17 @@ class _Values:
         return [i for i in range(count) if i != index]
 
     def fill_to(self, index: int) -> npt.NDArray[np.float64]:
-        """Put outputs 0 .. index-1 into the background; returns the corners of cells it changed.
+        """Put outputs 0 .. index-1 into the background (the canvas is the background when
+        called, and is after); returns the corners of cells it changed.
 
         A poster's frame has every other output in its background (see ``done``)."""
         animation = self.animation
+        start = self.filled
+        if animation.poster or start > index:  # from the static background
+            animation.background = animation.static_background.copy()
+            animation.dirty = None
+            animation.restore()
         if animation.poster:
-            animation.page.restore(animation.static_background)
             filled: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
             for done in self.done(index):
                 cell, text = self._output(done)
@@ -922,14 +948,10 @@ class _Values:
                 self.filler.set_text(text)
                 animation.sheet.draw_artist(self.filler)
                 filled.append(cell)
-            animation.background = animation.page.copy()
+            animation.background = animation.rgba().copy()
             return np.concatenate(filled)
-        if self.filled > index:
-            animation.page.restore(animation.static_background)
+        if start > index:
             start = 0
-        else:
-            animation.page.restore(animation.background)
-            start = self.filled
         corners: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for done in range(start, index):
             cell, text = self._output(done)
@@ -937,10 +959,12 @@ class _Values:
             self.filler.set_text(text)
             animation.sheet.draw_artist(self.filler)
             corners.append(cell)
-        if start != self.filled or index != self.filled:
-            animation.background = animation.page.copy()
         self.filled = index
-        return np.concatenate(corners)
+        changed = np.concatenate(corners)
+        if len(changed):
+            top, bottom, left, right = animation._box(changed)
+            animation.background[top:bottom, left:right] = animation.rgba()[top:bottom, left:right]
+        return changed
 
     def _output(self, index: int) -> tuple[npt.NDArray[np.float64], str]:
         """An output cell's corners and its value as shown."""
@@ -983,15 +1007,21 @@ class _Values:
         """The current frame's weights, output value and sum; returns the pixel box of the
         texts that can lie outside the frame's cells: the sum, oblique weights."""
         animation = self.animation
+        page = animation.page
+        # Oblique weights may reach past their cells, which are all the frame's box holds.
+        spill = animation.options.view == "oblique"
+        inks: list[tuple[Text, Box | None]] = []
         for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
             text.set_position(self._weight_at(row, col))
-            animation.sheet.draw_artist(text)
+            ink = page.draw_text(text)
+            if spill:
+                inks.append((text, ink))
         cell, value = self._output(frame.index)
         self.current.set_position(tuple(cell.mean(axis=0)))
         self.current.set_text(value)
-        animation.sheet.draw_artist(self.current)
+        page.draw_text(self.current)
         self.caption.set_text(self.caption_text(frame))
-        animation.sheet.draw_artist(self.caption)
+        inks.append((self.caption, page.draw_text(self.caption)))
         self.shown = {
             "output": frame.output,
             "value": self.current.get_text(),
@@ -999,12 +1029,15 @@ class _Values:
             "caption": self.sum(frame),  # on one line, as alt text and tests read it
         }
         self.last = frame
-        # Oblique weights may reach past their cells, which are all the frame's box holds.
-        spill = self.weights if animation.options.view == "oblique" else []
-        box = self._pixel_box(self.caption.get_window_extent(animation.renderer))
-        for text in spill:
-            box = union_box(box, self._pixel_box(text.get_window_extent(animation.renderer)))
-        return box
+        box: Box | None = None
+        for text, ink in inks:
+            # What a stamp drew is known to the pixel; else the text's extent bounds it.
+            if ink is None:
+                ink = self._pixel_box(text.get_window_extent(animation.renderer))
+            elif ink[0] >= ink[1] or ink[2] >= ink[3]:
+                continue  # nothing drawn
+            box = ink if box is None else union_box(box, ink)
+        return box or (0, 0, 0, 0)
 
     def _pixel_box(self, extent: Bbox) -> Box:
         """A text's window extent as a pixel box (top, bottom, left, right), with a margin."""

@@ -24,7 +24,8 @@ Value files (``:input-values: x.csv``) are relative to the document, as images a
 
 Options are checked when a document is read: a mistake is an error at the directive's line
 that names the option and what would be valid, and the figure is left out. Figures are
-rendered when a document is written, for the builder at hand, into
+rendered when a document is read (in parallel with ``-j``), or else when it is written, for
+the builder at hand, into
 ``<doctreedir>/convanim/<fingerprint>.<ext>``; Sphinx copies them into the output as any
 image (``_images/`` in HTML). A figure whose file is there is reused, not rendered again (the
 name changes with the picture); files of figures that changed stay behind. A builder that cannot
@@ -223,33 +224,61 @@ def _poster_of(figure: Figure) -> Figure:
     return Figure(name=figure.name, kind=figure.kind, options=options, base=figure.base)
 
 
-def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Replace each figure of a document being written by an image in the builder's format,
-    rendering only the figures whose file is not there yet.
+def _target(app: Sphinx, node: convanim_figure, docname: str) -> tuple[Figure, str | None]:
+    """The figure the builder at hand shows for ``node`` and the extension it is rendered
+    to (None: a builder without images, nothing rendered).
 
     LaTeX (PDF) builders, which show no animation, get an animation's poster: one still of
     the whole animation (see ``convanim.kinds.Kind.poster``), not the strip of its frames.
     """
+    figure = Figure(
+        name=f"{docname}:{node.line}",
+        kind=node["kind"],
+        options=node["options"],
+        base=Path(node["base"]),
+    )
     supported = app.builder.supported_image_types
-    web = _embeds_html(app)
+    ext = _builder_format(node["format"], supported, _embeds_html(app))
+    if ext is not None and app.builder.format == "latex" and writer_for(node["format"]).animates:
+        figure, ext = _poster_of(figure), POSTER  # for print: one still, vector art
+    return figure, ext
+
+
+def prerender_figures(app: Sphinx, doctree: nodes.document) -> None:
+    """Render the figures of a document just read, for the builder at hand.
+
+    Sphinx reads documents in parallel (``-j``) but resolves them for writing in its main
+    process, one after another: rendering here is what lets ``-j 2`` render two figures at
+    once. A figure that fails is left for ``render_figures``, which reports it.
+    """
+    folder = Path(app.doctreedir) / FOLDER
+    for node in doctree.findall(convanim_figure):
+        figure, ext = _target(app, node, app.env.docname)
+        if ext is None:
+            continue
+        path = folder / f"{figure.fingerprint()}{ext}"
+        if not path.is_file():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                figure.render(path)
+            except (ParameterError, OSError):
+                continue
+
+
+def render_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Replace each figure of a document being written by an image in the builder's format,
+    rendering only the figures whose file is not there yet (``prerender_figures`` has
+    rendered them while reading, unless the document was read for another builder)."""
     folder = Path(app.doctreedir) / FOLDER
     for node in list(doctree.findall(convanim_figure)):
-        figure = Figure(
-            name=f"{docname}:{node.line}",
-            kind=node["kind"],
-            options=node["options"],
-            base=Path(node["base"]),
-        )
+        figure, ext = _target(app, node, docname)
         image = nodes.image(node.rawsource, alt=node["alt"], **node["image"])
         image.source, image.line = node.source, node.line
-        ext = _builder_format(node["format"], supported, web)
         if ext is None:  # a builder without images: alt text alone, nothing rendered
             image["uri"] = f"{figure.fingerprint()}{node['format']}"
             image["candidates"] = {"?": image["uri"]}
             node.replace_self(image)
             continue
-        if app.builder.format == "latex" and writer_for(node["format"]).animates:
-            figure, ext = _poster_of(figure), POSTER  # for print: one still, vector art
         fingerprint = figure.fingerprint()
         path = folder / f"{fingerprint}{ext}"
         if not path.is_file():  # a file is complete or absent: writers replace files atomically
@@ -307,8 +336,9 @@ def _failed(node: convanim_figure, message: str) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the directive, and the rendering of its figures as documents are written."""
+    """Register the directive, and the rendering of its figures as documents are read."""
     app.add_node(convanim_figure)
     app.add_directive("convanim", ConvanimDirective)
+    app.connect("doctree-read", prerender_figures)
     app.connect("doctree-resolved", render_figures)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,6 +32,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "readers": ("model_fields", "model_torch", "model_onnx", "erf_model"),
     "drawing": (
         "drawing",
+        "stamps",
         "render",
         "rf_render",
         "erf_render",

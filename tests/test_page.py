@@ -48,6 +48,10 @@ class FigurePage:
     def draw_artist(self, artist: Artist) -> None:
         self.figure.draw_artist(artist)
 
+    def draw_text(self, text: Artist) -> None:
+        """Every text drawn by matplotlib (no stamps): only its window extent bounds it."""
+        self.figure.draw_artist(text)
+
     def copy(self) -> Any:
         return self.canvas.copy_from_bbox(self.figure.bbox)
 

@@ -19,6 +19,7 @@ pytest.importorskip("sphinx")
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+from convanim import sphinxext
 from convanim.figures import Figure, parse_figure
 from convanim.geometry import ConvSpecError
 from convanim.sphinxext import description
@@ -163,6 +164,27 @@ def test_a_changed_option_renders_that_figure_alone(
     assert rendered == [Path(after[0]["src"]).stem]
     assert after[1:] == before[1:]
     assert (changed.out / after[0]["src"]).is_file()
+
+
+def test_figures_are_rendered_as_documents_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the first document is written, every figure's file is there: rendering happens
+    while reading, which ``sphinx-build -j`` runs in parallel (writing resolves documents in
+    one process)."""
+    there: list[set[str]] = []
+    resolve = sphinxext.render_figures
+
+    def first_write(app: Sphinx, doctree: Any, docname: str) -> None:
+        if not there:
+            there.append({path.stem for path in (Path(app.doctreedir) / "convanim").iterdir()})
+        resolve(app, doctree, docname)
+
+    monkeypatch.setattr(sphinxext, "render_figures", first_write)
+    rendered = count_renders(monkeypatch)
+    build = sphinx(example(tmp_path))
+    assert (build.status, build.warnings) == (0, "")
+    assert rendered and there == [set(rendered)]
 
 
 def test_latex_which_shows_no_gif_gets_posters(tmp_path: Path) -> None:

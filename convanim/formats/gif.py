@@ -159,6 +159,9 @@ class _Quantiser:
 
         self.palette = palette.astype(np.int32)
         self.table = np.zeros(1 << 24, dtype=np.uint16)  # index + 1; 0: not seen yet
+        # A palette colour is its own nearest (the palette has no duplicates): most of a
+        # first frame is found without measuring a distance.
+        self.table[_words(palette)] = np.arange(1, len(palette) + 1)
 
     def __call__(self, words: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
         import numpy as np
