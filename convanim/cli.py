@@ -397,8 +397,9 @@ def main() -> None:
 
 main.help = (
     "Convolution arithmetic animations and receptive-field diagrams, from the parameters in "
-    "your model.\n\nParameters mean what they mean in PyTorch's Conv1d/Conv2d, "
-    f"ConvTranspose1d/2d and the pooling layers.\n\n\b\nExamples:\n{_examples()}"
+    "your model.\n\nParameters mean what they mean in PyTorch's Conv1d/2d/3d, "
+    "ConvTranspose1d/2d/3d and the pooling layers; `convanim layer` reads a layer as written "
+    f"in PyTorch, Keras or Flax.\n\n\b\nExamples:\n{_examples()}"
 )
 
 info = InfoGroup(
