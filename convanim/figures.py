@@ -34,7 +34,6 @@ __all__ = [
 OUTPUT_VERSION = "4"
 
 # Options whose values name files (relative to the figure's base), hashed into the fingerprint.
-VALUE_FILES = ("input-values", "kernel-values")
 
 
 class FigureError(ParameterError):
@@ -71,16 +70,8 @@ class Figure:
         return self.model
 
     def _files(self) -> dict[str, str]:
-        """Content hashes of the value files and model files the figure reads."""
-        paths = {}
-        for key in VALUE_FILES:
-            name = self.options.get(key)
-            if isinstance(name, str):
-                paths[key] = self.base / name
-        if self.options.get("torch") is not None or self.options.get("onnx") is not None:
-            from convanim.model_fields import model_files
-
-            paths.update(model_files(self.options["torch"], self.options["onnx"], self.base))
+        """Content hashes of the files the figure reads (``Kind.files``)."""
+        paths = self.declaration.files(self)
         hashes = {}
         for key, path in paths.items():
             try:

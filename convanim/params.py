@@ -31,6 +31,7 @@ __all__ = [
     "POSTER",
     "TRUE_WORDS",
     "VALUES",
+    "VALUE_FILES",
     "Param",
     "at_least",
     "boolean",
@@ -455,6 +456,9 @@ POSTER = (
         stamped_at_default=False,
     ),
 )
+
+
+VALUE_FILES = ("input-values", "kernel-values")  # options naming files the figure reads
 
 
 def check_frame_or_columns(options: Mapping[str, Any]) -> None:

@@ -52,8 +52,9 @@ from sphinx.util.docutils import SphinxDirective
 
 from convanim import __version__, kinds
 from convanim.errors import ParameterError
-from convanim.figures import VALUE_FILES, Figure, parse_figure
+from convanim.figures import Figure, parse_figure
 from convanim.formats import WRITERS, writer_for
+from convanim.params import VALUE_FILES
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

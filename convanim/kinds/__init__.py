@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from convanim.errors import ParameterError
-from convanim.params import Param
+from convanim.params import VALUE_FILES, Param
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -84,6 +84,12 @@ class Kind:
             if api in (param.api, param.key, param.key.replace("-", "_")):
                 return param.key
         return api.replace("_", "-")
+
+    def files(self, figure: Figure) -> dict[str, Path]:
+        """The files the figure reads, by option: their contents go into its fingerprint (the
+        value files; a kind reading others adds them)."""
+        names = {key: figure.options.get(key) for key in VALUE_FILES}
+        return {key: figure.base / name for key, name in names.items() if isinstance(name, str)}
 
     def help(self) -> str:
         """The command's help: summary, description and examples."""

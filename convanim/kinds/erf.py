@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
 from convanim.kinds.rf import PARAMS as RF_PARAMS
-from convanim.kinds.rf import complete_model
+from convanim.kinds.rf import complete_model, model_files
 from convanim.kinds.rf import layers as rf_layers
 from convanim.params import LAYER_STACK, MODEL, Param
 
@@ -131,6 +131,9 @@ class EffectiveField(Kind):
     }
 
     # -- the model --------------------------------------------------------------------------
+
+    def files(self, figure: Figure) -> dict[str, Path]:
+        return {**super().files(figure), **model_files(figure)}
 
     def model(self, figure: Figure) -> list[dict[str, Any]]:
         """One dict of ConvSpec keywords per layer."""

@@ -125,6 +125,9 @@ class ReceptiveField(Kind):
         """One dict of ConvSpec keywords per layer."""
         return layers(figure.options)
 
+    def files(self, figure: Figure) -> dict[str, Path]:
+        return {**super().files(figure), **model_files(figure)}
+
     def complete(self, options: dict[str, Any], given: frozenset[str]) -> None:
         check_frame_or_columns(options)
         if complete_model(options, given, LAYER_OPTIONS) is not None:
@@ -511,6 +514,16 @@ def complete_model(
 
 def _reads_model(options: Mapping[str, Any]) -> bool:
     return options.get("torch") is not None or options.get("onnx") is not None
+
+
+def model_files(figure: Figure) -> dict[str, Path]:
+    """The model file a figure reads (``--torch``'s .py target or ``--onnx``'s file), if any."""
+    o = figure.options
+    if not _reads_model(o):
+        return {}
+    from convanim.model_fields import model_files as files
+
+    return files(o["torch"], o["onnx"], figure.base)
 
 
 _LOADED: dict[tuple[Any, ...], Any] = {}
