@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
 from convanim.kinds.rf import PARAMS as RF_PARAMS
-from convanim.kinds.rf import complete_model, model_files
+from convanim.kinds.rf import complete_model, load_fields, model_files, reads_model
 from convanim.kinds.rf import layers as rf_layers
 from convanim.params import LAYER_STACK, MODEL, Param
 
@@ -165,7 +165,7 @@ class EffectiveField(Kind):
     def implied(self, options: Mapping[str, Any]) -> dict[str, Any]:
         from convanim.erf import default_erf_input
 
-        if _reads_model(options):
+        if reads_model(options):
             source = "torch" if options["torch"] is not None else "onnx"
             return {"weights": "model" if source == "torch" else "uniform"}
         found = default_erf_input(rf_layers(options), dims=options["dims"])
@@ -180,7 +180,7 @@ class EffectiveField(Kind):
         from convanim.receptive import receptive_field_stats
 
         o = figure.options
-        if _reads_model(o):
+        if reads_model(o):
             self._check_model(figure, limits)
             return
         if isinstance(o["layer"], str):
@@ -218,7 +218,7 @@ class EffectiveField(Kind):
         from convanim.options import RenderOptions
 
         o = figure.options
-        fields = _model_fields(o, figure.base)
+        fields = load_fields(o, figure.base)
         frames = model_frames(fields)
         if not frames:
             source = "torch" if o["torch"] is not None else "onnx"
@@ -237,8 +237,8 @@ class EffectiveField(Kind):
             )  # fmt: skip
 
     def _count(self, figure: Figure) -> int:
-        if _reads_model(figure.options):
-            return len(model_frames(_model_fields(figure.options, figure.base)))
+        if reads_model(figure.options):
+            return len(model_frames(load_fields(figure.options, figure.base)))
         return len(self.model(figure))
 
     def check_output(self, figure: Figure, suffix: str) -> None:
@@ -249,7 +249,7 @@ class EffectiveField(Kind):
         from convanim.erf import layer_index
 
         o = figure.options
-        count = len(self.rows(figure)) if _reads_model(o) else self._count(figure)
+        count = len(self.rows(figure)) if reads_model(o) else self._count(figure)
         writer = check_output(output)
         if writer.animates and o["layer"] is not None:
             raise ParameterError(
@@ -258,7 +258,7 @@ class EffectiveField(Kind):
                 ".png, .svg or .pdf",
             )
         if not writer.animates:
-            if _reads_model(o):  # the still's one frame: the layer picked
+            if reads_model(o):  # the still's one frame: the layer picked
                 index = self._still_index(figure)
             else:
                 index = layer_index(-1 if o["layer"] is None else o["layer"], count)
@@ -280,7 +280,7 @@ class EffectiveField(Kind):
         """The frame a still shows: the --layer picked among the frames (a named layer that is
         no frame is drawn as the one frame of a still)."""
         o = figure.options
-        fields = _model_fields(o, figure.base)
+        fields = load_fields(o, figure.base)
         frames = model_frames(fields)
         row = _pick_row(fields, frames, o["layer"])
         return next((i for i, f in enumerate(frames) if f.name == row.name), len(frames))
@@ -289,7 +289,7 @@ class EffectiveField(Kind):
         """A model's rows drawn, one per frame; a layer picked by a name that is no frame
         comes last (a still shows only it)."""
         o = figure.options
-        fields = _model_fields(o, figure.base)
+        fields = load_fields(o, figure.base)
         frames = model_frames(fields)
         row = _pick_row(fields, frames, o["layer"])
         return frames if row in frames else [*frames, row]
@@ -299,7 +299,7 @@ class EffectiveField(Kind):
         from convanim.erf import erf_layers
 
         o = figure.options
-        if _reads_model(o):
+        if reads_model(o):
             rows = self.rows(figure)
             return _model_entries(o, figure.base, rows if only is None else [rows[only]])
         found = erf_layers(self.model(figure), _size(o["input"]), dims=o["dims"])
@@ -310,7 +310,7 @@ class EffectiveField(Kind):
         (Conv2d)"."""
         from convanim.rf_render import _layer_caption
 
-        if _reads_model(figure.options):
+        if reads_model(figure.options):
             return [model_title(row) for row in self.rows(figure)]
         return [
             _layer_caption(number, layer, layer["kernel_size"], layer["dilation"])
@@ -325,7 +325,7 @@ class EffectiveField(Kind):
         o = figure.options
         request = self._request(figure, output)
         titles = self.titles(figure)
-        if _reads_model(o) and len(request.indices) == 1:  # only the layer drawn is computed
+        if reads_model(o) and len(request.indices) == 1:  # only the layer drawn is computed
             (index,) = request.indices
             entries = self.entries(figure, only=index)
             titles = [titles[index]]
@@ -343,7 +343,7 @@ class EffectiveField(Kind):
 
         o = figure.options
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
-        if _reads_model(o):  # the layer a still shows: --layer's, or the last
+        if reads_model(o):  # the layer a still shows: --layer's, or the last
             picked = self._still_index(figure)
             title = self.titles(figure)[picked]
 
@@ -365,7 +365,7 @@ class EffectiveField(Kind):
 
     def brief(self, figure: Figure) -> str:
         count = self._count(figure)
-        if _reads_model(figure.options) and self.still(figure):  # the one layer drawn
+        if reads_model(figure.options) and self.still(figure):  # the one layer drawn
             index = self._still_index(figure)
             drawn = self.entries(figure, only=index)[0]
             return f"layer {index + 1} of {count}, field {_shape(drawn.field)}"
@@ -374,13 +374,13 @@ class EffectiveField(Kind):
 
     def cost(self, figure: Figure, animated: bool) -> float:
         frames = self._count(figure) if animated else 1
-        return (40.0 if _reads_model(figure.options) else 10.0) + 4.0 * frames
+        return (40.0 if reads_model(figure.options) else 10.0) + 4.0 * frames
 
     # -- words ------------------------------------------------------------------------------
 
     def alt_text(self, figure: Figure) -> str:
         o = figure.options
-        if _reads_model(o):
+        if reads_model(o):
             return self._model_alt_text(figure)
         stack = self.model(figure)
         entries = self.entries(figure)
@@ -426,7 +426,7 @@ class EffectiveField(Kind):
         # A still computes only its own layer's heatmap; a .gif's text speaks of every layer.
         entries = self.entries(figure, only=index) if still else self.entries(figure)
         row, entry = rows[index], entries[0 if still else index]
-        fields = _model_fields(o, figure.base)
+        fields = load_fields(o, figure.base)
         shape = TIMES.join(str(n) for n in (*_input_shape(o), *fields.input_size)[-3:])
         weights = (
             "the model's own weights (autograd, summed over channels)"
@@ -451,8 +451,8 @@ class EffectiveField(Kind):
 
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
-        if _reads_model(o):
-            fields = _model_fields(o, figure.base)
+        if reads_model(o):
+            fields = load_fields(o, figure.base)
             rows = [
                 {
                     "layer": row.layer,
@@ -494,22 +494,12 @@ class EffectiveField(Kind):
 
     def info(self, figure: Figure) -> str:
         facts = self.facts(figure)
-        keys = MODEL_KEYS if _reads_model(figure.options) else STACK_KEYS
+        keys = MODEL_KEYS if reads_model(figure.options) else STACK_KEYS
         lines = info_lines(facts["layers"], keys)
         return "\n".join([*lines, f"alt text: {facts['alt_text']}"])
 
 
 # -- a model's layers -------------------------------------------------------------------------
-
-
-def _reads_model(options: Mapping[str, Any]) -> bool:
-    return options.get("torch") is not None or options.get("onnx") is not None
-
-
-def _model_fields(options: Mapping[str, Any], base: Path) -> Any:
-    from convanim.kinds.rf import _model_fields as rf_model_fields
-
-    return rf_model_fields(options, base)
 
 
 def _input_shape(options: Mapping[str, Any]) -> tuple[int, ...]:
@@ -568,7 +558,7 @@ def _model_entries(options: Mapping[str, Any], base: Path, rows: Sequence[Any]) 
     from convanim.erf import erf_summary, graph_erf
     from convanim.model_fields import locate
 
-    fields = _model_fields(options, base)
+    fields = load_fields(options, base)
     torch, onnx = locate(options["torch"], options["onnx"], base)
     key = (torch, onnx, options["input-shape"], options["weights"])
     known = _ENTRIES.setdefault(key, {})

@@ -151,8 +151,8 @@ class ReceptiveField(Kind):
         from convanim.receptive import layer_sizes, receptive_field_stats
 
         o = figure.options
-        if _reads_model(o):
-            fields = _model_fields(o, figure.base)
+        if reads_model(o):
+            fields = load_fields(o, figure.base)
             if limits:
                 self._check_model_drawing(figure, fields)
             return
@@ -216,10 +216,10 @@ class ReceptiveField(Kind):
 
     def frame_count(self, figure: Figure) -> int:
         o = figure.options
-        if _reads_model(o):
+        if reads_model(o):
             from convanim.graph_fields import drawn_rows
 
-            return len(drawn_rows(_model_fields(o, figure.base)))
+            return len(drawn_rows(load_fields(o, figure.base)))
         if o["dims"] == 1:
             from convanim.receptive import layer_sizes
 
@@ -267,7 +267,7 @@ class ReceptiveField(Kind):
 
         o = figure.options
         self.check_output(figure, output.path.suffix.lower())
-        if _reads_model(o):
+        if reads_model(o):
             return self._save_model(figure, output)
         return save_rf(
             self.model(figure),
@@ -287,11 +287,11 @@ class ReceptiveField(Kind):
 
         o = figure.options
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
-        if _reads_model(o):  # the last drawn layer's field
+        if reads_model(o):  # the last drawn layer's field
             from convanim.graph_fields import drawn_rows
             from convanim.model_render import model_title
 
-            fields = _model_fields(o, figure.base)
+            fields = load_fields(o, figure.base)
             rows = drawn_rows(fields)
             titles = [model_title(row) for row in rows]
 
@@ -334,7 +334,7 @@ class ReceptiveField(Kind):
         from convanim.options import RenderOptions
 
         o = figure.options
-        fields = _model_fields(o, figure.base)
+        fields = load_fields(o, figure.base)
         rows = drawn_rows(fields)
         request = check_request(
             output,
@@ -357,7 +357,7 @@ class ReceptiveField(Kind):
 
     def cost(self, figure: Figure, animated: bool) -> float:
         o = figure.options
-        if _reads_model(o):
+        if reads_model(o):
             return 40.0 + 4.0 * (self.frame_count(figure) if animated else 1)
         frames = o["input"] if o["dims"] == 1 else len(self.model(figure))
         return 10.0 + 4.0 * (frames if animated else 1)
@@ -372,7 +372,7 @@ class ReceptiveField(Kind):
 
     def alt_text(self, figure: Figure) -> str:
         options = figure.options
-        if _reads_model(options):
+        if reads_model(options):
             return _model_alt_text(options, figure.base)
         stack = self.model(figure)
         stats = self._stats(figure)
@@ -428,8 +428,8 @@ class ReceptiveField(Kind):
 
     def facts(self, figure: Figure) -> dict[str, Any]:
         o = figure.options
-        if _reads_model(o):
-            fields = _model_fields(o, figure.base)
+        if reads_model(o):
+            fields = load_fields(o, figure.base)
             return {
                 "dims": fields.dims,
                 "input_size": list(fields.input_size),
@@ -441,16 +441,16 @@ class ReceptiveField(Kind):
 
     def info(self, figure: Figure) -> str:
         facts = self.facts(figure)
-        if _reads_model(figure.options):
+        if reads_model(figure.options):
             table = model_table(facts["layers"])
             return table + (f"\n({facts['ended']})" if facts["ended"] else "")
         return info_table(facts["layers"])
 
     def brief(self, figure: Figure) -> str:
-        if _reads_model(figure.options):
+        if reads_model(figure.options):
             from convanim.graph_fields import drawn_rows
 
-            fields = _model_fields(figure.options, figure.base)
+            fields = load_fields(figure.options, figure.base)
             return f"{len(drawn_rows(fields))} of {len(fields.rows)} layers drawn"
         return self._brief(figure)
 
@@ -460,7 +460,7 @@ def _model_alt_text(options: Mapping[str, Any], base: Path) -> str:
     from convanim.graph_fields import drawn_rows
     from convanim.model_render import field_caption
 
-    fields = _model_fields(options, base)
+    fields = load_fields(options, base)
     rows = drawn_rows(fields)
     source = options["torch"] if options["torch"] is not None else options["onnx"]
     size = TIMES.join(map(str, fields.input_size))
@@ -499,7 +499,7 @@ def complete_model(
     options a model's layers leave no room for."""
     if options["torch"] is not None and options["onnx"] is not None:
         raise ParameterError("torch", "give --torch or --onnx, not both")
-    if not _reads_model(options):
+    if not reads_model(options):
         if options["input-shape"] is not None:
             raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         return None
@@ -512,14 +512,14 @@ def complete_model(
     return source
 
 
-def _reads_model(options: Mapping[str, Any]) -> bool:
+def reads_model(options: Mapping[str, Any]) -> bool:
     return options.get("torch") is not None or options.get("onnx") is not None
 
 
 def model_files(figure: Figure) -> dict[str, Path]:
     """The model file a figure reads (``--torch``'s .py target or ``--onnx``'s file), if any."""
     o = figure.options
-    if not _reads_model(o):
+    if not reads_model(o):
         return {}
     from convanim.model_fields import model_files as files
 
@@ -529,7 +529,7 @@ def model_files(figure: Figure) -> dict[str, Path]:
 _LOADED: dict[tuple[Any, ...], Any] = {}
 
 
-def _model_fields(options: Mapping[str, Any], base: Path) -> Any:
+def load_fields(options: Mapping[str, Any], base: Path) -> Any:
     """The rows of ``--torch`` or ``--onnx``, its files relative to ``base`` (read once per
     process and options)."""
     from convanim.graph_fields import ModelError
