@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
@@ -25,6 +24,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from convanim import measure
 from convanim.drawing import STRIP_GAP_PX, Box, union_box
 from convanim.options import RenderOptions
 from convanim.render import PixelFigure, Sheet, pixel_figure, segments_path, tile
@@ -38,7 +38,6 @@ __all__ = ["DPI", "CellFigure", "Layer", "Rect", "blend", "rect_path", "subscrip
 DPI = 100.0
 Rect = tuple[float, float, float, float]
 Rgb = npt.NDArray[np.uint8]
-_RENDERER_AGG: Any = RendererAgg  # matplotlib leaves it unannotated
 _SUBSCRIPTS = str.maketrans("0123456789,-", "₀₁₂₃₄₅₆₇₈₉,₋")
 
 
@@ -51,10 +50,7 @@ def subscript(name: str, index: Sequence[int]) -> str:
 
 def text_width(texts: Iterable[str], font_pt: float) -> float:
     """The widest of ``texts`` in pixels at ``font_pt`` points, as the figure will draw them."""
-    renderer = _RENDERER_AGG(1, 1, DPI)
-    prop = FontProperties(size=font_pt)
-    widths = [renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts]
-    return float(max(widths, default=0.0))
+    return measure.text_width(texts, FontProperties(size=font_pt), DPI)
 
 
 def blend(top: str, under: str, alpha: float) -> str:

@@ -29,6 +29,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from convanim import measure
 from convanim.drawing import Box, display_box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError
 from convanim.geometry import Frame as GeometryFrame
@@ -218,25 +219,20 @@ class VolumeAnimation:
     @staticmethod
     def _text_px(text: str, points: float, bold: bool = False) -> float:
         """The width of ``text`` in pixels at ``points``."""
-        from matplotlib.backends.backend_agg import RendererAgg
         from matplotlib.font_manager import FontProperties
 
-        renderer: Any = RendererAgg(1, 1, PIXEL_DPI)
         font = FontProperties(size=points, weight="bold" if bold else "normal")
-        return float(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
+        return measure.text_metrics(text, font, PIXEL_DPI)[0]
 
     def _sum_width_px(self, cell_px: float) -> float:
-        from matplotlib.backends.backend_agg import RendererAgg
         from matplotlib.font_manager import FontProperties
 
-        renderer: Any = RendererAgg(1, 1, PIXEL_DPI)
         font = FontProperties(size=max(cell_px * 0.32 * 0.72, 8.0))
         widest = max(
             (self._sum(frame) for frame in self.frames[:: max(1, len(self.frames) // 16)]),
             key=len,
         )
-        width: float = renderer.get_text_width_height_descent(widest, font, ismath=False)[0]
-        return float(width)
+        return measure.text_metrics(widest, font, PIXEL_DPI)[0]
 
     # -- static parts ---------------------------------------------------------------------
 
