@@ -180,10 +180,15 @@ class CellFigure(PixelFigure):
             self._texts.append(self.sheet.text(0, 0, "", animated=True))
         for artist, (x, y, text, style) in zip(self._texts, layer.texts, strict=False):
             artist.update({"position": (x, y), "text": text, **style})
-            self.sheet.draw_artist(artist)
-            extent = artist.get_window_extent(renderer)
-            height = self.size[1]
-            rects.append((extent.x0, height - extent.y1, extent.x1, height - extent.y0))
+            inked = self.page.draw_text(artist)
+            if inked is None:  # drawn by matplotlib: its layout box bounds it
+                extent = artist.get_window_extent(renderer)
+                height = self.size[1]
+                rects.append((extent.x0, height - extent.y1, extent.x1, height - extent.y0))
+            else:  # the pixels its glyphs covered (top, bottom, left, right)
+                top, bottom, left, right = inked
+                if bottom > top:
+                    rects.append((left, top, right, bottom))
         self._used = len(layer.texts)
         self.shown = {"texts": [text for _, _, text, _ in layer.texts]}
         if rects:
