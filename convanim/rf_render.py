@@ -942,10 +942,14 @@ class DependencyDiagram(_Figure):
             drawn.append(centres)
         gc.restore()
         self.caption.set_text(frame.caption)
-        self.sheet.draw_artist(self.caption)
+        inked = self.page.draw_text(self.caption)
         self.shown = (self.caption.get_text(),)
         points = np.concatenate(drawn)
-        box = self._text_box([self.caption])
+        if inked is None:  # drawn by matplotlib: its layout box bounds it
+            box = self._text_box([self.caption])
+        else:  # the pixels its glyphs covered
+            top, bottom, left, right = inked
+            box = self._box(left, top, right, bottom)
         if len(points):
             (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
             r = self.radius + self.thick * DPI / 72

@@ -252,7 +252,7 @@ class VolumeAnimation:
         self.shade_rgb = tuple(c / 255 for c in hex_rgb(self.theme.shade))
         self.line_rgb = tuple(c / 255 for c in hex_rgb(self.theme.line))
         self.margin_px = math.ceil(self._lw(THICK_PT) * PIXEL_DPI / 72) + 2
-        self.texts_drawn: list[tuple[str, Bbox]] = []
+        self.texts_drawn: list[Text] = []  # the last frame's texts
 
     def _add_static(self, sheet: Sheet) -> None:
         theme, thick = self.theme, self._lw(THICK_PT)
@@ -511,10 +511,17 @@ class VolumeAnimation:
         self.texts_drawn = []
         for x, y, text, style in self._texts(frame):
             artist = self.sheet.text(x, y, text, animated=True, **style)
-            self.sheet.draw_artist(artist)
-            extent = artist.get_window_extent(renderer)
-            self.texts_drawn.append((text, extent))
-            box = union_box(box, self._extent_box(extent))
+            inked = self.page.draw_text(artist)
+            if inked is None:  # drawn by matplotlib: its layout box bounds it
+                extent = artist.get_window_extent(renderer)
+                box = union_box(box, self._extent_box(extent))
+            else:  # the pixels its glyphs covered, a margin around them
+                top, bottom, left, right = inked
+                height = self.size[1]
+                box = union_box(
+                    box, display_box(left, height - bottom, right, height - top, self.size, 2)
+                )
+            self.texts_drawn.append(artist)
             self.page.artists.remove(artist)
         return box
 
@@ -538,7 +545,8 @@ class VolumeAnimation:
         for artist in self.page.artists if static else ():
             if isinstance(artist, Text):
                 yield artist.get_text(), artist.get_window_extent(self.renderer)
-        yield from self.texts_drawn
+        for artist in self.texts_drawn:
+            yield artist.get_text(), artist.get_window_extent(self.renderer)
 
     def vector(self, indices: Sequence[int], columns: int) -> Figure:
         from matplotlib.patches import PathPatch
