@@ -106,18 +106,34 @@ def path_counts(
     stack = stack[: index + 1]
     size = _input_size(input_size, dims)
     specs = _chain(stack, size)
-    out = specs[-1].output_size
-    found = []
-    for axis in _axes(dims):
-        tables = _tables(stack, specs, axis)
-        found.append(tuple(_axis_counts(tables, size[axis], (out[axis] - 1) // 2)))
-    return tuple(found)
+    tables = {axis: _tables(stack, specs, axis) for axis in _axes(dims)}
+    return _counts(specs, tables, size, dims, index)
+
+
+def _counts(
+    specs: Sequence[Any],
+    tables: Mapping[int, Sequence[Sequence[Sequence[int]]]],
+    size: tuple[int, int],
+    dims: int,
+    index: int,
+) -> tuple[tuple[int, ...], ...]:
+    """``path_counts`` of layer ``index`` from a stack's chain of specs and its tables (per
+    axis, every layer's): a layer's are the first ``index + 1`` of any deeper stack's."""
+    out = specs[index].output_size
+    return tuple(
+        tuple(_axis_counts(tables[axis][: index + 1], size[axis], (out[axis] - 1) // 2))
+        for axis in _axes(dims)
+    )
 
 
 def _uniform(
     layers: Iterable[Mapping[str, Any]], input_size: int | tuple[int, int], layer: int, dims: int
 ) -> Heatmap:
-    axes = path_counts(layers, input_size, layer, dims=dims)
+    return _heatmap(path_counts(layers, input_size, layer, dims=dims), dims)
+
+
+def _heatmap(axes: Sequence[Sequence[int]], dims: int) -> Heatmap:
+    """The 2-D counts (the outer product of the axes'), or the 1-D ones, as floats."""
     if dims == 1:
         return np.asarray([float(c) for c in axes[0]])
     rows = np.asarray([float(c) for c in axes[0]])
@@ -291,9 +307,13 @@ def erf_layers(
     """Every layer's uniform-weight effective field for its centre unit, with its summary."""
     stack = list(layers)
     size = _input_size(input_size, dims)
+    # Each layer's tables are those of the layers under it: made once for the whole stack.
+    normalised = _stack(stack, dims)
+    specs = _chain(normalised, size)
+    tables = {axis: _tables(normalised, specs, axis) for axis in _axes(dims)}
     found = []
     for index, (out, unit, spans) in enumerate(_unit_fields(stack, size, dims)):
-        heatmap = _uniform(stack, input_size, index, dims)
+        heatmap = _heatmap(_counts(specs, tables, size, dims, index), dims)
         field = tuple(last - first + 1 for first, last in spans)
         found.append(
             erf_summary(

@@ -73,6 +73,24 @@ def test_uniform_erf_is_the_brute_force_path_count(stack: Stack) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(stack=any_stack)
+def test_every_layers_heatmap_is_its_own_path_count(stack: Stack) -> None:
+    """erf_layers makes the stack's tables once and counts each layer's paths through the
+    first of them: each heatmap equals that layer's counted alone, and the last one the
+    brute-force count."""
+    assume(stack.first_invalid() is None)
+    kwargs = list(stack.kwargs)
+    entries = erf_layers(kwargs, stack.input_size, dims=stack.dims)
+    assert len(entries) == len(kwargs)
+    for index, entry in enumerate(entries):
+        alone = effective_receptive_field(kwargs, stack.input_size, index, dims=stack.dims)
+        assert np.array_equal(entry.heatmap, alone), index
+    deps, (rows, cols) = brute_counts(stack)
+    expected = as_array(stack, deps[(rows - 1) // 2, (cols - 1) // 2])
+    assert np.array_equal(entries[-1].heatmap, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stack=any_stack)
 def test_support_is_the_theoretical_field_exactly(stack: Stack) -> None:
     """Every layer: the non-zero cells are receptive_field's cells, inside the stats' extent."""
     assume(stack.first_invalid() is None)
