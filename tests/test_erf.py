@@ -517,3 +517,35 @@ def test_a_gif_refuses_a_layer(tmp_path: Path, runner: Any) -> None:
         ".png, .svg or .pdf"
     )
     assert not path.exists()
+
+
+def test_a_stacks_fields_are_worked_out_once_and_shared_read_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A render and its alt text (and the next figure of the same stack) share the fields."""
+    from convanim import erf as erf_module
+    from convanim.figures import parse_figure
+    from convanim.kinds import erf as erf_kind
+
+    monkeypatch.setattr(erf_kind, "_STACK_ENTRIES", {})
+    calls = []
+    real = erf_module.erf_layers
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(erf_module, "erf_layers", counted)
+    figure = parse_figure("e", {"kind": "erf", "kernel": [3, 3], "dilation": [1, 2]})
+    first = figure.declaration.entries(figure)
+    figure.alt_text()
+    again = parse_figure("e", {"kind": "erf", "kernel": [3, 3], "dilation": [1, 2]})
+    assert [e.heatmap.tolist() for e in again.declaration.entries(again)] == [
+        e.heatmap.tolist() for e in first
+    ]
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        first[0].heatmap[0, 0] = 1.0
+    other = parse_figure("e", {"kind": "erf", "kernel": [3, 3], "dilation": [1, 3]})
+    other.declaration.entries(other)
+    assert len(calls) == 2

@@ -10,6 +10,7 @@ of paths, exactly). A .gif steps through the layers, a .png, .svg or .pdf shows 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -296,13 +297,11 @@ class EffectiveField(Kind):
 
     def entries(self, figure: Figure, only: int | None = None) -> list[ErfLayer]:
         """Every layer's effective field and its summary (``only``: that frame's alone)."""
-        from convanim.erf import erf_layers
-
         o = figure.options
         if reads_model(o):
             rows = self.rows(figure)
             return _model_entries(o, figure.base, rows if only is None else [rows[only]])
-        found = erf_layers(self.model(figure), _size(o["input"]), dims=o["dims"])
+        found = _stack_entries(self.model(figure), _size(o["input"]), o["dims"])
         return found if only is None else [found[only]]
 
     def titles(self, figure: Figure) -> list[str]:
@@ -712,3 +711,27 @@ def _output_for(figure: Figure, path: Path) -> Output:
 
 
 KIND = EffectiveField()
+
+
+# A render and its alt text ask for the same stack's fields: each is worked out once.
+_STACK_ENTRIES: dict[str, list[ErfLayer]] = {}
+KEPT_STACK_ENTRIES = 16
+
+
+def _stack_entries(
+    stack: list[dict[str, Any]], size: int | tuple[int, int], dims: int
+) -> list[ErfLayer]:
+    """``erf_layers`` of a stack, kept for the next figure of the same stack and input. The
+    heatmaps are read-only, since every caller shares them."""
+    from convanim.erf import erf_layers
+
+    key = json.dumps([stack, size, dims], sort_keys=True, default=repr)
+    found = _STACK_ENTRIES.pop(key, None)
+    if found is None:
+        found = erf_layers(stack, size, dims=dims)
+        for entry in found:
+            entry.heatmap.flags.writeable = False
+    _STACK_ENTRIES[key] = found  # the most recently used last
+    while len(_STACK_ENTRIES) > KEPT_STACK_ENTRIES:
+        del _STACK_ENTRIES[next(iter(_STACK_ENTRIES))]
+    return list(found)
