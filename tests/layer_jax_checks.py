@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from convanim.figures import FigureError, parse_figure
@@ -257,8 +257,38 @@ def flax_layers(draw: st.DrawFn) -> tuple[str, tuple[int, ...]]:
     return line, size
 
 
+def _past_pytorch(arguments: dict[str, Any], kernel: tuple[int, ...]) -> bool:
+    """Whether an input-dilated nn.Conv pads more than a transposed convolution of PyTorch's
+    form can crop: before its first input cell, more than the kernel's footprint less one
+    (a negative padding), or after its last, past output_padding's reach (stride or dilation
+    cells or more). convanim refuses those, saying so."""
+    dims = len(kernel)
+    padding = arguments["padding"]
+    inserted = arguments["input_dilation"]
+    if isinstance(padding, str) or inserted in (1, (1,) * dims):
+        return False
+    inserted = (inserted,) * dims if isinstance(inserted, int) else tuple(inserted)
+    dilation = arguments["kernel_dilation"]
+    dilation = (dilation,) * dims if isinstance(dilation, int) else tuple(dilation)
+    if isinstance(padding, int):
+        pads = [(padding, padding)] * dims
+    else:
+        pads = [p if isinstance(p, tuple) else (p, p) for p in padding]
+    for k, d, e, (low, high) in zip(kernel, dilation, inserted, pads, strict=True):
+        footprint = (k - 1) * d + 1
+        before, after = footprint - 1 - low, footprint - 1 - high
+        if before < 0 or (after < 0 and -after >= max(e, d)):
+            return True
+    return False
+
+
 @CHECKED
 @given(flax_layers(), st.integers(0, 2**16))
+# Padding past a 1-cell kernel's footprint before the input, and after it within the stride.
+@example(("nn.Conv(1, (1,), strides=1, padding=1, kernel_dilation=1, input_dilation=2)", (1,)), 0)
+@example(
+    ("nn.Conv(1, (1,), strides=1, padding=((0, 1),), kernel_dilation=1, input_dilation=2)", (3,)), 0
+)
 def test_flax_layers_are_drawn_as_lax_computes_them(
     layer: tuple[str, tuple[int, ...]], seed: int
 ) -> None:
@@ -287,6 +317,10 @@ def test_flax_layers_are_drawn_as_lax_computes_them(
         with pytest.raises(FigureError, match="padding_mode \\('circular'\\) cannot be drawn"):
             figure(line, list(size))
         return  # until the conv kind takes --padding-mode
+    if not transposed and _past_pytorch(arguments, w.shape):
+        with pytest.raises(FigureError, match=r"before its output|extra output cells"):
+            figure(line, list(size))
+        return
     drawn = figure(line, list(size))
     assert tuple(drawn.facts()["framework_output_size"]) == expected.shape, line
     spec = drawn.model
