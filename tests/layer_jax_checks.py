@@ -21,6 +21,7 @@ os.environ["KERAS_BACKEND"] = "jax"  # before keras is imported: the real layers
 
 from typing import Any
 
+import conftest  # noqa: F401  # the suite's Hypothesis profile, in this process too
 import jax
 import jax.numpy as jnp
 import keras
