@@ -28,7 +28,8 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Affine2DBase, Bbox, Transform, TransformedBbox
 
-from convanim.drawing import Box, display_box, union_box
+from convanim import measure
+from convanim.drawing import Box, display_box, fill, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError, DrawnGrid
 from convanim.geometry import Frame as GeometryFrame
 from convanim.options import VIEWS, RenderOptions
@@ -164,7 +165,7 @@ class Page:
 
     def draw(self) -> None:
         """Fill with the background and draw the artists that are not animated, by zorder."""
-        self.rgba()[...] = self.background
+        fill(self.rgba(), self.background)
         static = [artist for artist in self.artists if not artist.get_animated()]
         for artist in sorted(static, key=lambda artist: artist.get_zorder()):
             self.draw_artist(artist)
@@ -1017,15 +1018,12 @@ class _Values:
 
         animation = self.animation
         font = FontProperties(size=self.style.cell["fontsize"])
-        renderer = animation.page.renderer
-        widths: dict[str, float] = {}
+        dpi = animation.page.renderer.dpi
         drawn = self.worked.drawn
         after = np.zeros(drawn.shape)
         for (row, col), value in np.ndenumerate(drawn):
-            text = self.style.text(value)
-            if text not in widths:
-                widths[text] = renderer.get_text_width_height_descent(text, font, ismath=False)[0]
-            after[row, col] = widths[text] / 2 / animation.cell_px + OBLIQUE_WEIGHT_GAP
+            width = measure.text_metrics(self.style.text(value), font, dpi)[0]
+            after[row, col] = width / 2 / animation.cell_px + OBLIQUE_WEIGHT_GAP
         return after
 
     def draw(self, frame: GeometryFrame[Any]) -> Box:
@@ -1249,17 +1247,12 @@ def _plan_sum(worked: Worked, plane: ConvSpec[Any, Any], cell_px: float, width: 
 
     from convanim.values import format_value
 
-    renderer: Any = RendererAgg(1, 1, 100.0)
     font = FontProperties(size=_caption_points(cell_px))
     pad = max(2.0, 0.3 * font.get_size_in_points() / 0.72)
     room_px = fit_px = width * cell_px - 2 * pad
-    measured: dict[str, float] = {}
 
     def px(text: str) -> float:
-        if text not in measured:
-            width_px, _, _ = renderer.get_text_width_height_descent(text, font, ismath=False)
-            measured[text] = float(width_px)
-        return measured[text]
+        return measure.text_metrics(text, font, 100.0)[0]
 
     def widest(numbers: npt.NDArray[np.float64]) -> str:
         # Digits share one width (tabular figures): one number of each shape is enough.
@@ -1307,7 +1300,7 @@ def _plan_sum(worked: Worked, plane: ConvSpec[Any, Any], cell_px: float, width: 
     text = _SumLines(breaks, 0, 0, 0).text(pieces)
     probe = Text(0, 0, text, fontproperties=font, ha="center", va="center")
     probe.set_figure(_Ruler())  # type: ignore[arg-type]  # it stands in for a figure
-    box = probe.get_window_extent(renderer)
+    box = probe.get_window_extent(RendererAgg(1, 1, 100.0))
     widen = max(box.width - fit_px, 0.0) / cell_px
     if len(lines) == 1 and widen == 0 and box.height / 2 + pad <= SUM_CENTRE * cell_px:
         return _SumLines(breaks, SUM_ROOM, SUM_CENTRE, 0.0)  # where one line always went

@@ -533,3 +533,15 @@ def test_a_png_strip_that_fails_leaves_no_thread_behind(monkeypatch: pytest.Monk
     with pytest.raises(RuntimeError, match="drawing failed"):
         png.write_strip(io.BytesIO(), drawing, [0, 1, 2, 3], 1, None)
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_fill_paints_every_pixel_of_a_view_and_nothing_else(channels: int) -> None:
+    from convanim.drawing import fill
+
+    pixels = np.zeros((7, 9, channels), dtype=np.uint8)
+    colour = (253, 246, 227, 255)[:channels]
+    fill(pixels[2:5, 1:8], colour)
+    expected = np.zeros_like(pixels)
+    expected[2:5, 1:8] = colour
+    assert np.array_equal(pixels, expected)

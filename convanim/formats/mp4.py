@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, BinaryIO
 
+from convanim.drawing import fill
 from convanim.errors import ConvSpecError
 from convanim.formats import STAMP_KEY, find_stamp
 
@@ -206,7 +207,7 @@ def _frames(drawing: Drawing, indices: Sequence[int]) -> Iterator[bytes]:
 
     width, height = drawing.size
     padded = np.empty((height + height % 2, width + width % 2, 3), dtype=np.uint8)
-    padded[:] = hex_rgb(drawing.background)
+    fill(padded, hex_rgb(drawing.background))
     for index in indices:
         drawing.draw(index)
         padded[:height, :width] = drawing.rgba()[:, :, :3]

@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
-from convanim.drawing import STRIP_GAP_PX, strip_size, union_box
+from convanim.drawing import STRIP_GAP_PX, fill, strip_size, union_box
 from convanim.formats import STAMP_KEY
 
 if TYPE_CHECKING:
@@ -201,14 +201,17 @@ def _bands(
     def samples(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         return pixels.copy() if colours is None else colours.indices(pixels)
 
-    fill = samples(background)[0, 0]
+    background_sample = samples(background)[0, 0]  # the background's RGB, or its index
     whole: Box = (0, height, 0, width)
     shown: npt.NDArray[np.uint8] | None = None  # the frame drawn last, as the GIF keeps it
     previous: Box = whole
     for first in range(0, len(indices), columns):
         gap = STRIP_GAP_PX if first + columns < len(indices) else 0
-        band = np.empty((height + gap, strip_width, *fill.shape), dtype=np.uint8)
-        band[:] = fill
+        band = np.empty((height + gap, strip_width, *background_sample.shape), dtype=np.uint8)
+        if colours is None:
+            fill(band, background_sample)
+        else:
+            band[...] = background_sample
         for col, index in enumerate(indices[first : first + columns]):
             box = drawing.draw(index) or whole
             if shown is None:
