@@ -99,6 +99,56 @@ def per_frame(repeat: int, folder: Path) -> list[dict[str, object]]:
     return rows
 
 
+def gif_breakdown(repeat: int, folder: Path) -> list[dict[str, object]]:
+    """Where a plain GIF frame's time goes, per frame (median of runs): making the animation
+    (its static figure drawn once), drawing each frame, and the rest of the save (quantising,
+    the changed rectangle, LZW, writing), timed inside one ``save``."""
+    from convanim import drawing as drawing_module
+    from convanim import render
+
+    rows = []
+    spent = {"setup": 0.0, "draw": 0.0}
+    for name, kwargs in TIMED.items():
+        spec = ConvSpec(**kwargs)  # type: ignore[arg-type]
+        path = folder / f"{name}.gif"
+        build, draw = render.Animation._build, drawing_module.AnimationDrawing.draw
+
+        def timed_build(self: Any, build: Any = build) -> None:
+            start = time.perf_counter()
+            build(self)
+            spent["setup"] += time.perf_counter() - start
+
+        def timed_draw(self: Any, index: int, draw: Any = draw) -> Any:
+            start = time.perf_counter()
+            box = draw(self, index)
+            spent["draw"] += time.perf_counter() - start
+            return box
+
+        samples: dict[str, list[float]] = {"setup": [], "draw": [], "rest": [], "total": []}
+        render.Animation._build = timed_build  # type: ignore[method-assign]
+        drawing_module.AnimationDrawing.draw = timed_draw  # type: ignore[method-assign]
+        try:
+            save(spec, Output(path))  # warm up
+            for _ in range(repeat):
+                spent.update(setup=0.0, draw=0.0)
+                start = time.perf_counter()
+                save(spec, Output(path))
+                total = time.perf_counter() - start
+                samples["setup"].append(spent["setup"])
+                samples["draw"].append(spent["draw"])
+                samples["rest"].append(total - spent["setup"] - spent["draw"])
+                samples["total"].append(total)
+        finally:
+            render.Animation._build = build  # type: ignore[method-assign]
+            drawing_module.AnimationDrawing.draw = draw  # type: ignore[method-assign]
+        frames = spec.frame_count
+        row: dict[str, object] = {"figure": name, "frames": frames}
+        for part, values in samples.items():
+            row[f"{part}_ms_per_frame"] = round(statistics.median(values) * 1000 / frames, 3)
+        rows.append(row)
+    return rows
+
+
 def erf_per_frame(repeat: int, folder: Path) -> dict[str, object]:
     """The effective receptive field's GIF: six 3x3 layers (the README's), one frame a layer."""
     from convanim.figures import parse_figure
@@ -714,6 +764,10 @@ def main() -> None:
         print("Render and encode, one process (median of runs):")
         print(table(rows), end="\n\n")
         results["per_frame"] = rows
+        breakdown = gif_breakdown(args.repeat, folder)
+        print("Where a plain GIF frame's time goes:")
+        print(table(breakdown), end="\n\n")
+        results["gif_breakdown"] = breakdown
         erf = erf_per_frame(args.repeat, folder)
         print("Effective receptive field, GIF:", erf, end="\n\n")
         results["erf_per_frame"] = erf
