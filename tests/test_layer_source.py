@@ -13,6 +13,7 @@ divisor_override=None)); the torch tests below check that reading against the mo
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,73 @@ def test_readable_channels_are_drawn_with_their_channels() -> None:
     separable = figure("layers.SeparableConv2D(4, 3)", [1, 5, 5, 3]).facts()
     assert separable["drawn_as"] == "separable"
     assert figure("layers.SeparableConv2D(4, 3)", 5).facts()["drawn_as"] == "conv"
+
+
+def _accepted(description: dict[str, Any]) -> bool:
+    """Whether the kind named in ``description`` draws it (every check, limits included)."""
+    try:
+        parse_figure("t", description, limits=True)
+    except FigureError:
+        return False
+    return True
+
+
+# (in_channels, out_channels, groups): each side of the limit, grouped; in 1-D to 3-D.
+COUNTS = [(1, 1, 1), (1, 2, 1), (2, 4, 2), (8, 8, 1), (8, 8, 8), (9, 8, 1), (8, 9, 1), (3, 64, 1)]
+CONV_CHANNELS = [(*counts, dims) for dims in (1, 2, 3) for counts in COUNTS]
+
+
+@pytest.mark.parametrize(("ins", "outs", "groups", "dims"), CONV_CHANNELS)
+def test_the_layer_draws_the_channels_that_the_conv_kind_draws(
+    ins: int, outs: int, groups: int, dims: int
+) -> None:
+    """One rule: a layer's channels are drawn exactly where the conv kind accepts a figure of
+    those channels (one of each being the plain figure)."""
+    size = 4 if dims == 3 else 5
+    line = f"nn.Conv{dims}d({ins}, {outs}, 3, groups={groups})"
+    drawn = figure(line, size).facts()
+    conv = {"kind": "conv", "input": size, "kernel": 3, "dims": dims}
+    counts = {"in-channels": ins, "out-channels": outs, "groups": groups}
+    expected = (ins, outs, groups) != (1, 1, 1) and _accepted({**conv, **counts})
+    assert drawn["channels_drawn"] is expected
+    assert drawn["in_channels"] == (ins if expected else 1)
+    assert drawn["out_channels"] == (outs if expected else 1)
+
+
+# (channels, depth_multiplier, filters)
+SEPARABLE_CHANNELS = [(1, 1, 1), (3, 1, 4), (4, 2, 8), (4, 3, 4), (9, 1, 4), (3, 1, 9), (8, 1, 8)]
+
+
+@pytest.mark.parametrize(("ins", "multiplier", "outs"), SEPARABLE_CHANNELS)
+def test_the_layer_draws_the_separable_pairs_that_the_separable_kind_draws(
+    ins: int, multiplier: int, outs: int
+) -> None:
+    """A SeparableConv2D is drawn as the pair exactly where the separable kind accepts those
+    counts; elsewhere its depthwise layer alone, one channel."""
+    line = f"layers.SeparableConv2D({outs}, 3, depth_multiplier={multiplier})"
+    drawn = figure(line, [1, 5, 5, ins]).facts()
+    counts = {"channels": ins, "multiplier": multiplier, "out-channels": outs}
+    expected = _accepted({"kind": "separable", "input": 5, "kernel": 3, **counts})
+    assert drawn["channels_drawn"] is expected
+    assert drawn["drawn_as"] == ("separable" if expected else "conv")
+
+
+def test_the_channel_rules_are_the_kinds_own() -> None:
+    """The kinds' checks and the layer kind ask the same functions: what they refuse is what
+    the figures' own checks raise, word for word."""
+    from convanim.kinds.conv import channel_refusal
+    from convanim.kinds.separable import channel_refusal as separable_refusal
+
+    refusal = channel_refusal(9, 2, 1, 2)
+    assert refusal is not None and refusal.param == "in_channels"
+    with pytest.raises(FigureError, match=re.escape(refusal.detail)):
+        parse_figure("t", {"kind": "conv", "input": 5, "kernel": 3, "in-channels": 9})
+    assert channel_refusal(8, 8, 1, 2) is None and channel_refusal(1, 2, 1, 3) is not None
+    refusal = separable_refusal(3, 3, 4)
+    assert refusal is not None and refusal.param == "multiplier"
+    with pytest.raises(FigureError, match=re.escape(refusal.detail)):
+        parse_figure("t", {"kind": "separable", "input": 5, "channels": 3, "multiplier": 3})
+    assert separable_refusal(4, 2, 8) is None
 
 
 # -- refused: one line, nothing run ---------------------------------------------------------------

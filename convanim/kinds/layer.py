@@ -155,38 +155,32 @@ class Layer(Kind):
     def description_of(self, figure: Figure) -> Description:
         return describe(figure.options["layer"], figure.options["input"])
 
-    def channelled(self, figure: Figure, found: Description) -> bool:
-        """Whether the channel view draws the layer: counts known, readable, not all 1."""
-        if figure.options["channel-view"] == "off" or found.kind == "pool":
-            return False
-        if found.options.get("dims") == 3:
-            return False  # the conv kind draws a volume's channels not yet
+    def drawn(self, figure: Figure) -> tuple[str, dict[str, Any], bool]:
+        """The kind and options that draw the layer, and whether with every channel: the
+        kind of its operation says which counts it draws (``Kind.with_channels``)."""
+        found = self.description_of(figure)
+        target = get(found.kind)
         ins, outs = found.in_channels, found.out_channels
-        if ins is None or outs is None:
-            return False
-        if found.kind == "separable":
-            middle = ins * int(found.options["multiplier"])
-            return max(ins, outs, middle) <= MAX_DRAWN_CHANNELS
-        readable = max(ins, outs) <= MAX_DRAWN_CHANNELS
-        return readable and (ins, outs, found.groups) != (1, 1, 1)
+        if figure.options["channel-view"] != "off" and ins is not None and outs is not None:
+            options = target.with_channels(found.options, ins, outs, found.groups)
+            if options is not None:
+                return found.kind, options, True
+        options = dict(found.options)
+        if found.kind == "separable":  # its depthwise layer, one channel
+            options.pop("multiplier")
+            options.pop("out-channels")
+            options["dims"] = 2
+            return "conv", options, False
+        return found.kind, options, False
+
+    def channelled(self, figure: Figure) -> bool:
+        """Whether the layer is drawn with every channel."""
+        return self.drawn(figure)[2]
 
     def inner(self, figure: Figure) -> Figure:
         """The figure of the matching kind that draws the layer."""
         found = self.description_of(figure)
-        kind_name = found.kind
-        options = dict(found.options)
-        channelled = self.channelled(figure, found)
-        if kind_name == "separable" and not channelled:
-            kind_name = "conv"  # its depthwise layer, one channel
-            options.pop("multiplier")
-            options.pop("out-channels")
-            options["dims"] = 2
-        if kind_name == "separable":
-            options["channels"] = found.in_channels
-        elif kind_name == "conv" and channelled:
-            options["in-channels"] = found.in_channels
-            options["out-channels"] = found.out_channels
-            options["groups"] = found.groups
+        kind_name, options, _ = self.drawn(figure)
         target = get(kind_name)
         o = figure.options
         keys = set(target.option_keys())
@@ -284,7 +278,7 @@ class Layer(Kind):
             text += ", depthwise (groups = input channels)"
         elif found.groups != 1:
             text += f", {_count(found.groups, 'group')}"
-        if self.channelled(figure, found):
+        if self.channelled(figure):
             return text + ": drawn with every channel"
         return text + ": drawn with one input and one output channel"
 
@@ -310,7 +304,7 @@ class Layer(Kind):
             "layer_in_channels": found.in_channels,
             "layer_out_channels": found.out_channels,
             "layer_groups": found.groups,
-            "channels_drawn": self.channelled(figure, found),
+            "channels_drawn": self.channelled(figure),
             "framework_output_size": list(found.output_size),
         }
         inner_facts = self._delegate(figure, "facts")
