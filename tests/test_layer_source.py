@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -264,6 +265,28 @@ def test_the_layer_draws_the_separable_pairs_that_the_separable_kind_draws(
     expected = _accepted({"kind": "separable", "input": 5, "kernel": 3, **counts})
     assert drawn["channels_drawn"] is expected
     assert drawn["drawn_as"] == ("separable" if expected else "conv")
+
+
+@pytest.mark.parametrize(
+    ("line", "size"),
+    [
+        ("layers.SeparableConv2D(4, 3, strides=2, padding='same')", [1, 7, 7, 3]),
+        ("layers.SeparableConv2D(4, 3, depth_multiplier=2)", [1, 6, 6, 3]),
+        ("layers.SeparableConv2D(4, 3, dilation_rate=2)", [1, 7, 7, 2]),
+    ],
+)
+def test_a_separable_layer_in_one_channel_is_its_depthwise_layer(
+    line: str, size: list[int]
+) -> None:
+    """Without its channel view, a separable layer is the separable kind's depthwise layer in
+    one channel, drawn by the conv kind (``Separable.one_channel``)."""
+    pair = figure(line, size).model
+    alone = figure(line, size, channel_view="off")
+    assert alone.facts()["drawn_as"] == "conv"
+    one = {"in_channels": 1, "out_channels": 1, "groups": 1}
+    assert alone.model == replace(pair.depthwise, **one)
+    kind, drawn = get("separable").one_channel({"multiplier": 2, "out-channels": 4, "kernel": 3})
+    assert (kind, drawn) == ("conv", {"kernel": 3, "dims": 2})
 
 
 def test_the_channel_rules_are_the_kinds_own() -> None:

@@ -193,8 +193,13 @@ class Kind:
     ) -> dict[str, Any] | None:
         """The options (``options``: the layer's, without channel counts) that draw a layer of
         these channel counts with every channel, or None: the kind draws it with one input and
-        one output channel."""
+        one output channel (``one_channel``)."""
         return None
+
+    def one_channel(self, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The kind and options that draw a layer (``options``: the layer's, without channel
+        counts) with one input and one output channel."""
+        return self.name, dict(options)
 
 
 def get(name: object) -> Kind:

@@ -157,7 +157,8 @@ class Layer(Kind):
 
     def drawn(self, figure: Figure) -> tuple[str, dict[str, Any], bool]:
         """The kind and options that draw the layer, and whether with every channel: the
-        kind of its operation says which counts it draws (``Kind.with_channels``)."""
+        kind of its operation says which counts it draws (``Kind.with_channels``) and what
+        draws one channel of each (``Kind.one_channel``)."""
         found = self.description_of(figure)
         target = get(found.kind)
         ins, outs = found.in_channels, found.out_channels
@@ -165,13 +166,7 @@ class Layer(Kind):
             options = target.with_channels(found.options, ins, outs, found.groups)
             if options is not None:
                 return found.kind, options, True
-        options = dict(found.options)
-        if found.kind == "separable":  # its depthwise layer, one channel
-            options.pop("multiplier")
-            options.pop("out-channels")
-            options["dims"] = 2
-            return "conv", options, False
-        return found.kind, options, False
+        return (*target.one_channel(found.options), False)
 
     def channelled(self, figure: Figure) -> bool:
         """Whether the layer is drawn with every channel."""

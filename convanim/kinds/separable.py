@@ -72,6 +72,7 @@ SEPARABLE = (
         metavar="N",
     ),
 )
+SEPARABLE_KEYS = tuple(param.key for param in SEPARABLE)  # the channel counts
 _SHARED = {param.key: param for param in CHANNELS}
 
 
@@ -188,6 +189,12 @@ class Separable(Kind):
         if channel_refusal(in_channels, options["multiplier"], out_channels) is not None:
             return None
         return {**options, "channels": in_channels}
+
+    def one_channel(self, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The depthwise layer alone, one channel: a 2-D conv figure of ``options`` without
+        the channel counts (multiplier, out-channels)."""
+        alone = {key: value for key, value in options.items() if key not in SEPARABLE_KEYS}
+        return "conv", {**alone, "dims": 2}
 
     def order(self, options: Mapping[str, Any]) -> str:
         return str(options["frames"])
