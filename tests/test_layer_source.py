@@ -307,6 +307,50 @@ def test_the_channel_rules_are_the_kinds_own() -> None:
     assert separable_refusal(4, 2, 8) is None
 
 
+@pytest.mark.parametrize(
+    "words", [["--info"], ["--info", "--json"], ["-o", "x.gif"], ["-o", "x.png", "--poster"]]
+)
+def test_a_command_reads_its_layer_line_once(
+    words: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks, alt text, info and drawing ask for the line's meaning and the inner figure
+    many times; each is made once per figure."""
+    import convanim.kinds.layer as layer
+
+    made = {"describe": 0, "inner": 0}
+    describe_once, make_inner = layer.describe, layer.Layer.make_inner
+
+    def counted_describe(*args: Any) -> Any:
+        made["describe"] += 1
+        return describe_once(*args)
+
+    def counted_inner(self: Any, figure: Any) -> Any:
+        made["inner"] += 1
+        return make_inner(self, figure)
+
+    monkeypatch.setattr(layer, "describe", counted_describe)
+    monkeypatch.setattr(layer.Layer, "make_inner", counted_inner)
+    layer._described.cache_clear()
+    layer._inner.cache_clear()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["layer", "nn.Conv2d(2, 4, 3, groups=2)", "-i", "5", *words])
+    assert result.exit_code == 0, result.output
+    assert made == {"describe": 1, "inner": 1}
+
+
+def test_a_remembered_layer_is_its_own_figures() -> None:
+    """What is remembered is keyed by everything that makes the figure: another input, line,
+    option or base is another figure."""
+    first = figure("nn.Conv2d(1, 1, 3)", 5)
+    assert figure("nn.Conv2d(1, 1, 3)", 5).facts() == first.facts()
+    assert figure("nn.Conv2d(1, 1, 3)", 6).model.output_size == (4, 4)
+    assert figure("nn.Conv2d(1, 1, 2)", 5).model.output_size == (4, 4)
+    assert figure("nn.Conv2d(1, 1, 3)", 5, view="flat").facts()["command"].endswith("--view flat")
+    moved = replace(first, base=Path("elsewhere"))
+    assert get("layer").inner(moved).base == Path("elsewhere")
+    assert get("layer").inner(first).base == first.base
+
+
 # -- refused: one line, nothing run ---------------------------------------------------------------
 
 BAD = [

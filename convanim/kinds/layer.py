@@ -15,8 +15,10 @@ where it is readable (at most ``MAX_DRAWN_CHANNELS`` per side).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -153,7 +155,8 @@ class Layer(Kind):
     # -- what the line says ---------------------------------------------------------------------
 
     def description_of(self, figure: Figure) -> Description:
-        return describe(figure.options["layer"], figure.options["input"])
+        """What the figure's line says, read once per line and input (shared: read only)."""
+        return _described(figure.options["layer"], json.dumps(figure.options["input"]))
 
     def drawn(self, figure: Figure) -> tuple[str, dict[str, Any], bool]:
         """The kind and options that draw the layer, and whether with every channel: the
@@ -173,7 +176,11 @@ class Layer(Kind):
         return self.drawn(figure)[2]
 
     def inner(self, figure: Figure) -> Figure:
-        """The figure of the matching kind that draws the layer."""
+        """The figure of the matching kind that draws the layer, made once per figure."""
+        return _inner(_Same.of(figure))
+
+    def make_inner(self, figure: Figure) -> Figure:
+        """``inner``, made afresh."""
         found = self.description_of(figure)
         kind_name, options, _ = self.drawn(figure)
         target = get(kind_name)
@@ -325,6 +332,32 @@ class Layer(Kind):
         at = next(i for i, line in enumerate(lines) if line.startswith("alt text:"))
         lines[at] = f"alt text: {self.alt_text(figure)}"
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Same:
+    """A figure, compared and hashed by its JSON text (name, base, options): a cache's key."""
+
+    text: str
+    figure: Figure = field(compare=False)
+
+    @classmethod
+    def of(cls, figure: Figure) -> _Same:
+        text = [figure.name, str(figure.base), figure.options]
+        return cls(json.dumps(text, sort_keys=True, default=repr), figure)
+
+
+# A command asks for a figure's line and inner figure many times (checks, alt text, info,
+# drawing): each is made once, for the last few figures.
+@functools.lru_cache(maxsize=32)
+def _described(line: str, size: str) -> Description:
+    """``describe``, once per line and input (``size``: the input option as JSON)."""
+    return describe(line, json.loads(size))
+
+
+@functools.lru_cache(maxsize=32)
+def _inner(same: _Same) -> Figure:
+    return KIND.make_inner(same.figure)
 
 
 def _count(number: int, noun: str) -> str:
