@@ -158,6 +158,21 @@ def test_gif_png_strip_and_frame_on_the_command_line(model_file: Path, runner: A
     assert runner.invoke(main, [*MODEL, "--columns", "2", "-o", "m.svg"]).exit_code == 0
 
 
+def test_the_poster_is_the_animations_last_frame(model_file: Path, runner: Any) -> None:
+    """The poster and the animation are one drawing: the poster's pixels are the last
+    frame's, in the figure's theme and scale."""
+    style = ["--theme", "dark", "--scale", "1.5"]
+    drawn = {}
+    for name, words in [("poster", ["--poster"]), ("last", ["--frame", "2"]), ("plain", [])]:
+        more = style if name != "plain" else ["--frame", "2"]
+        result = runner.invoke(main, [*MODEL, *words, *more, "-o", f"{name}.png"])
+        assert result.exit_code == 0, result.output
+        with Image.open(f"{name}.png") as image:
+            drawn[name] = np.asarray(image.convert("RGB"))
+    assert np.array_equal(drawn["poster"], drawn["last"])
+    assert drawn["poster"].shape != drawn["plain"].shape  # the scale is the figure's
+
+
 @pytest.mark.parametrize(
     ("words", "message"),
     [

@@ -7,7 +7,7 @@ unit. Each option takes one value per layer (comma-separated) or one value for e
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -288,20 +288,9 @@ class ReceptiveField(Kind):
         o = figure.options
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
         if reads_model(o):  # the last drawn layer's field
-            from convanim.graph_fields import drawn_rows
-            from convanim.model_render import model_title
-
-            fields = load_fields(o, figure.base)
-            rows = drawn_rows(fields)
-            titles = [model_title(row) for row in rows]
-
-            def model_map() -> Any:
-                from convanim.model_render import ModelFieldMap
-
-                return ModelFieldMap(rows, fields.input_size, titles, options)
-
+            titles, model_map = _model_map(figure)
             return Poster(
-                model_map, len(rows) - 1, f"the field of the last drawn layer, {titles[-1]}"
+                model_map, len(titles) - 1, f"the field of the last drawn layer, {titles[-1]}"
             )
         stack, size = self.model(figure), _size(o["input"])
         unit = _size(o["unit"])
@@ -329,25 +318,16 @@ class ReceptiveField(Kind):
 
     def _save_model(self, figure: Figure, output: Output) -> Path:
         from convanim.animate import check_request, save_drawing
-        from convanim.graph_fields import drawn_rows
-        from convanim.model_render import ModelFieldMap, model_title
-        from convanim.options import RenderOptions
 
-        o = figure.options
-        fields = load_fields(o, figure.base)
-        rows = drawn_rows(fields)
+        titles, model_map = _model_map(figure)
         request = check_request(
             output,
-            len(rows),
-            min(len(rows), MODEL_COLUMNS),
+            len(titles),
+            min(len(titles), MODEL_COLUMNS),
             frame_note="frame i: the model's i-th drawn layer",
             strip_advice="write a .gif or one --frame, or use a smaller --scale",
         )
-        titles = [model_title(row) for row in rows]
-        options = RenderOptions(theme=o["theme"], scale=o["scale"])
-        return save_drawing(
-            lambda: ModelFieldMap(rows, fields.input_size, titles, options), request
-        )
+        return save_drawing(model_map, request)
 
     def _brief(self, figure: Figure) -> str:
         stack = self.model(figure)
@@ -453,6 +433,27 @@ class ReceptiveField(Kind):
             fields = load_fields(figure.options, figure.base)
             return f"{len(drawn_rows(fields))} of {len(fields.rows)} layers drawn"
         return self._brief(figure)
+
+
+def _model_map(figure: Figure) -> tuple[list[str], Callable[[], Any]]:
+    """A model figure's drawing: the titles of its drawn layers (frame i: layer i's), and
+    what draws them (a ``ModelFieldMap``, made when called)."""
+    from convanim.graph_fields import drawn_rows
+    from convanim.model_render import model_title
+    from convanim.options import RenderOptions
+
+    o = figure.options
+    fields = load_fields(o, figure.base)
+    rows = drawn_rows(fields)
+    titles = [model_title(row) for row in rows]
+    options = RenderOptions(theme=o["theme"], scale=o["scale"])
+
+    def model_map() -> Any:
+        from convanim.model_render import ModelFieldMap
+
+        return ModelFieldMap(rows, fields.input_size, titles, options)
+
+    return titles, model_map
 
 
 def _model_alt_text(options: Mapping[str, Any], base: Path) -> str:
