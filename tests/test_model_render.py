@@ -173,6 +173,41 @@ def test_the_poster_is_the_animations_last_frame(model_file: Path, runner: Any) 
     assert drawn["poster"].shape != drawn["plain"].shape  # the scale is the figure's
 
 
+@pytest.mark.parametrize("kind", ["rf", "erf"])
+@pytest.mark.parametrize("source", ["torch", "onnx"])
+def test_a_model_figures_errors_name_its_models_option(
+    tmp_path: Path, runner: Any, monkeypatch: pytest.MonkeyPatch, kind: str, source: str
+) -> None:
+    """rf and erf name the option that gave the model, --torch or --onnx, in their errors."""
+    pytest.importorskip("torch")
+    import torch.nn as nn
+
+    from tests.test_model_fields import export_onnx
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flat.py").write_text(
+        "import torch.nn as nn\n\ndef flat():\n    return nn.Sequential(nn.ReLU())\n",
+        encoding="utf-8",
+    )
+    if source == "onnx":
+        export_onnx(nn.Sequential(nn.ReLU()), (1, 8, 8), tmp_path / "flat.onnx")
+        model = ["--onnx", "flat.onnx"]
+    else:
+        model = ["--torch", "flat.py:flat", "--input-shape", "1,8,8"]
+    result = runner.invoke(main, [kind, *model, "-o", "x.png"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: --{source}: the model has no convolution, pooling or merge of branches before "
+        "its analysis ends: no layer to draw"
+    )
+    result = runner.invoke(main, [kind, *model, "-k", "3", "--info"])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"Error: --kernel: the layers come from --{source}; leave --kernel out"
+    )
+
+
 @pytest.mark.parametrize(
     ("words", "message"),
     [

@@ -196,11 +196,7 @@ class ReceptiveField(Kind):
         o = figure.options
         count = len(drawn_rows(fields))
         if count == 0:
-            source = "torch" if o["torch"] is not None else "onnx"
-            raise ParameterError(
-                source, "the model has no convolution, pooling or merge of branches before "
-                "its analysis ends: no layer to draw",
-            )  # fmt: skip
+            raise no_layer_to_draw(o)
         check_frame_ms(o["frame-ms"])
         RenderOptions(theme=o["theme"], scale=o["scale"])
         if o["columns"] is not None and o["columns"] > count:
@@ -463,7 +459,7 @@ def _model_alt_text(options: Mapping[str, Any], base: Path) -> str:
 
     fields = load_fields(options, base)
     rows = drawn_rows(fields)
-    source = options["torch"] if options["torch"] is not None else options["onnx"]
+    source = options[model_source(options)]
     size = TIMES.join(map(str, fields.input_size))
     if not rows:
         return f"Receptive fields of the model {source} on a {size} input: no layer to draw."
@@ -504,7 +500,7 @@ def complete_model(
         if options["input-shape"] is not None:
             raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         return None
-    source = "torch" if options["torch"] is not None else "onnx"
+    source = model_source(options)
     found = [key for key in layered if key in given]
     if found:
         raise ParameterError(found[0], f"the layers come from --{source}; leave --{found[0]} out")
@@ -515,6 +511,20 @@ def complete_model(
 
 def reads_model(options: Mapping[str, Any]) -> bool:
     return options.get("torch") is not None or options.get("onnx") is not None
+
+
+def model_source(options: Mapping[str, Any]) -> str:
+    """The option that names a model figure's model (``reads_model``): "torch" or "onnx"."""
+    return "torch" if options.get("torch") is not None else "onnx"
+
+
+def no_layer_to_draw(options: Mapping[str, Any]) -> ParameterError:
+    """The error of a model figure whose model has no layer to draw."""
+    return ParameterError(
+        model_source(options),
+        "the model has no convolution, pooling or merge of branches before its analysis "
+        "ends: no layer to draw",
+    )
 
 
 def model_files(figure: Figure) -> dict[str, Path]:
@@ -539,7 +549,7 @@ def load_fields(options: Mapping[str, Any], base: Path) -> Any:
     torch, onnx = locate(options["torch"], options["onnx"], base)
     key = (torch, onnx, options["input-shape"])
     if key not in _LOADED:
-        source = "torch" if torch is not None else "onnx"
+        source = model_source(options)
         try:
             if torch is not None:
                 fields = receptive_fields(load_model(torch), options["input-shape"])
