@@ -186,6 +186,28 @@ def test_arguments_that_do_not_change_the_picture_are_named() -> None:
     assert "accepted, not drawn: bias=False, device='cpu'" in info.splitlines()
 
 
+def test_the_layer_kind_spells_values_as_every_option_does() -> None:
+    """The layer kind's facts, info and input errors use ``convanim.params``'s helpers: tuples
+    as lists all the way down (inside dicts too), strings quoted."""
+    import json
+
+    from convanim.params import plain, shown
+
+    assert plain({"k": (3, (1, 2)), "s": "same"}) == {"k": [3, [1, 2]], "s": "same"}
+    assert (shown("same"), shown((1, 2)), shown(None)) == ("'same'", "(1, 2)", "None")
+    facts = figure("nn.Conv2d(2, 4, (3, 1), padding=(1, 0), device='cpu')", 5).facts()
+    assert facts["arguments"]["kernel_size"] == [3, 1]
+    assert facts["arguments"]["padding"] == [1, 0] and facts["ignored"] == {"device": "cpu"}
+    assert json.loads(json.dumps(facts)) == facts
+    for size, message in [
+        ("5,x", "input: got '5,x'; expected a size like 12 or 12,16"),
+        ([5, True], "input: got [5, True]; expected integers, like 12 or 1,3,32,32"),
+        ("1,2,0", "input: got [1, 2, 0]; expected integers >= 1"),
+    ]:
+        with pytest.raises(FigureError, match=re.escape(message)):
+            figure("nn.Conv2d(2, 4, 3)", size)
+
+
 def test_source_lines_around_the_call() -> None:
     for line in (
         "self.conv1 = nn.Conv2d(3, 64, 3)",

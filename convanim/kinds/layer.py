@@ -26,7 +26,18 @@ from convanim.errors import ParameterError
 from convanim.kinds import Kind, get
 from convanim.kinds.conv import CHANNELS, KERNEL_VALUES, MAX_DRAWN_CHANNELS
 from convanim.layer_source import Description, describe, parse_call
-from convanim.params import DRAWING, OUTPUT, VALUES, Param, check_frame_or_columns, choice
+from convanim.params import (
+    DRAWING,
+    OUTPUT,
+    VALUES,
+    Param,
+    check_frame_or_columns,
+    choice,
+    ints,
+    is_int,
+    plain,
+    shown,
+)
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -49,10 +60,7 @@ def _input(key: str, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        try:
-            numbers = [int(part) for part in value.split(",")] if len(value) < 200 else None
-        except ValueError:
-            numbers = None
+        numbers = ints(value) if len(value) < 200 else None
         if not numbers or len(numbers) > 5:
             raise ParameterError(
                 key,
@@ -65,7 +73,7 @@ def _input(key: str, value: Any) -> Any:
         items = value
     else:
         items = [value]
-    if not items or not all(isinstance(n, int) and not isinstance(n, bool) for n in items):
+    if not items or not all(map(is_int, items)):
         raise ParameterError(key, f"got {value!r}; expected integers, like 12 or 1,3,32,32")
     if any(n < 1 for n in items):
         raise ParameterError(key, f"got {value!r}; expected integers >= 1")
@@ -191,7 +199,7 @@ class Layer(Kind):
                 raise ParameterError(
                     "layer",
                     f"{found.constructor}(): its {key.replace('-', '_')} "
-                    f"({_shown(options[key])}) cannot be drawn by this version's {kind_name} "
+                    f"({shown(options[key])}) cannot be drawn by this version's {kind_name} "
                     "kind; use --info for its numbers",
                 )
         for key in PASSED:
@@ -297,9 +305,9 @@ class Layer(Kind):
             "framework": found.framework,
             "constructor": found.constructor,
             "meaning": found.meaning,
-            "arguments": _plain(dict(found.arguments)),
+            "arguments": plain(dict(found.arguments)),
             "given": list(found.given),
-            "ignored": _plain(dict(found.ignored)),
+            "ignored": plain(dict(found.ignored)),
             "notes": list(found.notes),
             "drawn_as": inner.kind,
             "command": inner.command().removesuffix(" -o OUTPUT"),
@@ -324,8 +332,8 @@ class Layer(Kind):
             f"channels: {self.channel_words(figure, found)}",
         ]
         if found.ignored:
-            shown = ", ".join(f"{name}={_shown(value)}" for name, value in found.ignored.items())
-            lines.append(f"accepted, not drawn: {shown}")
+            accepted = ", ".join(f"{name}={shown(value)}" for name, value in found.ignored.items())
+            lines.append(f"accepted, not drawn: {accepted}")
         lines += [f"note: {note}" for note in found.notes]
         lines.append(f"drawn as: {inner.command().removesuffix(' -o OUTPUT')}")
         lines += self._delegate(figure, "info").splitlines()
@@ -362,19 +370,6 @@ def _inner(same: _Same) -> Figure:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _plain(value: Any) -> Any:
-    """Tuples as lists, all the way down: JSON-ready."""
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _shown(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else repr(value)
 
 
 KIND = Layer()
