@@ -104,6 +104,40 @@ def test_a_small_input_has_a_grid_line_per_cell(models: dict[str, Any]) -> None:
     assert figure.step == 1 and figure.footer == "input 40×40 · one square per cell"
 
 
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("resnet18", (3, 224, 224)), ("unet", (1, 40, 40)), ("functional_1d", (1, 96))],
+)
+def test_a_vector_frame_is_the_static_input_and_the_frames_field(
+    models: dict[str, Any], name: str, shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vector frame draws what the raster frames' cached background holds (the input
+    plane, its grid, the footer) with the frame's field fills between plane and grid; the
+    grid's lines are made once, not per frame."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.text import Text
+
+    figure, rows = field_map(models, name, shape)
+
+    def again() -> Any:
+        raise AssertionError("the grid is made once, when the figure is laid out")
+
+    monkeypatch.setattr(figure, "_grid_segments", again)
+    x0, y0, x1, y1 = figure.input_rect()
+    for index in sorted({0, len(rows) // 2, len(rows) - 1}):
+        figure.render(index)
+        drawn = figure.vector([index], 1).artists
+        fills = [rects for _, rects in figure._fills(index) if rects]
+        plane, *filled, grid, footer = drawn[: 3 + len(fills)]
+        assert isinstance(plane, PolyCollection) and plane.get_facecolor().shape == (1, 4)
+        polygon = plane.get_paths()[0].vertices[:4]
+        assert np.allclose(polygon, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        assert [len(p.get_paths()) for p in filled] == [len(rects) for rects in fills]
+        assert isinstance(grid, LineCollection)
+        assert np.allclose(np.asarray(grid.get_segments()), figure.grid)
+        assert isinstance(footer, Text) and footer.get_text() == figure.footer
+
+
 @pytest.fixture
 def runner() -> Any:
     import inspect
