@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
@@ -25,6 +24,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from convanim import measure
 from convanim.drawing import STRIP_GAP_PX, Box, union_box
 from convanim.options import RenderOptions
 from convanim.render import PixelFigure, Sheet, pixel_figure, segments_path, tile
@@ -38,7 +38,6 @@ __all__ = ["DPI", "CellFigure", "Layer", "Rect", "blend", "rect_path", "subscrip
 DPI = 100.0
 Rect = tuple[float, float, float, float]
 Rgb = npt.NDArray[np.uint8]
-_RENDERER_AGG: Any = RendererAgg  # matplotlib leaves it unannotated
 _SUBSCRIPTS = str.maketrans("0123456789,-", "₀₁₂₃₄₅₆₇₈₉,₋")
 
 
@@ -51,10 +50,7 @@ def subscript(name: str, index: Sequence[int]) -> str:
 
 def text_width(texts: Iterable[str], font_pt: float) -> float:
     """The widest of ``texts`` in pixels at ``font_pt`` points, as the figure will draw them."""
-    renderer = _RENDERER_AGG(1, 1, DPI)
-    prop = FontProperties(size=font_pt)
-    widths = [renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts]
-    return float(max(widths, default=0.0))
+    return measure.text_width(texts, FontProperties(size=font_pt), DPI)
 
 
 def blend(top: str, under: str, alpha: float) -> str:
@@ -184,10 +180,15 @@ class CellFigure(PixelFigure):
             self._texts.append(self.sheet.text(0, 0, "", animated=True))
         for artist, (x, y, text, style) in zip(self._texts, layer.texts, strict=False):
             artist.update({"position": (x, y), "text": text, **style})
-            self.sheet.draw_artist(artist)
-            extent = artist.get_window_extent(renderer)
-            height = self.size[1]
-            rects.append((extent.x0, height - extent.y1, extent.x1, height - extent.y0))
+            inked = self.page.draw_text(artist)
+            if inked is None:  # drawn by matplotlib: its layout box bounds it
+                extent = artist.get_window_extent(renderer)
+                height = self.size[1]
+                rects.append((extent.x0, height - extent.y1, extent.x1, height - extent.y0))
+            else:  # the pixels its glyphs covered (top, bottom, left, right)
+                top, bottom, left, right = inked
+                if bottom > top:
+                    rects.append((left, top, right, bottom))
         self._used = len(layer.texts)
         self.shown = {"texts": [text for _, _, text, _ in layer.texts]}
         if rects:

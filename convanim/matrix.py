@@ -83,11 +83,12 @@ def tap_inputs(spec: Spec) -> npt.NDArray[np.intp]:
     grid = plane.grid()
     cols = plane.input_size[1]
     taps = plane.kernel_size[0] * plane.kernel_size[1]
-    found = np.full((plane.frame_count, taps), -1, dtype=np.intp)
+    at = np.zeros((plane.frame_count, taps, 2), dtype=np.intp)  # each tap's (row, col)
     for frame in plane.frames():
-        for tap, (row, col) in enumerate(frame.taps):
-            if grid.cells[row, col] == Cell.INPUT:
-                found[frame.index, tap] = grid.input_rows[row] * cols + grid.input_cols[col]
+        at[frame.index] = frame.taps
+    rows, columns = at[..., 0], at[..., 1]
+    cells = grid.input_rows[rows] * cols + grid.input_cols[columns]
+    found: npt.NDArray[np.intp] = np.where(grid.cells[rows, columns] == Cell.INPUT, cells, -1)
     return found
 
 

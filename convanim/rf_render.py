@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
@@ -40,6 +39,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D
 
+from convanim import measure
 from convanim.drawing import STRIP_GAP_PX, Box, union_box
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.options import RenderOptions
@@ -95,7 +95,6 @@ Point = tuple[float, float]
 Rgb = npt.NDArray[np.uint8]
 Stack = tuple[Mapping[str, Any], ...]
 
-_RENDERER_AGG: Any = RendererAgg
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 
 
@@ -322,10 +321,7 @@ def _font_px(options: RenderOptions) -> float:
 
 def _text_width(texts: Iterable[str], font_pt: float) -> float:
     """The widest of ``texts`` in pixels, as the figure will draw them."""
-    renderer: Any = _RENDERER_AGG(1, 1, DPI)  # matplotlib leaves it unannotated
-    prop = FontProperties(size=font_pt)
-    widths = [renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts]
-    return float(max(widths, default=0.0))
+    return measure.text_width(texts, FontProperties(size=font_pt), DPI)
 
 
 def _rects(boxes: npt.NDArray[np.float64]) -> MplPath:
@@ -946,10 +942,14 @@ class DependencyDiagram(_Figure):
             drawn.append(centres)
         gc.restore()
         self.caption.set_text(frame.caption)
-        self.sheet.draw_artist(self.caption)
+        inked = self.page.draw_text(self.caption)
         self.shown = (self.caption.get_text(),)
         points = np.concatenate(drawn)
-        box = self._text_box([self.caption])
+        if inked is None:  # drawn by matplotlib: its layout box bounds it
+            box = self._text_box([self.caption])
+        else:  # the pixels its glyphs covered
+            top, bottom, left, right = inked
+            box = self._box(left, top, right, bottom)
         if len(points):
             (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
             r = self.radius + self.thick * DPI / 72

@@ -336,10 +336,25 @@ def _failed(node: convanim_figure, message: str) -> None:
     node.replace_self(nodes.paragraph(node["alt"], node["alt"]))
 
 
+def import_before_forking(app: Sphinx) -> None:
+    """With ``-j N``, import the renderer (matplotlib, Pillow, the font list) once, before
+    Sphinx forks its readers: each reader then inherits it instead of importing it again,
+    which took about as long as rendering its documents' figures."""
+    if app.parallel > 1:
+        from matplotlib import font_manager
+
+        import convanim.formats.gif
+        import convanim.formats.png
+        import convanim.render  # noqa: F401
+
+        font_manager.findfont("DejaVu Sans")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the directive, and the rendering of its figures as documents are read."""
     app.add_node(convanim_figure)
     app.add_directive("convanim", ConvanimDirective)
+    app.connect("builder-inited", import_before_forking)
     app.connect("doctree-read", prerender_figures)
     app.connect("doctree-resolved", render_figures)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -29,6 +29,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from convanim import measure
 from convanim.drawing import Box, display_box, union_box
 from convanim.geometry import Cell, ConvSpec, ConvSpecError
 from convanim.geometry import Frame as GeometryFrame
@@ -218,25 +219,20 @@ class VolumeAnimation:
     @staticmethod
     def _text_px(text: str, points: float, bold: bool = False) -> float:
         """The width of ``text`` in pixels at ``points``."""
-        from matplotlib.backends.backend_agg import RendererAgg
         from matplotlib.font_manager import FontProperties
 
-        renderer: Any = RendererAgg(1, 1, PIXEL_DPI)
         font = FontProperties(size=points, weight="bold" if bold else "normal")
-        return float(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
+        return measure.text_metrics(text, font, PIXEL_DPI)[0]
 
     def _sum_width_px(self, cell_px: float) -> float:
-        from matplotlib.backends.backend_agg import RendererAgg
         from matplotlib.font_manager import FontProperties
 
-        renderer: Any = RendererAgg(1, 1, PIXEL_DPI)
         font = FontProperties(size=max(cell_px * 0.32 * 0.72, 8.0))
         widest = max(
             (self._sum(frame) for frame in self.frames[:: max(1, len(self.frames) // 16)]),
             key=len,
         )
-        width: float = renderer.get_text_width_height_descent(widest, font, ismath=False)[0]
-        return float(width)
+        return measure.text_metrics(widest, font, PIXEL_DPI)[0]
 
     # -- static parts ---------------------------------------------------------------------
 
@@ -256,7 +252,7 @@ class VolumeAnimation:
         self.shade_rgb = tuple(c / 255 for c in hex_rgb(self.theme.shade))
         self.line_rgb = tuple(c / 255 for c in hex_rgb(self.theme.line))
         self.margin_px = math.ceil(self._lw(THICK_PT) * PIXEL_DPI / 72) + 2
-        self.texts_drawn: list[tuple[str, Bbox]] = []
+        self.texts_drawn: list[Text] = []  # the last frame's texts
 
     def _add_static(self, sheet: Sheet) -> None:
         theme, thick = self.theme, self._lw(THICK_PT)
@@ -515,10 +511,17 @@ class VolumeAnimation:
         self.texts_drawn = []
         for x, y, text, style in self._texts(frame):
             artist = self.sheet.text(x, y, text, animated=True, **style)
-            self.sheet.draw_artist(artist)
-            extent = artist.get_window_extent(renderer)
-            self.texts_drawn.append((text, extent))
-            box = union_box(box, self._extent_box(extent))
+            inked = self.page.draw_text(artist)
+            if inked is None:  # drawn by matplotlib: its layout box bounds it
+                extent = artist.get_window_extent(renderer)
+                box = union_box(box, self._extent_box(extent))
+            else:  # the pixels its glyphs covered, a margin around them
+                top, bottom, left, right = inked
+                height = self.size[1]
+                box = union_box(
+                    box, display_box(left, height - bottom, right, height - top, self.size, 2)
+                )
+            self.texts_drawn.append(artist)
             self.page.artists.remove(artist)
         return box
 
@@ -542,7 +545,8 @@ class VolumeAnimation:
         for artist in self.page.artists if static else ():
             if isinstance(artist, Text):
                 yield artist.get_text(), artist.get_window_extent(self.renderer)
-        yield from self.texts_drawn
+        for artist in self.texts_drawn:
+            yield artist.get_text(), artist.get_window_extent(self.renderer)
 
     def vector(self, indices: Sequence[int], columns: int) -> Figure:
         from matplotlib.patches import PathPatch

@@ -427,3 +427,109 @@ def test_png_encoding_is_exact_palette_or_rgb(tmp_path: Path, colours: int) -> N
         assert image.mode == ("P" if colours <= 256 else "RGB")
         assert image.text == {"convanim": "abc123"}
         assert np.array_equal(np.asarray(image.convert("RGB")), pixels)
+
+
+class Speckled(Blocks):
+    """Blocks whose frames from ``at`` on also paint a patch of ``colours`` distinct colours:
+    a strip that outgrows a palette partway through."""
+
+    def __init__(self, at: int, colours: int = 300, frame_count: int = 5) -> None:
+        super().__init__(frame_count=frame_count, size=(60, 40))
+        self.at, self.count = at, colours
+
+    def draw(self, index: int) -> Box:
+        box = super().draw(index)
+        if index >= self.at:
+            values = np.arange(self.count)
+            patch = np.stack([values % 256, values // 256, np.full_like(values, 7)], axis=1)
+            self.canvas[20:35, :20, :3] = patch.reshape(15, 20, 3).astype(np.uint8)
+            return (0, 40, 0, 60)
+        return box
+
+
+def _tiled(drawing: Drawing, indices: Sequence[int], columns: int) -> np.ndarray:
+    """The strip as it should be: each frame drawn alone, tiled over the background."""
+    width, height = drawing.size
+    rows = -(-len(indices) // columns)
+    strip = np.empty(
+        (
+            rows * height + (rows - 1) * STRIP_GAP_PX,
+            columns * width + (columns - 1) * STRIP_GAP_PX,
+            3,
+        ),
+        dtype=np.uint8,
+    )
+    strip[:] = hex_rgb(drawing.background)
+    for position, index in enumerate(indices):
+        row, col = divmod(position, columns)
+        top, left = row * (height + STRIP_GAP_PX), col * (width + STRIP_GAP_PX)
+        strip[top : top + height, left : left + width] = drawing.render(index)
+    return strip
+
+
+@pytest.mark.parametrize(("at", "mode"), [(99, "P"), (0, "RGB"), (3, "RGB")])
+@pytest.mark.parametrize("columns", [1, 2, 5])
+def test_a_png_strip_is_a_palette_image_until_it_outgrows_one(
+    tmp_path: Path, at: int, mode: str, columns: int
+) -> None:
+    """A strip of at most 256 colours is written as palette indices, a row of frames at a
+    time; one whose frames bring more colours (from the first, or partway) starts again as
+    RGB. Either way every tile is its frame exactly."""
+    drawing = Speckled(at)
+    path = tmp_path / "strip.png"
+    indices = [0, 1, 2, 3, 4]
+    with path.open("wb") as stream:
+        writer_for(".png").write(stream, drawing, indices, columns, 0, "s")
+    with Image.open(path) as image:
+        assert image.mode == mode
+        assert image.text == {"convanim": "s"}
+        pixels = np.asarray(image.convert("RGB"))
+    assert np.array_equal(pixels, _tiled(Speckled(at), indices, columns))
+
+
+@pytest.mark.parametrize("at", [99, 0], ids=["palette", "rgb"])
+def test_png_strip_bytes_do_not_depend_on_the_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    """The compressed parts are the rows of frames, whatever the number of threads."""
+    from convanim.formats import png
+
+    written = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(png, "_workers", lambda threads=threads: threads)
+        stream = io.BytesIO()
+        png.write_strip(stream, Speckled(at, frame_count=7), range(7), 2, None)
+        written.append(stream.getvalue())
+    assert written[0] == written[1] == written[2]
+
+
+def test_a_png_strip_in_parts_is_one_valid_zlib_stream() -> None:
+    """Parts ended by sync flushes, a last empty block and the checksum of all the data: what
+    zlib itself decompresses to the filtered rows, checksum checked."""
+    import zlib
+
+    from convanim.formats.png import _Deflate
+
+    rng = np.random.default_rng(0)
+    parts = [rng.integers(0, 4, size=(50, 4001), dtype=np.uint8) for _ in range(5)]
+    deflate = _Deflate(6)
+    try:
+        for part in parts:
+            deflate.add(part)
+        data = deflate.finish()
+    finally:
+        deflate.close()
+    assert zlib.decompress(data) == b"".join(part.tobytes() for part in parts)
+
+
+def test_a_png_strip_that_fails_leaves_no_thread_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from convanim.formats import png
+
+    monkeypatch.setattr(png, "_workers", lambda: 2)
+    before = threading.active_count()
+    drawing = Failing(RuntimeError("drawing failed"), at=3)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        png.write_strip(io.BytesIO(), drawing, [0, 1, 2, 3], 1, None)
+    assert threading.active_count() == before

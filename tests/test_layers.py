@@ -33,6 +33,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "drawing": (
         "drawing",
         "stamps",
+        "measure",
         "render",
         "rf_render",
         "erf_render",

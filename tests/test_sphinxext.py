@@ -311,3 +311,22 @@ def test_description_names_the_option_it_cannot_read(options: dict[str, Any], pa
     with pytest.raises(ConvSpecError) as caught:
         parse_figure("a", {"kind": "conv", "input": "5", **description(options)})
     assert caught.value.param == param
+
+
+@pytest.mark.parametrize(("parallel", "imported"), [(1, False), (2, True)])
+def test_parallel_builds_import_the_renderer_before_forking(parallel: int, imported: bool) -> None:
+    """With ``-j 2`` Sphinx forks readers; the renderer imported in the parent is imported once,
+    not once in each reader. A serial build (or one without figures) does not import it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, types\n"
+        "from convanim import sphinxext\n"
+        f"sphinxext.import_before_forking(types.SimpleNamespace(parallel={parallel}))\n"
+        "print('matplotlib.backends.backend_agg' in sys.modules, 'PIL.Image' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == [str(imported)] * 2

@@ -19,6 +19,7 @@ from PIL import Image
 
 from convanim.animate import Output, check_output, save
 from convanim.formats import atomic_output, writer_for
+from convanim.formats import gif as gif_format
 from convanim.formats.gif import _patch, encode
 from convanim.geometry import ConvSpec, ConvSpecError
 from convanim.render import Animation, RenderOptions, render_frames
@@ -270,6 +271,38 @@ def test_same_gif_twice_is_byte_identical(tmp_path: Path, padding_strides_gif: P
     again = tmp_path / "again.gif"
     save(PADDING_STRIDES, Output(again))
     assert again.read_bytes() == padding_strides_gif.read_bytes()
+
+
+def test_a_shared_quantiser_writes_the_same_bytes_as_a_fresh_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Figures of one palette share its quantiser: what one figure taught it (the nearest
+    entry of each colour seen) changes nothing in the next figure's file."""
+    monkeypatch.setattr(gif_format, "_QUANTISERS", {})
+    first, second = ConvSpec(6, 3, dilation=2, padding=1), ConvSpec(5, 3, stride=2)
+    save(second, Output(tmp_path / "alone.gif"))
+    monkeypatch.setattr(gif_format, "_QUANTISERS", {})
+    save(first, Output(tmp_path / "first.gif"))
+    (shared,) = gif_format._QUANTISERS.values()
+    learnt = np.count_nonzero(shared.table)
+    save(second, Output(tmp_path / "after.gif"))
+    assert list(gif_format._QUANTISERS.values()) == [shared]  # one palette, one table
+    assert np.count_nonzero(shared.table) > learnt  # the second figure had colours of its own
+    assert (tmp_path / "after.gif").read_bytes() == (tmp_path / "alone.gif").read_bytes()
+
+
+def test_quantisers_kept_are_the_most_recently_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gif_format, "_QUANTISERS", {})
+    palettes = [np.array([[i, 0, 0], [255, 255, 255]], dtype=np.uint8) for i in range(6)]
+    first = gif_format.quantiser(palettes[0])
+    for palette in palettes[1:4]:
+        gif_format.quantiser(palette)
+    assert gif_format.quantiser(palettes[0]) is first  # used again: now the most recent
+    gif_format.quantiser(palettes[4])
+    gif_format.quantiser(palettes[5])
+    kept = {key[0] for key in gif_format._QUANTISERS}
+    assert len(kept) == gif_format.KEPT_QUANTISERS and kept == {0, 3, 4, 5}
+    assert gif_format.quantiser(palettes[0]) is first
 
 
 # -- PNG ----------------------------------------------------------------------------------

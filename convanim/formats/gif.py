@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from convanim.drawing import Drawing
     from convanim.formats import Writer
 
-__all__ = ["WRITER", "Drawn", "GifWriter", "encode", "palette_for"]
+__all__ = ["WRITER", "Drawn", "GifWriter", "encode", "palette_for", "quantiser"]
 
 BLEND_LEVELS = 2  # antialiased edges: blends between an ink and a colour (see palette_for)
 MAX_COLOURS = 255  # one index stays free for "unchanged since the last frame"
@@ -158,23 +158,42 @@ class _Quantiser:
         import numpy as np
 
         self.palette = palette.astype(np.int32)
-        self.table = np.zeros(1 << 24, dtype=np.uint16)  # index + 1; 0: not seen yet
+        # Index + 1 (at most MAX_COLOURS, a byte); 0: not seen yet. Untouched pages of the
+        # 16 MB table are never written: only the colours a figure uses cost memory.
+        self.table = np.zeros(1 << 24, dtype=np.uint8)
         # A palette colour is its own nearest (the palette has no duplicates): most of a
         # first frame is found without measuring a distance.
         self.table[_words(palette)] = np.arange(1, len(palette) + 1)
 
     def __call__(self, words: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+        """Palette indices of ``words``, in their shape."""
         import numpy as np
 
-        found = self.table[words]
+        found = self.table.take(words)
         if not found.all():
             new = np.unique(words[found == 0]).astype(np.int32)
             colours = np.stack([new & 255, (new >> 8) & 255, (new >> 16) & 255], axis=1)
             distance = ((colours[:, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)
             self.table[new] = distance.argmin(axis=1) + 1
-            found = self.table[words]
-        indices: npt.NDArray[np.uint8] = (found - 1).astype(np.uint8)
-        return indices
+            found = self.table.take(words)
+        found -= 1
+        return found
+
+
+# A documentation build draws figure after figure in one theme: one palette, whose colours
+# are found once. Each table holds only the pages of the colours its figures used.
+_QUANTISERS: dict[bytes, _Quantiser] = {}
+KEPT_QUANTISERS = 4
+
+
+def quantiser(palette: npt.NDArray[np.uint8]) -> _Quantiser:
+    """The quantiser of ``palette``, shared by every animation drawn in it."""
+    key = palette.tobytes()
+    found = _QUANTISERS.pop(key, None) or _Quantiser(palette)
+    _QUANTISERS[key] = found  # the most recently used last
+    while len(_QUANTISERS) > KEPT_QUANTISERS:
+        del _QUANTISERS[next(iter(_QUANTISERS))]
+    return found
 
 
 def _lzw(image: Image.Image, bits: int) -> tuple[int, bytes]:
@@ -278,18 +297,17 @@ def encode(
     import numpy as np
 
     palette = palette_for(colours, inks)
-    quantise = _Quantiser(palette)
+    quantise = quantiser(palette)
     transparent = len(palette)  # the first free index: "unchanged since the last frame"
     bits = max(2, int(transparent).bit_length())
     table = np.zeros((1 << bits, 3), dtype=np.uint8)
     table[: len(palette)] = palette
-    shown: npt.NDArray[np.uint32] | None = None  # the colours on screen so far
+    shown: npt.NDArray[np.uint8] | None = None  # the palette indices on screen so far
     previous_box: Box | None = None
     count = 0
     for pixels, box in frames:
         if shown is None:
-            shown = _words(pixels).copy()
-            shown_indices = quantise(shown)
+            shown = quantise(_words(pixels))
             height, width = shown.shape
             # Logical screen: a global colour table of 2 ** bits entries.
             flags = 0x80 | ((bits - 1) << 4) | (bits - 1)
@@ -299,20 +317,17 @@ def encode(
                 stream.write(_comment(f"{STAMP_KEY}:{stamp}".encode()))
             # NETSCAPE2.0 application extension: loop forever.
             stream.write(b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")
-            stream.write(_frame_bytes(shown_indices, 0, 0, bits, frame_ms))
+            stream.write(_frame_bytes(shown, 0, 0, bits, frame_ms))
         else:
             height, width = shown.shape
             whole = (0, height, 0, width)
             top, bottom, left, right = union_box(previous_box or whole, box or whole)
-            region = _words(pixels[top:bottom, left:right])
-            moved = region != shown[top:bottom, left:right]
-            shown[top:bottom, left:right] = region
-            # Of the pixels whose colour moved, those whose palette index changed.
-            indices = shown_indices[top:bottom, left:right]
-            fresh = quantise(region[moved])
-            changed = np.zeros_like(moved)
-            changed[moved] = fresh != indices[moved]
-            indices[moved] = fresh
+            # A colour maps to one index for the whole animation: comparing indices finds
+            # every pixel whose palette colour changed, and no other.
+            fresh = quantise(_words(pixels[top:bottom, left:right]))
+            indices = shown[top:bottom, left:right]
+            changed = fresh != indices
+            indices[...] = fresh
             rows = np.flatnonzero(changed.any(axis=1))
             cols = np.flatnonzero(changed.any(axis=0))
             if rows.size:

@@ -125,12 +125,12 @@ def encode(drawing: Drawing, indices: Sequence[int], frame_ms: int) -> Player:
     """
     import numpy as np
 
-    from convanim.formats.gif import _Quantiser, _words, palette_for
+    from convanim.formats.gif import _words, palette_for, quantiser
 
     if not indices:
         raise ConvSpecError("frames", "no frames to write; expected at least one")
     palette = palette_for(drawing.colours(), drawing.inks())
-    quantise = _Quantiser(palette)
+    quantise = quantiser(palette)
     transparent = len(palette)  # the first free index: "as the base"
     base, unknown = _base(drawing, indices)
     base_indices = quantise(base)
