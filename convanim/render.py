@@ -896,6 +896,32 @@ class _Values:
                 )
         if animation.options.view == "oblique":
             self.after_value = self._after_values()
+        # What every frame looks up, worked out once: the numbers as the sum writes them, and
+        # where each output cell, and each input cell's weight, is drawn.
+        from convanim.values import format_value
+
+        self.sum_texts = {
+            name: np.array(
+                [format_value(float(v), 6) for v in numbers.ravel()], dtype=object
+            ).reshape(numbers.shape)
+            for name, numbers in (
+                ("drawn", worked.drawn),
+                ("output", worked.output),
+                ("divisors", worked.divisors),
+                ("weights", worked.weights),
+            )
+            if numbers is not None
+        }
+        out_cols = animation.plane.output_size[1]
+        self.outputs = [
+            (cell, (float(x), float(y)), style.text(value))
+            for index, value in enumerate(worked.output.ravel())
+            for cell in [animation.output_plane.cell(*divmod(index, out_cols))]
+            for x, y in [cell.mean(axis=0)]
+        ]
+        self.weight_at = {
+            (row, col): self._weight_at(row, col) for row, col in np.ndindex(worked.drawn.shape)
+        }
         self.current = sheet.text(0, 0, "", animated=True, fontweight="bold", **style.cell)
         self.filler = sheet.text(0, 0, "", animated=True, **style.cell)
         x, y = style.caption_at
@@ -954,8 +980,8 @@ class _Values:
             start = 0
         corners: list[npt.NDArray[np.float64]] = [np.empty((0, 2))]
         for done in range(start, index):
-            cell, text = self._output(done)
-            self.filler.set_position(tuple(cell.mean(axis=0)))
+            cell, centre, text = self.outputs[done]
+            self.filler.set_position(centre)
             self.filler.set_text(text)
             animation.sheet.draw_artist(self.filler)
             corners.append(cell)
@@ -968,9 +994,8 @@ class _Values:
 
     def _output(self, index: int) -> tuple[npt.NDArray[np.float64], str]:
         """An output cell's corners and its value as shown."""
-        row, col = divmod(index, self.animation.plane.output_size[1])
-        cell = self.animation.output_plane.cell(row, col)
-        return cell, self.style.text(self.worked.output[row, col])
+        cell, _, text = self.outputs[index]
+        return cell, text
 
     def _weight_at(self, row: int, col: int) -> tuple[float, float]:
         """Where a tap's weight is written.
@@ -1011,22 +1036,24 @@ class _Values:
         # Oblique weights may reach past their cells, which are all the frame's box holds.
         spill = animation.options.view == "oblique"
         inks: list[tuple[Text, Box | None]] = []
-        for text, (row, col) in zip(self.weights, frame.taps, strict=False):  # none: pooling
-            text.set_position(self._weight_at(row, col))
+        weight_at = self.weight_at
+        for text, tap in zip(self.weights, frame.taps, strict=False):  # none: pooling
+            text.set_position(weight_at[tap])
             ink = page.draw_text(text)
             if spill:
                 inks.append((text, ink))
-        cell, value = self._output(frame.index)
-        self.current.set_position(tuple(cell.mean(axis=0)))
+        _, centre, value = self.outputs[frame.index]
+        self.current.set_position(centre)
         self.current.set_text(value)
         page.draw_text(self.current)
-        self.caption.set_text(self.caption_text(frame))
+        pieces = self._pieces(frame)
+        self.caption.set_text(animation.sum_lines.text(pieces))
         inks.append((self.caption, page.draw_text(self.caption)))
         self.shown = {
             "output": frame.output,
-            "value": self.current.get_text(),
+            "value": value,
             "weights": [t.get_text().removeprefix(self.style.weight_prefix) for t in self.weights],
-            "caption": self.sum(frame),  # on one line, as alt text and tests read it
+            "caption": "".join(pieces),  # on one line, as alt text and tests read it
         }
         self.last = frame
         box: Box | None = None
@@ -1090,18 +1117,15 @@ class _Values:
         return self.animation.sum_lines.text(self._pieces(frame))
 
     def _pieces(self, frame: GeometryFrame[Any]) -> list[str]:
-        from convanim.values import format_value, tap_values
-
-        worked = self.worked
-        under = tap_values(self.animation.plane, worked.drawn, frame).ravel()
-        values = [format_value(float(v), 6) for v in under]
-        divisor = None
-        if worked.counted is not None:  # a pooling sum of some taps only (see Worked)
-            values = [v for v, tap in zip(values, frame.taps, strict=True) if worked.counted[tap]]
-        if worked.divisors is not None:
-            divisor = format_value(float(worked.divisors[frame.output]), 6)
-        result = format_value(float(worked.output[frame.output]), 6)
-        return _sum_pieces(worked, values, result, divisor)
+        worked, texts = self.worked, self.sum_texts
+        drawn = texts["drawn"]
+        if worked.counted is None:
+            values = [drawn[tap] for tap in frame.taps]
+        else:  # a pooling sum of some taps only (see Worked)
+            values = [drawn[tap] for tap in frame.taps if worked.counted[tap]]
+        divisor = texts["divisors"][frame.output] if worked.divisors is not None else None
+        weights = list(texts["weights"].ravel()) if worked.weights is not None else None
+        return _sum_pieces(worked, values, texts["output"][frame.output], divisor, weights)
 
     @property
     def max_chars(self) -> int:
@@ -1154,10 +1178,15 @@ def _caption_points(cell_px: float) -> float:
 
 
 def _sum_pieces(
-    worked: Worked, values: Sequence[str], result: str, divisor: str | None = None
+    worked: Worked,
+    values: Sequence[str],
+    result: str,
+    divisor: str | None = None,
+    weights: Sequence[str] | None = None,
 ) -> list[str]:
     """The sum of one output cell in pieces, one per tap and one for "= result"; average
-    pooling divides by ``divisor`` (default: the number of values).
+    pooling divides by ``divisor`` (default: the number of values). ``weights``: the kernel's
+    weights as written (default: formatted here).
 
     Joined, the pieces are the sum on one line; a line may break after any piece (each
     but the last ends with a space, which a line's end drops).
@@ -1177,7 +1206,8 @@ def _sum_pieces(
         taps = [f"sum of {count} products "]
     else:
         assert worked.weights is not None
-        weights = [format_value(float(w), 6) for w in worked.weights.ravel()]
+        if weights is None:
+            weights = [format_value(float(w), 6) for w in worked.weights.ravel()]
         taps = [
             f"{v}×{w} + " if i < last else f"{v}×{w} "
             for i, (v, w) in enumerate(zip(values, weights, strict=True))

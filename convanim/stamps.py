@@ -1,14 +1,28 @@
-"""Text stamps: a text drawn once through matplotlib, then replayed from the glyph images Agg
-blended, moved by whole pixels.
+"""Text stamps: a text laid out once, then drawn from the glyph images Agg blends, moved by
+whole pixels.
 
 Worked numbers draw the same few strings in the same style again and again, and matplotlib
-lays out and rasterises each one every time (about 0.8 ms a label). A stamp is recorded from a
-real ``Text.draw``: each ``draw_text_image`` call Agg's renderer makes (a glyph's coverage
-image and the whole pixel it lands on). Moving a text by whole pixels moves every glyph by
-those pixels and leaves its sub-pixel offsets, and so its coverage images, unchanged; a stamp
-is therefore keyed by the text, its style and the sub-pixel part of its position, and replayed
-at the whole-pixel part, clipped as the text is now. The pixels are the same as drawing the
-text again (tested against matplotlib's own drawing).
+lays out and rasterises each one every time (about 0.8 ms a label). Moving a text by whole
+pixels moves every glyph by those pixels and leaves its sub-pixel offsets, and so its coverage
+images, unchanged; a stamp (the glyph images and the whole pixels they land on) is therefore
+keyed by the text, its style and the sub-pixel part of its position, and replayed at the
+whole-pixel part, clipped as the text is now. The pixels are the same as drawing the text again
+(tested against matplotlib's own drawing).
+
+Where matplotlib's Agg renderer draws text as the release this was written against does (3.11:
+glyph by glyph, each rendered by FreeType at its place on a 1/64-pixel grid), a stamp is made
+without drawing through matplotlib: the text's layout (where ``Text.draw`` puts each line, and
+the glyphs Agg's ``draw_text`` lays along it) is kept by text and style (``LAYOUTS``), the text
+at a new position is placed from it by the same arithmetic, and each glyph image comes from
+FreeType once for each sub-pixel place (``GLYPHS``): a glyph moved by whole pixels renders as
+the same image, moved. A new text (the sum under a worked-numbers frame is a new string every
+frame) costs only matplotlib's layout; a known one at a new sub-pixel offset (an oblique
+weight after each value) costs neither. Elsewhere a stamp is recorded from a real
+``Text.draw``: each ``draw_text_image`` call Agg's renderer makes.
+
+A stamp replays its glyphs in layers: each layer one image of glyphs whose images do not
+overlap, so that a line of text is blended in two or three calls rather than one a glyph, and
+every pixel still takes its glyphs' coverage in the order matplotlib blended them.
 
 A text that is not plain (mathtext, TeX, path effects, a box, wrapping) or a matplotlib whose
 renderer draws it some other way is drawn as usual, every time.
@@ -20,14 +34,17 @@ import math
 from collections import OrderedDict
 from typing import Any
 
+import matplotlib
 import numpy as np
 import numpy.typing as npt
 from matplotlib import colors
+from matplotlib.backends import backend_agg
 from matplotlib.text import Text
 
-__all__ = ["MAX_STAMPS", "STORE", "TextStamps", "clear"]
+__all__ = ["GLYPHS", "MAX_GLYPHS", "MAX_STAMPS", "STORE", "TextStamps", "clear"]
 
 MAX_STAMPS = 4096  # texts kept, the least recently used dropped first
+MAX_GLYPHS = 65536  # glyph images kept; past it, all are forgotten
 
 # (image, x, y, angle): one call of Agg's draw_text_image, x and y from the anchor's whole pixel.
 Glyph = tuple[npt.NDArray[np.uint8], int, int, float]
@@ -68,6 +85,7 @@ class TextStamps:
         # canvas's whole-pixel height, and the height's fraction is part of the key.
         self.height = math.floor(renderer.height)
         self.canvas = (renderer.dpi, renderer.height - self.height)
+        self.flips = renderer.flipy()  # Text.draw turns y downwards for Agg (see _place)
 
     def draw(self, text: Text) -> Box | None:
         """Draw ``text`` as ``text.draw(renderer)`` would; returns the pixel box (top, bottom,
@@ -84,18 +102,26 @@ class TextStamps:
             text.draw(self.renderer)
             return None
         whole_x, whole_y = math.floor(posx), math.floor(posy)
-        key = (string, *_style(text), *self.canvas, posx - whole_x, posy - whole_y)
+        style = (string, *_style(text), self.renderer.dpi)
+        key = (*style, self.canvas[1], posx - whole_x, posy - whole_y)
         dx, dy = whole_x, self.height - whole_y
         stamp = STORE.get(key)
         if stamp is None:
-            stamp = self._record(text, whole_x, whole_y)
-            if stamp is None:
-                return None
-            STORE[key] = stamp
-            if len(STORE) > MAX_STAMPS:
-                STORE.popitem(last=False)
-            return self._ink(stamp, dx, dy)
-        STORE.move_to_end(key)
+            layout = LAYOUTS.get(style)
+            if layout is None and CACHED_GLYPHS and text.get_rotation() == 0 and self.flips:
+                layout = LAYOUTS[style] = self._lay_out(text)
+                if len(LAYOUTS) > MAX_STAMPS:
+                    LAYOUTS.pop(next(iter(LAYOUTS)))
+            if layout is None:  # matplotlib draws it
+                stamp = self._record(text, dx, dy)
+                if stamp is None:
+                    return None
+                self._keep(key, stamp)
+                return self._ink(stamp, dx, dy)
+            stamp = self._place(layout, text, posx, posy, dx, dy)
+            self._keep(key, stamp)
+        else:
+            STORE.move_to_end(key)
         gc = self.renderer.new_gc()
         gc.set_foreground(colors.to_rgba(text.get_color()), isRGBA=True)
         gc.set_alpha(text.get_alpha())
@@ -131,7 +157,13 @@ class TextStamps:
             min(max(right, 0), width),
         )
 
-    def _record(self, text: Text, whole_x: int, whole_y: int) -> list[Glyph] | None:
+    @staticmethod
+    def _keep(key: tuple[Any, ...], stamp: list[Glyph]) -> None:
+        STORE[key] = stamp
+        if len(STORE) > MAX_STAMPS:
+            STORE.popitem(last=False)
+
+    def _record(self, text: Text, dx: int, dy: int) -> list[Glyph] | None:
         """Draw ``text`` through matplotlib, keeping what it drew; None if it cannot replay."""
         renderer = self.renderer
         recorder = _Recorder(renderer._renderer)
@@ -143,21 +175,172 @@ class TextStamps:
         if not recorder.usable:
             return None
         glyphs: list[Glyph] = []
-        dx, dy = whole_x, self.height - whole_y
         for image, x, y, angle in recorder.glyphs:
             if x != int(x) or y != int(y):  # Agg places a glyph on a whole pixel
                 return None
             glyphs.append((image, int(x) - dx, int(y) - dy, angle))
-        return glyphs
+        return _layers(glyphs)
+
+    def _lay_out(self, text: Text) -> Layout:
+        """How ``Text.draw`` lays an unturned plain text out on Agg: each line's position
+        from the text's anchor, and the glyphs Agg's ``draw_text`` places along it."""
+        renderer = self.renderer
+        artist: Any = text  # the private parts Text.draw uses
+        artist._renderer = renderer  # as Text.draw keeps it, for a later window extent
+        info = artist._get_layout(renderer)[1]
+        prop = text.get_fontproperties()
+        size = prop.get_size_in_points()
+        layout: Layout = []
+        for line, _, (x, y) in info:
+            mtext = text if len(info) == 1 else None
+            font = renderer._prepare_font(prop)
+            items = font._layout(
+                line,
+                flags=_load_flags(),
+                features=mtext.get_fontfeatures() if mtext is not None else None,
+                language=mtext.get_language() if mtext is not None else None,
+            )
+            glyphs = [
+                (item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items
+            ]
+            layout.append((x, y, glyphs))
+        return layout
+
+    def _place(
+        self, layout: Layout, text: Text, posx: float, posy: float, dx: int, dy: int
+    ) -> list[Glyph]:
+        """The stamp of a laid out text at a position: its glyphs placed as ``Text.draw`` and
+        Agg's ``draw_text`` would place them, rendered or from ``GLYPHS``."""
+        renderer = self.renderer
+        canvas_height = renderer.get_canvas_width_height()[1]
+        antialiased = int(bool(text.get_antialiased()))  # as a gc keeps it
+        load_flags = _load_flags()
+        glyphs: list[Glyph] = []
+        for line_x, line_y, items in layout:
+            x = line_x + posx  # Text.draw's arithmetic, to the bit (Agg's y is downwards)
+            y = canvas_height - (line_y + posy)
+            for at_x, at_y, buffer, left, top in _placed(
+                renderer, x, y, items, antialiased, load_flags
+            ):
+                # draw_text_image's y is downwards, and the image's bottom side.
+                row = int(renderer.height) - (top + (at_y >> 6)) + buffer.shape[0]
+                glyphs.append((buffer, left + (at_x >> 6) - dx, row - dy, 0.0))
+        return _layers(glyphs)
 
 
 # Every stamp of the process, least recently used first.
 STORE: OrderedDict[tuple[Any, ...], list[Glyph]] = OrderedDict()
+# How each text drawn was laid out: its lines' positions from its anchor (before the canvas
+# flips y) and their glyphs, by (string, style, dpi).
+Layout = list[tuple[float, float, list[Any]]]
+LAYOUTS: dict[tuple[Any, ...], Layout] = {}
+# Glyph images FreeType rendered: (image, left, top) from the whole pixel of the glyph's origin,
+# by (font, size, dpi, glyph, slant, extend, sub-pixel x and y, antialiased, load flags).
+GLYPHS: dict[tuple[Any, ...], tuple[npt.NDArray[np.uint8], int, int]] = {}
 
 
 def clear() -> None:
-    """Forget every stamp (the next texts are drawn by matplotlib again)."""
+    """Forget every stamp and glyph image (the next texts are drawn by matplotlib again)."""
     STORE.clear()
+    LAYOUTS.clear()
+    GLYPHS.clear()
+
+
+def _layers(glyphs: list[Glyph]) -> list[Glyph]:
+    """The glyphs as few images as blend the same pixels: each glyph goes in the first layer
+    after every layer holding an earlier glyph whose image overlaps its own.
+
+    Within a layer no two images overlap, so one image of them all blends each pixel as its
+    own glyph would (a zero coverage leaves a pixel as it is); across layers, a pixel under
+    several glyphs takes them in the order they were drawn. Turned glyph images are kept.
+    """
+    if any(angle for *_, angle in glyphs):
+        return glyphs
+    glyphs = [glyph for glyph in glyphs if glyph[0].size]  # an empty image blends nothing
+    if len(glyphs) < 2:
+        return glyphs
+    # (top, bottom, left, right) of each image: rows y - h .. y - 1, columns x .. x + w - 1.
+    boxes = [(y - image.shape[0], y, x, x + image.shape[1]) for image, x, y, _ in glyphs]
+    # The earlier glyphs each one overlaps: a sweep from the left, keeping the images that
+    # reach past the current one's left edge.
+    earlier: list[list[int]] = [[] for _ in glyphs]
+    reaching: list[int] = []
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i][2]):
+        top, bottom, left, _ = boxes[i]  # an earlier left edge is left of this right one
+        reaching = [j for j in reaching if boxes[j][3] > left]
+        for j in reaching:
+            if boxes[j][0] < bottom and top < boxes[j][1]:
+                earlier[max(i, j)].append(min(i, j))
+        reaching.append(i)
+    levels: list[int] = []
+    for before in earlier:
+        levels.append(max((levels[j] + 1 for j in before), default=0))
+    layers: list[Glyph] = []
+    for level in range(max(levels) + 1):
+        members = [boxes[i] for i, other in enumerate(levels) if other == level]
+        images = [glyphs[i][0] for i, other in enumerate(levels) if other == level]
+        t0, b0 = min(box[0] for box in members), max(box[1] for box in members)
+        l0, r0 = min(box[2] for box in members), max(box[3] for box in members)
+        image = np.zeros((b0 - t0, r0 - l0), dtype=np.uint8)
+        for (t, b, lt, rt), glyph in zip(members, images, strict=True):
+            image[t - t0 : b - t0, lt - l0 : rt - l0] = glyph
+        layers.append((image, l0, b0, 0.0))
+    return layers
+
+
+def _load_flags() -> Any:
+    """The FreeType load flags Agg renders text with (rcParams["text.hinting"])."""
+    return backend_agg.get_hinting_flag()  # type: ignore[no-untyped-call]
+
+
+def _agg_glyphs_known() -> bool:
+    """Whether matplotlib's Agg renderer lays out and draws text as ``TextStamps._lay_out``
+    and ``_placed`` do: matplotlib 3.11's ``draw_text`` and ``_draw_text_glyphs_and_boxes``."""
+    version = tuple(int(part) for part in matplotlib.__version__.split(".")[:2] if part.isdigit())
+    return version == (3, 11) and hasattr(backend_agg.RendererAgg, "_draw_text_glyphs_and_boxes")
+
+
+CACHED_GLYPHS = _agg_glyphs_known()
+
+
+def _placed(
+    renderer: Any, x: float, y: float, items: list[Any], antialiased: int, load_flags: Any
+) -> Any:
+    """Each glyph of ``items`` (as Agg's ``draw_text`` gives them) of a line Agg draws at
+    (x, y), y downwards, unturned, as matplotlib 3.11's ``_draw_text_glyphs_and_boxes`` places
+    and renders it: its place on FreeType's 1/64-pixel grid, and its image with the image's
+    left and top from the whole pixel of that place.
+
+    A glyph's image depends on its place only through the sub-pixel part; the whole part
+    moves it. Images rendered before come from ``GLYPHS``.
+    """
+    cos = math.cos(math.radians(0.0))
+    sin = math.sin(math.radians(0.0))
+    dpi, height = renderer.dpi, renderer.height
+    for font, size, glyph_index, slant, extend, dx, dy in items:  # dy is upwards.
+        # FreeType's y is upwards; as matplotlib places it, in 1/64 pixels.
+        at_x = round(0x40 * (x + dx * cos - dy * sin))
+        at_y = round(0x40 * (height - y + dx * sin + dy * cos))
+        place = (at_x & 63, at_y & 63)
+        key = (font, size, dpi, glyph_index, slant, extend, *place, antialiased, load_flags)
+        cached = GLYPHS.get(key)
+        if cached is None:
+            font.set_size(size, dpi)
+            turn = np.array([[cos, -sin], [sin, cos]])
+            matrix = 0x10000 * turn @ [[extend, extend * slant], [0, 1]]
+            font._set_transform(matrix.round().astype(int), [at_x, at_y])
+            from matplotlib.ft2font import RenderMode  # 3.10 on (CACHED_GLYPHS: 3.11)
+
+            mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+            bitmap = font._render_glyph(glyph_index, load_flags, mode)
+            buffer = np.array(bitmap.buffer, dtype=np.uint8)
+            if not antialiased:
+                buffer *= 0xFF
+            if len(GLYPHS) >= MAX_GLYPHS:
+                GLYPHS.clear()
+            cached = GLYPHS[key] = (buffer, bitmap.left - (at_x >> 6), bitmap.top - (at_y >> 6))
+        buffer, left, top = cached
+        yield at_x, at_y, buffer, left, top
 
 
 def _plain(text: Text, string: str) -> bool:

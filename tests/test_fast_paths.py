@@ -22,7 +22,7 @@ from PIL import Image
 from convanim import stamps
 from convanim.figures import parse_figure
 from convanim.geometry import ConvSpec
-from convanim.render import Animation, RenderOptions
+from convanim.render import Animation, Page, RenderOptions
 from convanim.stamps import TextStamps
 from convanim.values import random_values, worked
 
@@ -75,7 +75,9 @@ def _plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("view", ["oblique", "flat"])
-@pytest.mark.parametrize("name", ["3x3 kernel, padding 1", "stride 2, dilation 2", "1-D"])
+@pytest.mark.parametrize(
+    "name", ["3x3 kernel, padding 1", "stride 2, dilation 2", "transposed", "1-D"]
+)
 def test_stamped_worked_numbers_equal_matplotlib_text(
     name: str, view: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,13 +146,15 @@ def test_stamps_made_on_one_canvas_replay_on_another(monkeypatch: pytest.MonkeyP
     first = ConvSpec(5, 3, padding=1)
     Animation(first, RenderOptions(view="flat"), _worked(first)).render(next(first.frames()))
     recorded: list[str] = []
-    record = TextStamps._record
+    # A text matplotlib lays out (or, on another release, draws): not from a stamp or layout.
+    for method in ("_record", "_lay_out"):
+        original = getattr(TextStamps, method)
 
-    def counting(self: TextStamps, text: Any, *args: Any) -> Any:
-        recorded.append(text.get_text())
-        return record(self, text, *args)
+        def counting(self: TextStamps, text: Any, *args: Any, original: Any = original) -> Any:
+            recorded.append(text.get_text())
+            return original(self, text, *args)
 
-    monkeypatch.setattr(TextStamps, "_record", counting)
+        monkeypatch.setattr(TextStamps, method, counting)
     second = ConvSpec(6, 3, padding=1, stride=2)
     numbers, options = _worked(second), RenderOptions(view="flat")
     animation = Animation(second, options, numbers)
@@ -161,3 +165,121 @@ def test_stamps_made_on_one_canvas_replay_on_another(monkeypatch: pytest.MonkeyP
         _plain_text(patch)
         for frame, pixels in zip(second.frames(), stamped, strict=True):
             assert np.array_equal(Animation(second, options, numbers).render(frame), pixels)
+
+
+def _slow_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renderer without its fast paths: every text drawn by matplotlib, and every frame
+    restoring the whole background (as benchmarks/run.py's ``slow_paths``)."""
+    _plain_text(monkeypatch)
+    restore = Animation.restore
+
+    def whole(self: Animation) -> None:
+        self.dirty = None
+        restore(self)
+
+    monkeypatch.setattr(Animation, "restore", whole)
+
+
+WORKED_SPECS = {
+    "3x3 kernel, padding 1": ConvSpec(5, 3, padding=1),
+    "dilated": ConvSpec(7, 3, dilation=2, padding=1),
+    "transposed": ConvSpec(3, 3, stride=2, padding=1, transposed=True, output_padding=1),
+    "sum on two lines": ConvSpec(4, 3),
+    "max pool": ConvSpec(5, 3, stride=2, padding=1),
+}
+
+
+@pytest.mark.parametrize("view", ["oblique", "flat"])
+@pytest.mark.parametrize("name", list(WORKED_SPECS))
+def test_worked_numbers_after_another_figure_equal_the_slow_paths(
+    name: str, view: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worked-number frames drawn as a build draws them (after another figure, whose
+    stamps, layouts and glyph images are kept; in order, then shuffled) are the pixels the
+    renderer without its fast paths draws: matplotlib drawing every text, whole backgrounds."""
+    spec, options = WORKED_SPECS[name], RenderOptions(view=view)
+    op = "max" if name == "max pool" else "conv"
+    numbers = _worked(spec, op)
+    stamps.clear()
+    x, weight = random_values(spec, 11)
+    other = worked(spec, x, weight if op == "conv" else None, op)
+    before = Animation(spec, options, other)
+    for frame in spec.frames():
+        before.draw(frame)
+    frames = list(spec.frames())
+    animation = Animation(spec, options, numbers)
+    if name == "sum on two lines":
+        assert "\n" in animation.values.caption_text(frames[0].as_2d())  # type: ignore[union-attr]
+    drawn = {}
+    for index in _orders(len(frames))[2]:
+        animation.draw(frames[index])
+        drawn.setdefault(index, animation.rgba()[:, :, :3].copy())
+    with monkeypatch.context() as patch:
+        _slow_paths(patch)
+        slow = Animation(spec, options, numbers)
+        for index, frame in enumerate(frames):
+            assert np.array_equal(slow.render(frame), drawn[index]), (name, view, index)
+
+
+def _page_text(page: Page, x: float, y: float, string: str, **style: Any) -> Text:
+    text = Text(x, y, string, animated=True, **style)
+    text.set_transform(page.dpi_scale_trans.inverted() + page.dpi_scale_trans)
+    page.add_artist(text)
+    return text
+
+
+@pytest.mark.skipif(not stamps.CACHED_GLYPHS, reason="matplotlib draws every text itself")
+def test_texts_placed_from_their_layout_equal_matplotlib_text() -> None:
+    """A text laid out once and placed from that layout at many sub-pixel positions (each a
+    new stamp, its glyphs rendered once per 1/64-pixel place) is the pixels matplotlib draws
+    for it there: one line and two, every alignment, a bold and an antialiasing-free one."""
+    stamps.clear()
+    rng = random.Random(18)
+    styles: list[dict[str, Any]] = [
+        {"ha": "center", "va": "center", "fontsize": 9.3},
+        {"ha": "left", "va": "bottom", "fontsize": 7.1, "fontweight": "bold"},
+        {"ha": "right", "va": "top", "fontsize": 11.0, "antialiased": False},
+        {"ha": "center", "va": "baseline", "fontsize": 8.2, "color": "#c03020"},
+    ]
+    strings = ["0×1 + -2×3 = 7", "×-0.5", "max(1, 2, 3)\n= 3", "(1 + 2) / 4\n= 0.75"]
+    fast = Page(240, 120, "#ffffff")
+    slow = Page(240, 120, "#ffffff")
+    laid_out = 0
+    for _ in range(40):
+        string, style = rng.choice(strings), rng.choice(styles)
+        x, y = rng.uniform(40, 200), rng.uniform(30, 90)
+        fast.draw_text(_page_text(fast, x, y, string, **style))
+        _page_text(slow, x, y, string, **style).draw(slow.renderer)
+        laid_out += 1
+        assert np.array_equal(fast.rgba(), slow.rgba()), (string, style, x, y)
+    assert stamps.LAYOUTS and stamps.GLYPHS
+    assert len(stamps.LAYOUTS) <= len(strings) * len(styles) < laid_out
+
+
+def test_layers_blend_as_the_glyphs_one_by_one() -> None:
+    """Glyph images merged into layers (none overlapping within a layer, each pixel's
+    glyphs in their order across layers) blend the pixels that blending them one by one
+    does, overlaps, empty images and all; a line of glyphs apart is one image."""
+    rng = np.random.default_rng(18)
+    glyphs: list[Any] = []
+    for _ in range(60):
+        rows, cols = (int(n) for n in rng.integers(0, 9, size=2))
+        image = rng.integers(0, 256, size=(rows, cols)).astype(np.uint8)
+        image[rng.random(image.shape) < 0.3] = 0
+        glyphs.append((image, int(rng.integers(0, 50)), int(rng.integers(8, 40)), 0.0))
+    one_by_one, layered = Page(64, 48, "#204060"), Page(64, 48, "#204060")
+    for page, drawn in ((one_by_one, glyphs), (layered, stamps._layers(glyphs))):
+        gc = page.renderer.new_gc()
+        gc.set_foreground((0.9, 0.8, 0.1, 1.0), isRGBA=True)
+        for image, x, y, angle in drawn:
+            page.renderer._renderer.draw_text_image(image, x, y, angle, gc)
+        gc.restore()
+    assert np.array_equal(one_by_one.rgba(), layered.rgba())
+    assert 1 < len(stamps._layers(glyphs)) < len(glyphs)
+    line = [(np.full((9, 7), 200, np.uint8), 8 * k, 20, 0.0) for k in range(30)]
+    assert len(stamps._layers(line)) == 1
+    # Each glyph over the one before it: a pixel's glyphs keep their order, a layer each.
+    assert (
+        len(stamps._layers([(image, x - 2 * k, y, a) for k, (image, x, y, a) in enumerate(line)]))
+        == 30
+    )
