@@ -94,6 +94,8 @@ class ErfMap(CellFigure):
         self.levels = [self._levels(entry) for entry in self.entries]
         self._state_at: int | None = None
         self._layout()
+        self.grid_lines = self._grid_segments()  # the same lines in every frame: made once
+        self.grid_path = segments_path(self.grid_lines)
         self._cache()
 
     @property
@@ -279,7 +281,7 @@ class ErfMap(CellFigure):
             )
         sheet.add(
             LineCollection(
-                list(self._grid_segments()), colors=self.grid_colour, linewidths=self.thin_width
+                list(self.grid_lines), colors=self.grid_colour, linewidths=self.thin_width
             )
         )
         central = self.central_rect(index)
@@ -319,7 +321,7 @@ class ErfMap(CellFigure):
         # Lines without antialiasing over the cells: the same pixels in every frame.
         gc.set_foreground(tuple(c / 255 for c in hex_rgb(self.grid_colour)))
         gc.set_linewidth(self.thin_width)
-        renderer.draw_path(gc, segments_path(self._grid_segments()), transform)
+        renderer.draw_path(gc, self.grid_path, transform)
         central = self.central_rect(index)
         if central is not None:
             a, b, c, d = central

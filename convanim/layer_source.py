@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convanim.errors import ParameterError
+from convanim.params import shown
 
 __all__ = [
     "ACCEPTED",
@@ -250,10 +251,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _shown(value: Any) -> str:
-    return repr(value) if not isinstance(value, str) else f"'{value}'"
-
-
 def _ints(dims: int, minimum: int = 1) -> Check:
     """An int or a tuple of ``dims`` ints, each >= ``minimum``: a tuple of ``dims`` ints."""
 
@@ -266,9 +263,9 @@ def _ints(dims: int, minimum: int = 1) -> Check:
         elif isinstance(value, tuple) and len(value) == dims:
             items = value
         else:
-            raise _error(f"{name}={_shown(value)}: expected {valid}")
+            raise _error(f"{name}={shown(value)}: expected {valid}")
         if not all(_is_int(v) and v >= minimum for v in items):
-            raise _error(f"{name}={_shown(value)}: expected {valid}")
+            raise _error(f"{name}={shown(value)}: expected {valid}")
         return tuple(items)
 
     return check
@@ -277,7 +274,7 @@ def _ints(dims: int, minimum: int = 1) -> Check:
 def _int(minimum: int) -> Check:
     def check(name: str, value: Any) -> int:
         if not _is_int(value) or value < minimum:
-            raise _error(f"{name}={_shown(value)}: expected an integer >= {minimum}")
+            raise _error(f"{name}={shown(value)}: expected an integer >= {minimum}")
         return int(value)
 
     return check
@@ -285,7 +282,7 @@ def _int(minimum: int) -> Check:
 
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _error(f"{name}={_shown(value)}: expected True or False")
+        raise _error(f"{name}={shown(value)}: expected True or False")
     return value
 
 
@@ -301,7 +298,7 @@ def _one_of(*choices: str, fold: bool = False) -> Check:
         found = value.lower() if fold and isinstance(value, str) else value
         if found not in choices:
             names = ", ".join(f"'{c}'" for c in choices)
-            raise _error(f"{name}={_shown(value)}: expected one of {names}")
+            raise _error(f"{name}={shown(value)}: expected one of {names}")
         return str(found)
 
     return check
@@ -355,7 +352,7 @@ def bind(constructor: Constructor, call: Call) -> tuple[dict[str, Any], tuple[st
 
 
 def _spelt(arg: Arg) -> str:
-    return arg.name if arg.default is REQUIRED else f"{arg.name}={_shown(arg.default)}"
+    return arg.name if arg.default is REQUIRED else f"{arg.name}={shown(arg.default)}"
 
 
 # -- the input ----------------------------------------------------------------------------------
@@ -440,7 +437,7 @@ def _torch_padding(dims: int) -> Check:
         if isinstance(value, str):
             if value not in ("same", "valid"):
                 raise _error(
-                    f"padding={_shown(value)}: expected 'same', 'valid', an integer >= 0 or a "
+                    f"padding={shown(value)}: expected 'same', 'valid', an integer >= 0 or a "
                     f"tuple of {dims}"
                 )
             return value
@@ -1041,7 +1038,7 @@ def _flax_padding(name: str, value: Any) -> Any:
         if value in ("CIRCULAR", "CAUSAL"):
             return value
         raise _error(
-            f"padding={_shown(value)}: expected 'SAME', 'VALID', 'SAME_LOWER', 'CIRCULAR', "
+            f"padding={shown(value)}: expected 'SAME', 'VALID', 'SAME_LOWER', 'CIRCULAR', "
             "'CAUSAL', an integer, or (low, high) pairs"
         )
     if _is_int(value) and value >= 0:
@@ -1059,12 +1056,12 @@ def _flax_padding(name: str, value: Any) -> Any:
                 pairs.append((int(item[0]), int(item[1])))
             else:
                 raise _error(
-                    f"padding={_shown(value)}: expected integers >= 0 or (low, high) pairs of "
+                    f"padding={shown(value)}: expected integers >= 0 or (low, high) pairs of "
                     "them (negative padding is not drawn)"
                 )
         return tuple(pairs)
     raise _error(
-        f"padding={_shown(value)}: expected 'SAME', 'VALID', 'CIRCULAR', an integer >= 0, or "
+        f"padding={shown(value)}: expected 'SAME', 'VALID', 'CIRCULAR', an integer >= 0, or "
         "(low, high) pairs"
     )
 
@@ -1075,11 +1072,11 @@ def _flax_kernel(name: str, value: Any) -> tuple[int, ...]:
     items = (value,) if _is_int(value) else value
     if not isinstance(items, tuple) or not 1 <= len(items) <= 3:
         raise _error(
-            f"{name}={_shown(value)}: expected a tuple of 1 to 3 integers >= 1 (its length is "
+            f"{name}={shown(value)}: expected a tuple of 1 to 3 integers >= 1 (its length is "
             "the convolution's dimensions)"
         )
     if not all(_is_int(v) and v >= 1 for v in items):
-        raise _error(f"{name}={_shown(value)}: expected integers >= 1")
+        raise _error(f"{name}={shown(value)}: expected integers >= 1")
     return tuple(items)
 
 
@@ -1089,7 +1086,7 @@ def _flax_ints(name: str, value: Any) -> Any:
         return value
     if isinstance(value, tuple) and value and all(_is_int(v) and v >= 1 for v in value):
         return value
-    raise _error(f"{name}={_shown(value)}: expected an integer >= 1 or a tuple of them")
+    raise _error(f"{name}={shown(value)}: expected an integer >= 1 or a tuple of them")
 
 
 def _flax_signature(transposed: bool) -> tuple[Arg, ...]:
@@ -1135,7 +1132,7 @@ def _per_axis(name: str, value: Any, dims: int) -> tuple[int, ...]:
         return (value,) * dims
     if len(value) != dims:
         raise _error(
-            f"{name}={_shown(value)}: the kernel has {dims} dimensions; expected {dims} numbers"
+            f"{name}={shown(value)}: the kernel has {dims} dimensions; expected {dims} numbers"
         )
     return tuple(value)
 
@@ -1188,7 +1185,7 @@ def _flax_pads(
         return [(padding, padding)] * dims, "zeros", f"padding {padding} on every side"
     if len(padding) != dims:
         raise _error(
-            f"{d.name}(padding={_shown(padding)}): the kernel has {dims} dimensions; expected "
+            f"{d.name}(padding={shown(padding)}): the kernel has {dims} dimensions; expected "
             f"{dims} (low, high) pairs"
         )
     return list(padding), "zeros", "explicit (low, high) padding"
@@ -1253,15 +1250,15 @@ def _flax_input_dilated(
     padding around that: a transposed convolution of stride e, whose crops are
     footprint - 1 - those pads."""
     padding = a["padding"]
-    shown = _shown(a["input_dilation"])
+    dilation = shown(a["input_dilation"])
     if any(v != 1 for v in s):
         raise _error(
-            f"{d.name}(input_dilation={shown}) with strides {_axis_words(s)}: a strided "
+            f"{d.name}(input_dilation={dilation}) with strides {_axis_words(s)}: a strided "
             "convolution over a zero-inserted input is no transposed convolution; not drawn"
         )
     if isinstance(padding, str):
         raise _error(
-            f"{d.name}(input_dilation={shown}, padding='{padding}'): jax.lax refuses string "
+            f"{d.name}(input_dilation={dilation}, padding='{padding}'): jax.lax refuses string "
             "padding with an input dilation (lhs_dilation); expected an integer or (low, high) "
             "pairs"
         )
@@ -1272,7 +1269,7 @@ def _flax_input_dilated(
     else:
         if len(padding) != dims:
             raise _error(
-                f"{d.name}(padding={_shown(padding)}): the kernel has {dims} dimensions; "
+                f"{d.name}(padding={shown(padding)}): the kernel has {dims} dimensions; "
                 f"expected {dims} (low, high) pairs"
             )
         pads = list(padding)
@@ -1282,7 +1279,7 @@ def _flax_input_dilated(
         axes.append((footprint - 1 - lo, footprint - 1 - hi, n + lo + hi - footprint + 1))
     head = (
         f"Flax {d.name} ({dims}-D) with input_dilation {_axis_words(lhs)} and "
-        f"padding={_shown(padding)} (lax's lhs_dilation: a stride-1 convolution over the input "
+        f"padding={shown(padding)} (lax's lhs_dilation: a stride-1 convolution over the input "
         f"with input_dilation-1 zeros inserted, a transposed convolution of stride "
         f"{_axis_words(lhs)})"
     )
@@ -1333,7 +1330,7 @@ def _flax_transpose(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Descript
     elif isinstance(padding, tuple):
         if len(padding) != dims:
             raise _error(
-                f"{d.name}(padding={_shown(padding)}): the kernel has {dims} dimensions; "
+                f"{d.name}(padding={shown(padding)}): the kernel has {dims} dimensions; "
                 f"expected {dims} (low, high) pairs"
             )
         per_axis = list(padding)
@@ -1351,7 +1348,7 @@ def _flax_transpose(d: Constructor, a: dict[str, Any], sizes: Sizes) -> Descript
             "flipped: the figure's weights are PyTorch's"
         )
     head = (
-        f"Flax {d.name} ({dims}-D) with padding={_shown(padding)} (jax.lax.conv_transpose: a "
+        f"Flax {d.name} ({dims}-D) with padding={shown(padding)} (jax.lax.conv_transpose: a "
         "stride-1 convolution over the input with strides-1 zeros inserted)"
     )
     return _transposed(d, a, sizes, k, s, dil, axes, head, sizes.channels, a["features"], 1, notes)

@@ -142,15 +142,17 @@ def overlap(spec: Spec) -> Ints:
 
 
 def _symmetric(spec: Spec) -> tuple[int, ...]:
-    """The padding per axis, when both sides of every axis agree (ConvTranspose's kind)."""
+    """The padding per axis, when both sides of every axis agree: the pairs are made for
+    PyTorch's padding (a transposed spec's unequal crops, or a direct spec's unequal padding,
+    are refused, though ConvSpec takes them)."""
     pads = spec.pads
     if any(lo != hi for lo, hi in pads):
         shown = spec.padding if isinstance(spec.padding, str) else pads
+        valid = "an integer" if spec.dims == 1 else "an integer or a (rows, cols) pair"
         raise ConvSpecError(
             "padding",
-            f"got {shown!r} (unequal sides); a transposed convolution pads both sides of an "
-            "axis alike, so no transposed convolution has this matrix's transpose: use equal "
-            "padding on both sides",
+            f"got {shown!r} (unequal sides); a convolution's transposed pair (and back) is "
+            f"made only for the same padding on both sides of each axis: give {valid}",
         )
     return tuple(int(lo) for lo, _ in pads)
 
@@ -158,10 +160,11 @@ def _symmetric(spec: Spec) -> tuple[int, ...]:
 def transpose_pair(spec: Spec) -> Spec:
     """The convolution conv_arithmetic pairs ``spec`` with: transposed for direct, and back.
 
-    Transposed T -> the direct convolution over T's output size with T's kernel, stride,
-    padding and dilation. Direct D (equal padding on both sides of each axis) -> the transposed
-    convolution over D's output size with D's kernel, stride, padding and dilation, and the
-    output_padding that makes its output D's input size (always smaller than the stride).
+    Either needs the same padding on both sides of each axis (else a ``ConvSpecError`` naming
+    ``padding``). Transposed T -> the direct convolution over T's output size with T's kernel,
+    stride, padding and dilation. Direct D -> the transposed convolution over D's output size
+    with D's kernel, stride, padding and dilation, and the output_padding that makes its
+    output D's input size (always smaller than the stride).
     See the module's docstring for when ``conv_matrix`` of one is the other's transpose.
     """
     padding = _symmetric(spec)

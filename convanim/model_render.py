@@ -106,6 +106,8 @@ class ModelFieldMap(CellFigure):
         self.input_size = (1, int(input_size[0])) if self.one_d else tuple(input_size)
         self._extent()
         self._layout()
+        self.grid = self._grid_segments()  # the same lines in every frame: made once
+        self.grid_path = segments_path(self.grid)
         self._cache()
 
     @property
@@ -208,16 +210,28 @@ class ModelFieldMap(CellFigure):
         return np.asarray(lines, dtype=float)
 
     def _add_static(self, sheet: Sheet) -> None:
+        self._add_input(sheet, [])
+
+    def _add_input(self, sheet: Sheet, fills: list[tuple[str, list[Rect]]]) -> None:
+        """The input plane, ``fills`` over it (a frame's field), its grid lines over both,
+        and the footer, as artists."""
         x0, y0, x1, y1 = self.input_rect()
         sheet.add(
             PolyCollection(
                 [[(x0, y0), (x1, y0), (x1, y1), (x0, y1)]], facecolors=self.plane, linewidths=0
             )
         )
+        for colour, rects in fills:
+            if rects:
+                sheet.add(
+                    PolyCollection(
+                        [[(a, b), (c, b), (c, d), (a, d)] for a, b, c, d in rects],
+                        facecolors=colour,
+                        linewidths=0,
+                    )
+                )
         sheet.add(
-            LineCollection(
-                list(self._grid_segments()), colors=self.grid_colour, linewidths=self.thin_width
-            )
+            LineCollection(list(self.grid), colors=self.grid_colour, linewidths=self.thin_width)
         )
         sheet.text(*self.footer_xy, self.footer, **self._style())
 
@@ -242,27 +256,7 @@ class ModelFieldMap(CellFigure):
 
     def _add_frame_static(self, sheet: Sheet, index: int) -> None:
         """The static parts and frame ``index``'s field fill, as artists (vector output)."""
-        x0, y0, x1, y1 = self.input_rect()
-        sheet.add(
-            PolyCollection(
-                [[(x0, y0), (x1, y0), (x1, y1), (x0, y1)]], facecolors=self.plane, linewidths=0
-            )
-        )
-        for colour, rects in self._fills(index):
-            if rects:
-                sheet.add(
-                    PolyCollection(
-                        [[(a, b), (c, b), (c, d), (a, d)] for a, b, c, d in rects],
-                        facecolors=colour,
-                        linewidths=0,
-                    )
-                )
-        sheet.add(
-            LineCollection(
-                list(self._grid_segments()), colors=self.grid_colour, linewidths=self.thin_width
-            )
-        )
-        sheet.text(*self.footer_xy, self.footer, **self._style())
+        self._add_input(sheet, self._fills(index))
 
     # -- frames -------------------------------------------------------------------------------
 
@@ -280,7 +274,7 @@ class ModelFieldMap(CellFigure):
                 renderer.draw_path(gc, rect_path(rects), transform, rgb)
         gc.set_foreground(tuple(c / 255 for c in hex_rgb(self.grid_colour)))
         gc.set_linewidth(self.thin_width)
-        renderer.draw_path(gc, segments_path(self._grid_segments()), transform)
+        renderer.draw_path(gc, self.grid_path, transform)
         gc.restore()
         rows, cols = self.cells
         return self._box(

@@ -8,22 +8,37 @@ from dataclasses import dataclass
 from convanim.errors import ConvSpecError
 from convanim.theme import THEMES
 
-__all__ = ["MAX_DRAWN_CHANNELS", "VIEWS", "RenderOptions", "check_drawn_channels"]
+__all__ = [
+    "MAX_DRAWN_CHANNELS",
+    "VIEWS",
+    "RenderOptions",
+    "check_drawn_channels",
+    "drawn_channels_refusal",
+]
 
 VIEWS = ("oblique", "flat")
 MAX_DRAWN_CHANNELS = 8  # per volume: more planes than this cannot be told apart
 
 
-def check_drawn_channels(counts: Mapping[str, int]) -> None:
-    """Refuse a channel count (by the name the caller's user knows it by) beyond
-    ``MAX_DRAWN_CHANNELS``, the most a figure draws readably; ``info`` describes any number."""
+def drawn_channels_refusal(counts: Mapping[str, int]) -> ConvSpecError | None:
+    """The error for the first channel count (by the name the caller's user knows it by)
+    beyond ``MAX_DRAWN_CHANNELS``, the most a figure draws readably, or None; ``info``
+    describes any number."""
     for name, count in counts.items():
         if count > MAX_DRAWN_CHANNELS:
-            raise ConvSpecError(
+            return ConvSpecError(
                 name,
                 f"got {count}; at most {MAX_DRAWN_CHANNELS} channels can be drawn readably "
                 f"(the limit is {MAX_DRAWN_CHANNELS} per side); use fewer channels",
             )
+    return None
+
+
+def check_drawn_channels(counts: Mapping[str, int]) -> None:
+    """Refuse a channel count beyond ``MAX_DRAWN_CHANNELS`` (``drawn_channels_refusal``)."""
+    refusal = drawn_channels_refusal(counts)
+    if refusal is not None:
+        raise refusal
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,16 @@ __all__ = [
     "check_frame_or_columns",
     "choice",
     "integer",
+    "ints",
+    "is_int",
     "layer_flags",
     "layer_list",
     "layer_padding",
     "number",
     "padding",
     "padding_3d",
+    "plain",
+    "shown",
     "size",
     "size_3d",
     "target",
@@ -59,17 +63,26 @@ FALSE_WORDS = ("false", "no", "off", "0")
 PADDING_MODES = ("valid", "same", "full", "causal")
 
 
+# -- what every parser shares, a kind's own parsers too -------------------------------------------
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: a string in quotes, anything else its repr."""
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
 def _got(value: Any) -> str:
     """The value as the user wrote it, kept short: a size of a thousand digits is not echoed."""
-    text = f"'{value}'" if isinstance(value, str) else repr(value)
+    text = shown(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """An int, not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _ints(text: str) -> list[int] | None:
+def ints(text: str) -> list[int] | None:
     """``"5,7"`` as [5, 7]; None when any part is not an integer (or is absurdly long)."""
     try:
         return [int(part) for part in text.split(",")] if len(text) < 1000 else None
@@ -77,10 +90,13 @@ def _ints(text: str) -> list[int] | None:
         return None
 
 
-def _plain(value: Any) -> Any:
-    """Tuples as lists, all the way down: the JSON-ready spelling figures store."""
+def plain(value: Any) -> Any:
+    """Tuples as lists, all the way down (a dict's values too): the JSON-ready spelling figures
+    store."""
     if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
     return value
 
 
@@ -90,19 +106,19 @@ def _plain(value: Any) -> Any:
 def size(key: str, value: Any) -> Any:
     """``5``, ``"5"``, ``"5,7"`` or ``[5, 7]``; the numbers are checked by the model (ConvSpec)."""
     if isinstance(value, str):
-        numbers = _ints(value)
+        numbers = ints(value)
         if numbers is None or not 1 <= len(numbers) <= 2:
             raise ParameterError(
                 key, f"got {_got(value)}; expected an integer like 5 or rows,cols like 5,7"
             )
         return numbers[0] if len(numbers) == 1 else numbers
-    return _plain(value)
+    return plain(value)
 
 
 def size_3d(key: str, value: Any) -> Any:
     """``size``, or three numbers: ``"4,5,5"`` (depth,rows,cols) or ``[4, 5, 5]``."""
     if isinstance(value, str):
-        numbers = _ints(value)
+        numbers = ints(value)
         if numbers is None or not 1 <= len(numbers) <= 3:
             raise ParameterError(
                 key,
@@ -110,13 +126,13 @@ def size_3d(key: str, value: Any) -> Any:
                 "depth,rows,cols like 4,5,5",
             )
         return numbers[0] if len(numbers) == 1 else numbers
-    return _plain(value)
+    return plain(value)
 
 
 def padding_3d(key: str, value: Any) -> Any:
     """``padding``, or 3-D: ``depth,rows,cols`` or ``front,back,top,bottom,left,right``."""
     if isinstance(value, str) and value not in PADDING_MODES:
-        numbers = _ints(value)
+        numbers = ints(value)
         if numbers is None or len(numbers) not in (1, 2, 3, 4, 6):
             raise ParameterError(
                 key,
@@ -125,7 +141,7 @@ def padding_3d(key: str, value: Any) -> Any:
                 "0,1,0,1,0,1, or valid|same|full",
             )
         value = numbers[0] if len(numbers) == 1 else numbers
-    if isinstance(value, (list, tuple)) and len(value) == 6 and all(map(_is_int, value)):
+    if isinstance(value, (list, tuple)) and len(value) == 6 and all(map(is_int, value)):
         return [[value[0], value[1]], [value[2], value[3]], [value[4], value[5]]]
     return padding(key, value)
 
@@ -135,7 +151,7 @@ def padding(key: str, value: Any) -> Any:
     if isinstance(value, str) and value in PADDING_MODES:
         return value
     if isinstance(value, str):
-        numbers = _ints(value)
+        numbers = ints(value)
         if numbers is None or len(numbers) == 3 or len(numbers) > 4:
             raise ParameterError(
                 key,
@@ -143,9 +159,9 @@ def padding(key: str, value: Any) -> Any:
                 "0,1,0,1, or valid|same|full",
             )
         value = numbers[0] if len(numbers) == 1 else numbers
-    if isinstance(value, (list, tuple)) and len(value) == 4 and all(map(_is_int, value)):
+    if isinstance(value, (list, tuple)) and len(value) == 4 and all(map(is_int, value)):
         return [[value[0], value[1]], [value[2], value[3]]]
-    return _plain(value)
+    return plain(value)
 
 
 def cell(key: str, value: Any) -> Any:
@@ -153,10 +169,10 @@ def cell(key: str, value: Any) -> Any:
     None (not given); whether it lies inside the output is the kind's to check."""
     if value is None:
         return None
-    numbers = _ints(value) if isinstance(value, str) else None
-    if isinstance(value, (list, tuple)) and all(map(_is_int, value)):
+    numbers = ints(value) if isinstance(value, str) else None
+    if isinstance(value, (list, tuple)) and all(map(is_int, value)):
         numbers = list(value)
-    elif _is_int(value):
+    elif is_int(value):
         numbers = [value]
     if numbers is None or not 1 <= len(numbers) <= 3 or min(numbers) < 0:
         raise ParameterError(
@@ -178,7 +194,7 @@ def boolean(key: str, value: Any) -> bool:
 
 def integer(key: str, value: Any) -> int | None:
     """A whole number, or None (not given)."""
-    if value is None or _is_int(value):
+    if value is None or is_int(value):
         return value  # type: ignore[no-any-return]
     if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,999}\s*", value):
         return int(value)
@@ -199,7 +215,7 @@ def at_least(minimum: int) -> Parser:
 
 def number(key: str, value: Any) -> float:
     """A number: an int is taken as a float."""
-    if _is_int(value):
+    if is_int(value):
         return float(value)
     if isinstance(value, float):
         return value
@@ -270,7 +286,7 @@ def _is_number(value: Any) -> bool:
 def layer_list(key: str, value: Any) -> list[Any]:
     """One integer per layer: ``1,2,4``, ``[1, 2, 4]``, or one value for every layer."""
     if isinstance(value, str):
-        numbers = _ints(value)
+        numbers = ints(value)
         if numbers is None:
             raise ParameterError(
                 key, f"got {_got(value)}; expected integers, one per layer, like 1,2,4"
@@ -278,7 +294,7 @@ def layer_list(key: str, value: Any) -> list[Any]:
         return numbers
     if isinstance(value, (list, tuple)):
         return list(value)
-    if _is_int(value):
+    if is_int(value):
         return [value]
     raise ParameterError(key, f"got {_got(value)}; expected one value or a list, one per layer")
 
@@ -289,7 +305,7 @@ def layer_padding(key: str, value: Any) -> list[Any]:
         parts = value.split(",")
         if all(part in PADDING_MODES for part in parts):
             return parts
-        numbers = _ints(value)
+        numbers = ints(value)
         if numbers is None:
             raise ParameterError(
                 key,
@@ -299,7 +315,7 @@ def layer_padding(key: str, value: Any) -> list[Any]:
         return numbers
     if isinstance(value, (list, tuple)):
         return list(value)
-    if _is_int(value):
+    if is_int(value):
         return [value]
     raise ParameterError(key, f"got {_got(value)}; expected one value or a list, one per layer")
 
@@ -318,10 +334,9 @@ def layer_flags(key: str, value: Any) -> list[int]:
         items = value if isinstance(value, (list, tuple)) else [value]
         if items and all(isinstance(v, bool) or v in (0, 1) for v in items):
             return [int(v) for v in items]
-    shown = f"'{value}'" if isinstance(value, str) else repr(value)
-    shown = shown if len(shown) <= 40 else shown[:37] + "..."
     raise ParameterError(
-        key, f"got {shown}; expected 0 or 1 per layer (1: transposed), like 0,1, or true/false"
+        key,
+        f"got {_got(value)}; expected 0 or 1 per layer (1: transposed), like 0,1, or true/false",
     )
 
 

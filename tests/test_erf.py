@@ -355,6 +355,33 @@ def pixel(pixels: np.ndarray, x: float, y: float) -> tuple[int, ...]:
     return tuple(int(v) for v in pixels[int(y), int(x)][:3])
 
 
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_the_grid_is_made_once_and_drawn_in_every_frame(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grid's lines are laid out with the figure, not again for each frame, and every
+    frame, raster or vector, draws those lines."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba
+
+    figure = erf_map(name)
+    before = figure.render(0)
+
+    def again() -> Any:
+        raise AssertionError("the grid is made once, when the figure is laid out")
+
+    monkeypatch.setattr(figure, "_grid_segments", again)
+    for index in range(figure.frame_count):
+        figure.render(index)
+        vector = figure.vector([index], 1).artists
+        grey = to_rgba(figure.grid_colour)
+        (grid,) = [
+            a for a in vector if isinstance(a, LineCollection) and tuple(a.get_colors()[0]) == grey
+        ]
+        assert np.allclose(np.asarray(grid.get_segments()), figure.grid_lines)
+    assert np.array_equal(figure.render(0), before)
+
+
 THEMED = [
     ("three", "solarized"),
     ("dilated", "dark"),

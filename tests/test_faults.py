@@ -23,8 +23,9 @@ import convanim
 from convanim.formats import TEMPORARY_PREFIX, atomic_output, sweep_temporaries
 
 REPO = Path(convanim.__file__).resolve().parent.parent
-# A figure that takes seconds to draw: numbers in every cell of a 16x16 output.
-SLOW = ["conv", "-i", "18", "-k", "3", "--values", "--view", "flat"]
+# A figure that takes seconds to draw (still drawing when the signal comes at 2 s): numbers in
+# every cell of a 28x28 output.
+SLOW = ["conv", "-i", "30", "-k", "3", "--values", "--view", "flat"]
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

@@ -13,7 +13,9 @@ divisor_override=None)); the torch tests below check that reading against the mo
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +186,28 @@ def test_arguments_that_do_not_change_the_picture_are_named() -> None:
     assert "accepted, not drawn: bias=False, device='cpu'" in info.splitlines()
 
 
+def test_the_layer_kind_spells_values_as_every_option_does() -> None:
+    """The layer kind's facts, info and input errors use ``convanim.params``'s helpers: tuples
+    as lists all the way down (inside dicts too), strings quoted."""
+    import json
+
+    from convanim.params import plain, shown
+
+    assert plain({"k": (3, (1, 2)), "s": "same"}) == {"k": [3, [1, 2]], "s": "same"}
+    assert (shown("same"), shown((1, 2)), shown(None)) == ("'same'", "(1, 2)", "None")
+    facts = figure("nn.Conv2d(2, 4, (3, 1), padding=(1, 0), device='cpu')", 5).facts()
+    assert facts["arguments"]["kernel_size"] == [3, 1]
+    assert facts["arguments"]["padding"] == [1, 0] and facts["ignored"] == {"device": "cpu"}
+    assert json.loads(json.dumps(facts)) == facts
+    for size, message in [
+        ("5,x", "input: got '5,x'; expected a size like 12 or 12,16"),
+        ([5, True], "input: got [5, True]; expected integers, like 12 or 1,3,32,32"),
+        ("1,2,0", "input: got [1, 2, 0]; expected integers >= 1"),
+    ]:
+        with pytest.raises(FigureError, match=re.escape(message)):
+            figure("nn.Conv2d(2, 4, 3)", size)
+
+
 def test_source_lines_around_the_call() -> None:
     for line in (
         "self.conv1 = nn.Conv2d(3, 64, 3)",
@@ -214,6 +238,139 @@ def test_readable_channels_are_drawn_with_their_channels() -> None:
     separable = figure("layers.SeparableConv2D(4, 3)", [1, 5, 5, 3]).facts()
     assert separable["drawn_as"] == "separable"
     assert figure("layers.SeparableConv2D(4, 3)", 5).facts()["drawn_as"] == "conv"
+
+
+def _accepted(description: dict[str, Any]) -> bool:
+    """Whether the kind named in ``description`` draws it (every check, limits included)."""
+    try:
+        parse_figure("t", description, limits=True)
+    except FigureError:
+        return False
+    return True
+
+
+# (in_channels, out_channels, groups): each side of the limit, grouped; in 1-D to 3-D.
+COUNTS = [(1, 1, 1), (1, 2, 1), (2, 4, 2), (8, 8, 1), (8, 8, 8), (9, 8, 1), (8, 9, 1), (3, 64, 1)]
+CONV_CHANNELS = [(*counts, dims) for dims in (1, 2, 3) for counts in COUNTS]
+
+
+@pytest.mark.parametrize(("ins", "outs", "groups", "dims"), CONV_CHANNELS)
+def test_the_layer_draws_the_channels_that_the_conv_kind_draws(
+    ins: int, outs: int, groups: int, dims: int
+) -> None:
+    """One rule: a layer's channels are drawn exactly where the conv kind accepts a figure of
+    those channels (one of each being the plain figure)."""
+    size = 4 if dims == 3 else 5
+    line = f"nn.Conv{dims}d({ins}, {outs}, 3, groups={groups})"
+    drawn = figure(line, size).facts()
+    conv = {"kind": "conv", "input": size, "kernel": 3, "dims": dims}
+    counts = {"in-channels": ins, "out-channels": outs, "groups": groups}
+    expected = (ins, outs, groups) != (1, 1, 1) and _accepted({**conv, **counts})
+    assert drawn["channels_drawn"] is expected
+    assert drawn["in_channels"] == (ins if expected else 1)
+    assert drawn["out_channels"] == (outs if expected else 1)
+
+
+# (channels, depth_multiplier, filters)
+SEPARABLE_CHANNELS = [(1, 1, 1), (3, 1, 4), (4, 2, 8), (4, 3, 4), (9, 1, 4), (3, 1, 9), (8, 1, 8)]
+
+
+@pytest.mark.parametrize(("ins", "multiplier", "outs"), SEPARABLE_CHANNELS)
+def test_the_layer_draws_the_separable_pairs_that_the_separable_kind_draws(
+    ins: int, multiplier: int, outs: int
+) -> None:
+    """A SeparableConv2D is drawn as the pair exactly where the separable kind accepts those
+    counts; elsewhere its depthwise layer alone, one channel."""
+    line = f"layers.SeparableConv2D({outs}, 3, depth_multiplier={multiplier})"
+    drawn = figure(line, [1, 5, 5, ins]).facts()
+    counts = {"channels": ins, "multiplier": multiplier, "out-channels": outs}
+    expected = _accepted({"kind": "separable", "input": 5, "kernel": 3, **counts})
+    assert drawn["channels_drawn"] is expected
+    assert drawn["drawn_as"] == ("separable" if expected else "conv")
+
+
+@pytest.mark.parametrize(
+    ("line", "size"),
+    [
+        ("layers.SeparableConv2D(4, 3, strides=2, padding='same')", [1, 7, 7, 3]),
+        ("layers.SeparableConv2D(4, 3, depth_multiplier=2)", [1, 6, 6, 3]),
+        ("layers.SeparableConv2D(4, 3, dilation_rate=2)", [1, 7, 7, 2]),
+    ],
+)
+def test_a_separable_layer_in_one_channel_is_its_depthwise_layer(
+    line: str, size: list[int]
+) -> None:
+    """Without its channel view, a separable layer is the separable kind's depthwise layer in
+    one channel, drawn by the conv kind (``Separable.one_channel``)."""
+    pair = figure(line, size).model
+    alone = figure(line, size, channel_view="off")
+    assert alone.facts()["drawn_as"] == "conv"
+    one = {"in_channels": 1, "out_channels": 1, "groups": 1}
+    assert alone.model == replace(pair.depthwise, **one)
+    kind, drawn = get("separable").one_channel({"multiplier": 2, "out-channels": 4, "kernel": 3})
+    assert (kind, drawn) == ("conv", {"kernel": 3, "dims": 2})
+
+
+def test_the_channel_rules_are_the_kinds_own() -> None:
+    """The kinds' checks and the layer kind ask the same functions: what they refuse is what
+    the figures' own checks raise, word for word."""
+    from convanim.kinds.conv import channel_refusal
+    from convanim.kinds.separable import channel_refusal as separable_refusal
+
+    refusal = channel_refusal(9, 2, 1, 2)
+    assert refusal is not None and refusal.param == "in_channels"
+    with pytest.raises(FigureError, match=re.escape(refusal.detail)):
+        parse_figure("t", {"kind": "conv", "input": 5, "kernel": 3, "in-channels": 9})
+    assert channel_refusal(8, 8, 1, 2) is None and channel_refusal(1, 2, 1, 3) is not None
+    refusal = separable_refusal(3, 3, 4)
+    assert refusal is not None and refusal.param == "multiplier"
+    with pytest.raises(FigureError, match=re.escape(refusal.detail)):
+        parse_figure("t", {"kind": "separable", "input": 5, "channels": 3, "multiplier": 3})
+    assert separable_refusal(4, 2, 8) is None
+
+
+@pytest.mark.parametrize(
+    "words", [["--info"], ["--info", "--json"], ["-o", "x.gif"], ["-o", "x.png", "--poster"]]
+)
+def test_a_command_reads_its_layer_line_once(
+    words: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks, alt text, info and drawing ask for the line's meaning and the inner figure
+    many times; each is made once per figure."""
+    import convanim.kinds.layer as layer
+
+    made = {"describe": 0, "inner": 0}
+    describe_once, make_inner = layer.describe, layer.Layer.make_inner
+
+    def counted_describe(*args: Any) -> Any:
+        made["describe"] += 1
+        return describe_once(*args)
+
+    def counted_inner(self: Any, figure: Any) -> Any:
+        made["inner"] += 1
+        return make_inner(self, figure)
+
+    monkeypatch.setattr(layer, "describe", counted_describe)
+    monkeypatch.setattr(layer.Layer, "make_inner", counted_inner)
+    layer._described.cache_clear()
+    layer._inner.cache_clear()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["layer", "nn.Conv2d(2, 4, 3, groups=2)", "-i", "5", *words])
+    assert result.exit_code == 0, result.output
+    assert made == {"describe": 1, "inner": 1}
+
+
+def test_a_remembered_layer_is_its_own_figures() -> None:
+    """What is remembered is keyed by everything that makes the figure: another input, line,
+    option or base is another figure."""
+    first = figure("nn.Conv2d(1, 1, 3)", 5)
+    assert figure("nn.Conv2d(1, 1, 3)", 5).facts() == first.facts()
+    assert figure("nn.Conv2d(1, 1, 3)", 6).model.output_size == (4, 4)
+    assert figure("nn.Conv2d(1, 1, 2)", 5).model.output_size == (4, 4)
+    assert figure("nn.Conv2d(1, 1, 3)", 5, view="flat").facts()["command"].endswith("--view flat")
+    moved = replace(first, base=Path("elsewhere"))
+    assert get("layer").inner(moved).base == Path("elsewhere")
+    assert get("layer").inner(first).base == first.base
 
 
 # -- refused: one line, nothing run ---------------------------------------------------------------

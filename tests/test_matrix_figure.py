@@ -207,6 +207,17 @@ BAD = [
     (["-i", "4", "--frame", "4"], "--frame: got 4; expected 0 to 3"),
     (["-i", "4", "--view", "flat"], "--view: no such option"),
     (["-i", "4", "--max-frames", "9"], "--max-frames: no such option"),
+    (
+        ["-i", "3", "-k", "3", "-s", "2", "--transposed", "-p", "0,1,0,1"],
+        "--padding: got ((0, 1), (0, 1)) (unequal sides); a convolution's transposed pair (and "
+        "back) is made only for the same padding on both sides of each axis: give an integer "
+        "or a (rows, cols) pair",
+    ),
+    (
+        ["--dims", "1", "-i", "3", "-k", "3", "-s", "2", "--transposed", "-p", "0,1"],
+        "--padding: got ((0, 1),) (unequal sides); a convolution's transposed pair (and back) "
+        "is made only for the same padding on both sides of each axis: give an integer",
+    ),
 ]
 
 
@@ -220,6 +231,22 @@ def test_refusals_are_one_line_exit_2_and_no_file(
     assert result.stderr.startswith(f"Error: {message}"), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not path.exists()
+
+
+def test_unequal_transposed_crops_are_the_matrix_kinds_refusal_alone(runner: CliRunner) -> None:
+    """The matrix kind refuses a transposed convolution's unequal crops because it pairs it
+    with a direct one only for equal sides; the transposed convolution itself exists (the conv
+    kind draws it), so the message says what the pairing needs, not that none exists."""
+    words = ["-i", "3", "-k", "3", "-s", "2", "--transposed", "-p", "0,1,0,1", "--info"]
+    assert runner.invoke(main, ["conv", *words]).exit_code == 0
+    refused = runner.invoke(main, ["matrix", *words])
+    assert refused.exit_code == 2 and "--padding: got ((0, 1), (0, 1)) (unequal sides)" in (
+        refused.stderr
+    )
+    assert "a transposed convolution pads" not in refused.stderr
+    for padding in ("1", "0,1"):  # what the message names as valid is taken
+        taken = runner.invoke(main, ["matrix", *words[:-2], padding, "--info"])
+        assert taken.exit_code == 0, taken.output
 
 
 def test_info_describes_a_matrix_too_large_to_draw(runner: CliRunner) -> None:

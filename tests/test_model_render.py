@@ -104,6 +104,40 @@ def test_a_small_input_has_a_grid_line_per_cell(models: dict[str, Any]) -> None:
     assert figure.step == 1 and figure.footer == "input 40×40 · one square per cell"
 
 
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("resnet18", (3, 224, 224)), ("unet", (1, 40, 40)), ("functional_1d", (1, 96))],
+)
+def test_a_vector_frame_is_the_static_input_and_the_frames_field(
+    models: dict[str, Any], name: str, shape: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vector frame draws what the raster frames' cached background holds (the input
+    plane, its grid, the footer) with the frame's field fills between plane and grid; the
+    grid's lines are made once, not per frame."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.text import Text
+
+    figure, rows = field_map(models, name, shape)
+
+    def again() -> Any:
+        raise AssertionError("the grid is made once, when the figure is laid out")
+
+    monkeypatch.setattr(figure, "_grid_segments", again)
+    x0, y0, x1, y1 = figure.input_rect()
+    for index in sorted({0, len(rows) // 2, len(rows) - 1}):
+        figure.render(index)
+        drawn = figure.vector([index], 1).artists
+        fills = [rects for _, rects in figure._fills(index) if rects]
+        plane, *filled, grid, footer = drawn[: 3 + len(fills)]
+        assert isinstance(plane, PolyCollection) and plane.get_facecolor().shape == (1, 4)
+        polygon = plane.get_paths()[0].vertices[:4]
+        assert np.allclose(polygon, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        assert [len(p.get_paths()) for p in filled] == [len(rects) for rects in fills]
+        assert isinstance(grid, LineCollection)
+        assert np.allclose(np.asarray(grid.get_segments()), figure.grid)
+        assert isinstance(footer, Text) and footer.get_text() == figure.footer
+
+
 @pytest.fixture
 def runner() -> Any:
     import inspect
@@ -156,6 +190,56 @@ def test_gif_png_strip_and_frame_on_the_command_line(model_file: Path, runner: A
     with Image.open(model_file.parent / "one.png") as image:
         assert np.array_equal(np.asarray(image.convert("RGB")), drawn[..., :3])
     assert runner.invoke(main, [*MODEL, "--columns", "2", "-o", "m.svg"]).exit_code == 0
+
+
+def test_the_poster_is_the_animations_last_frame(model_file: Path, runner: Any) -> None:
+    """The poster and the animation are one drawing: the poster's pixels are the last
+    frame's, in the figure's theme and scale."""
+    style = ["--theme", "dark", "--scale", "1.5"]
+    drawn = {}
+    for name, words in [("poster", ["--poster"]), ("last", ["--frame", "2"]), ("plain", [])]:
+        more = style if name != "plain" else ["--frame", "2"]
+        result = runner.invoke(main, [*MODEL, *words, *more, "-o", f"{name}.png"])
+        assert result.exit_code == 0, result.output
+        with Image.open(f"{name}.png") as image:
+            drawn[name] = np.asarray(image.convert("RGB"))
+    assert np.array_equal(drawn["poster"], drawn["last"])
+    assert drawn["poster"].shape != drawn["plain"].shape  # the scale is the figure's
+
+
+@pytest.mark.parametrize("kind", ["rf", "erf"])
+@pytest.mark.parametrize("source", ["torch", "onnx"])
+def test_a_model_figures_errors_name_its_models_option(
+    tmp_path: Path, runner: Any, monkeypatch: pytest.MonkeyPatch, kind: str, source: str
+) -> None:
+    """rf and erf name the option that gave the model, --torch or --onnx, in their errors."""
+    pytest.importorskip("torch")
+    import torch.nn as nn
+
+    from tests.test_model_fields import export_onnx
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flat.py").write_text(
+        "import torch.nn as nn\n\ndef flat():\n    return nn.Sequential(nn.ReLU())\n",
+        encoding="utf-8",
+    )
+    if source == "onnx":
+        export_onnx(nn.Sequential(nn.ReLU()), (1, 8, 8), tmp_path / "flat.onnx")
+        model = ["--onnx", "flat.onnx"]
+    else:
+        model = ["--torch", "flat.py:flat", "--input-shape", "1,8,8"]
+    result = runner.invoke(main, [kind, *model, "-o", "x.png"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: --{source}: the model has no convolution, pooling or merge of branches before "
+        "its analysis ends: no layer to draw"
+    )
+    result = runner.invoke(main, [kind, *model, "-k", "3", "--info"])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip()
+        == f"Error: --kernel: the layers come from --{source}; leave --kernel out"
+    )
 
 
 @pytest.mark.parametrize(

@@ -186,6 +186,21 @@ class Kind:
         """A rough rendering cost, in plain animation frames (a few ms each), for scheduling."""
         return 10.0
 
+    # -- what the layer kind asks of the kind that draws a layer --------------------------------
+
+    def with_channels(
+        self, options: Mapping[str, Any], in_channels: int, out_channels: int, groups: int
+    ) -> dict[str, Any] | None:
+        """The options (``options``: the layer's, without channel counts) that draw a layer of
+        these channel counts with every channel, or None: the kind draws it with one input and
+        one output channel (``one_channel``)."""
+        return None
+
+    def one_channel(self, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The kind and options that draw a layer (``options``: the layer's, without channel
+        counts) with one input and one output channel."""
+        return self.name, dict(options)
+
 
 def get(name: object) -> Kind:
     """The kind called ``name``; a ParameterError naming ``kind`` otherwise."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
-from convanim.options import MAX_DRAWN_CHANNELS, check_drawn_channels
+from convanim.options import MAX_DRAWN_CHANNELS, drawn_channels_refusal
 from convanim.params import (
     DRAWING,
     OUTPUT,
@@ -65,6 +65,7 @@ __all__ = [
     "Conv",
     "LayerWords",
     "cell_words",
+    "channel_refusal",
     "channel_request",
     "layer_words",
     "poster_cell",
@@ -382,6 +383,19 @@ class Conv(Kind):
         """Whether the figure has channels, groups or a bias: ``channel_render`` draws it."""
         counts = (options.get(key, 1) for key in ("in-channels", "out-channels", "groups"))
         return any(count != 1 for count in counts) or bool(options.get("bias"))
+
+    def with_channels(
+        self, options: Mapping[str, Any], in_channels: int, out_channels: int, groups: int
+    ) -> dict[str, Any] | None:
+        """``options`` with these channel counts, or None where they are one of each or
+        cannot be drawn (``channel_refusal``): then one channel of each is drawn."""
+        if (in_channels, out_channels, groups) == (1, 1, 1):
+            return None
+        dims = options.get("dims", 2)
+        if channel_refusal(in_channels, out_channels, groups, dims) is not None:
+            return None
+        counts = {"in-channels": in_channels, "out-channels": out_channels, "groups": groups}
+        return {**options, **counts}
 
     def order(self, options: Mapping[str, Any]) -> str:
         """The frames' order: "channel" or "spatial" (see ``ConvSpec.frames``)."""
@@ -841,18 +855,30 @@ def check_seed_and_columns(options: Mapping[str, Any], given: frozenset[str], sh
     check_frame_or_columns(options)
 
 
+def channel_refusal(
+    in_channels: int, out_channels: int, groups: int, dims: int
+) -> ParameterError | None:
+    """Why a channelled figure of these counts cannot be drawn, or None where it can: more
+    than ``MAX_DRAWN_CHANNELS`` on a side, or 3-D (whose volumes are drawn slice by slice, one
+    channel each). The one rule: the kind's checks raise it, the layer kind asks it."""
+    counts = {"in_channels": in_channels, "out_channels": out_channels}
+    refusal = drawn_channels_refusal(counts)
+    if refusal is not None or dims != 3:
+        return refusal
+    given = [(n, c) for n, c in {**counts, "groups": groups}.items() if c > 1]
+    name, value = given[0] if given else ("bias", "true")
+    return ParameterError(
+        name,
+        f"got {value}; a 3-D figure is drawn with one input and one output channel and no "
+        "bias: leave channels, groups and bias out (info and --json describe any number)",
+    )
+
+
 def check_channel_figure(spec: ConvSpec) -> None:
-    """Refuse a channelled figure that cannot be drawn: too many channels, or 3-D (whose
-    volumes are drawn slice by slice, one channel each)."""
-    check_drawn_channels({"in_channels": spec.in_channels, "out_channels": spec.out_channels})
-    if spec.dims == 3:
-        given = [n for n in ("in_channels", "out_channels", "groups") if getattr(spec, n) > 1]
-        name, value = (given[0], getattr(spec, given[0])) if given else ("bias", "true")
-        raise ParameterError(
-            name,
-            f"got {value}; a 3-D figure is drawn with one input and one output channel and no "
-            "bias: leave channels, groups and bias out (info and --json describe any number)",
-        )
+    """Refuse a channelled figure that cannot be drawn (``channel_refusal``)."""
+    refusal = channel_refusal(spec.in_channels, spec.out_channels, spec.groups, spec.dims)
+    if refusal is not None:
+        raise refusal
 
 
 def channel_request(spec: ConvSpec, output: Output, order: str) -> Request:

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from convanim.errors import ParameterError
 from convanim.kinds import Kind
 from convanim.kinds.rf import PARAMS as RF_PARAMS
-from convanim.kinds.rf import complete_model, load_fields, model_files, reads_model
+from convanim.kinds.rf import (
+    complete_model,
+    load_fields,
+    model_files,
+    model_source,
+    no_layer_to_draw,
+    reads_model,
+)
 from convanim.kinds.rf import layers as rf_layers
 from convanim.params import LAYER_STACK, MODEL, Param
 
@@ -167,8 +174,7 @@ class EffectiveField(Kind):
         from convanim.erf import default_erf_input
 
         if reads_model(options):
-            source = "torch" if options["torch"] is not None else "onnx"
-            return {"weights": "model" if source == "torch" else "uniform"}
+            return {"weights": "model" if model_source(options) == "torch" else "uniform"}
         found = default_erf_input(rf_layers(options), dims=options["dims"])
         return {"input": list(found) if isinstance(found, tuple) else found}
 
@@ -222,11 +228,7 @@ class EffectiveField(Kind):
         fields = load_fields(o, figure.base)
         frames = model_frames(fields)
         if not frames:
-            source = "torch" if o["torch"] is not None else "onnx"
-            raise ParameterError(
-                source, "the model has no convolution, pooling or merge of branches before "
-                "its analysis ends: no layer to draw",
-            )  # fmt: skip
+            raise no_layer_to_draw(o)
         _pick_row(fields, frames, o["layer"])
         check_frame_ms(o["frame-ms"])
         RenderOptions(theme=o["theme"], scale=o["scale"])
@@ -432,7 +434,7 @@ class EffectiveField(Kind):
             if o["weights"] == "model"
             else "uniform weights (the number of paths from each input cell)"
         )
-        source = o["torch"] if o["torch"] is not None else o["onnx"]
+        source = o[model_source(o)]
         text = (
             f"Effective receptive field of the centre unit of layer {row.layer}, {row.name} "
             f"({row.op}), of the model {source} on a {shape} input, with {weights}: a heatmap "

@@ -15,8 +15,10 @@ where it is readable (at most ``MAX_DRAWN_CHANNELS`` per side).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +26,18 @@ from convanim.errors import ParameterError
 from convanim.kinds import Kind, get
 from convanim.kinds.conv import CHANNELS, KERNEL_VALUES, MAX_DRAWN_CHANNELS
 from convanim.layer_source import Description, describe, parse_call
-from convanim.params import DRAWING, OUTPUT, VALUES, Param, check_frame_or_columns, choice
+from convanim.params import (
+    DRAWING,
+    OUTPUT,
+    VALUES,
+    Param,
+    check_frame_or_columns,
+    choice,
+    ints,
+    is_int,
+    plain,
+    shown,
+)
 
 if TYPE_CHECKING:
     from convanim.animate import Output
@@ -47,10 +60,7 @@ def _input(key: str, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        try:
-            numbers = [int(part) for part in value.split(",")] if len(value) < 200 else None
-        except ValueError:
-            numbers = None
+        numbers = ints(value) if len(value) < 200 else None
         if not numbers or len(numbers) > 5:
             raise ParameterError(
                 key,
@@ -63,7 +73,7 @@ def _input(key: str, value: Any) -> Any:
         items = value
     else:
         items = [value]
-    if not items or not all(isinstance(n, int) and not isinstance(n, bool) for n in items):
+    if not items or not all(map(is_int, items)):
         raise ParameterError(key, f"got {value!r}; expected integers, like 12 or 1,3,32,32")
     if any(n < 1 for n in items):
         raise ParameterError(key, f"got {value!r}; expected integers >= 1")
@@ -153,40 +163,34 @@ class Layer(Kind):
     # -- what the line says ---------------------------------------------------------------------
 
     def description_of(self, figure: Figure) -> Description:
-        return describe(figure.options["layer"], figure.options["input"])
+        """What the figure's line says, read once per line and input (shared: read only)."""
+        return _described(figure.options["layer"], json.dumps(figure.options["input"]))
 
-    def channelled(self, figure: Figure, found: Description) -> bool:
-        """Whether the channel view draws the layer: counts known, readable, not all 1."""
-        if figure.options["channel-view"] == "off" or found.kind == "pool":
-            return False
-        if found.options.get("dims") == 3:
-            return False  # the conv kind draws a volume's channels not yet
+    def drawn(self, figure: Figure) -> tuple[str, dict[str, Any], bool]:
+        """The kind and options that draw the layer, and whether with every channel: the
+        kind of its operation says which counts it draws (``Kind.with_channels``) and what
+        draws one channel of each (``Kind.one_channel``)."""
+        found = self.description_of(figure)
+        target = get(found.kind)
         ins, outs = found.in_channels, found.out_channels
-        if ins is None or outs is None:
-            return False
-        if found.kind == "separable":
-            middle = ins * int(found.options["multiplier"])
-            return max(ins, outs, middle) <= MAX_DRAWN_CHANNELS
-        readable = max(ins, outs) <= MAX_DRAWN_CHANNELS
-        return readable and (ins, outs, found.groups) != (1, 1, 1)
+        if figure.options["channel-view"] != "off" and ins is not None and outs is not None:
+            options = target.with_channels(found.options, ins, outs, found.groups)
+            if options is not None:
+                return found.kind, options, True
+        return (*target.one_channel(found.options), False)
+
+    def channelled(self, figure: Figure) -> bool:
+        """Whether the layer is drawn with every channel."""
+        return self.drawn(figure)[2]
 
     def inner(self, figure: Figure) -> Figure:
-        """The figure of the matching kind that draws the layer."""
+        """The figure of the matching kind that draws the layer, made once per figure."""
+        return _inner(_Same.of(figure))
+
+    def make_inner(self, figure: Figure) -> Figure:
+        """``inner``, made afresh."""
         found = self.description_of(figure)
-        kind_name = found.kind
-        options = dict(found.options)
-        channelled = self.channelled(figure, found)
-        if kind_name == "separable" and not channelled:
-            kind_name = "conv"  # its depthwise layer, one channel
-            options.pop("multiplier")
-            options.pop("out-channels")
-            options["dims"] = 2
-        if kind_name == "separable":
-            options["channels"] = found.in_channels
-        elif kind_name == "conv" and channelled:
-            options["in-channels"] = found.in_channels
-            options["out-channels"] = found.out_channels
-            options["groups"] = found.groups
+        kind_name, options, _ = self.drawn(figure)
         target = get(kind_name)
         o = figure.options
         keys = set(target.option_keys())
@@ -195,7 +199,7 @@ class Layer(Kind):
                 raise ParameterError(
                     "layer",
                     f"{found.constructor}(): its {key.replace('-', '_')} "
-                    f"({_shown(options[key])}) cannot be drawn by this version's {kind_name} "
+                    f"({shown(options[key])}) cannot be drawn by this version's {kind_name} "
                     "kind; use --info for its numbers",
                 )
         for key in PASSED:
@@ -284,7 +288,7 @@ class Layer(Kind):
             text += ", depthwise (groups = input channels)"
         elif found.groups != 1:
             text += f", {_count(found.groups, 'group')}"
-        if self.channelled(figure, found):
+        if self.channelled(figure):
             return text + ": drawn with every channel"
         return text + ": drawn with one input and one output channel"
 
@@ -301,16 +305,16 @@ class Layer(Kind):
             "framework": found.framework,
             "constructor": found.constructor,
             "meaning": found.meaning,
-            "arguments": _plain(dict(found.arguments)),
+            "arguments": plain(dict(found.arguments)),
             "given": list(found.given),
-            "ignored": _plain(dict(found.ignored)),
+            "ignored": plain(dict(found.ignored)),
             "notes": list(found.notes),
             "drawn_as": inner.kind,
             "command": inner.command().removesuffix(" -o OUTPUT"),
             "layer_in_channels": found.in_channels,
             "layer_out_channels": found.out_channels,
             "layer_groups": found.groups,
-            "channels_drawn": self.channelled(figure, found),
+            "channels_drawn": self.channelled(figure),
             "framework_output_size": list(found.output_size),
         }
         inner_facts = self._delegate(figure, "facts")
@@ -328,8 +332,8 @@ class Layer(Kind):
             f"channels: {self.channel_words(figure, found)}",
         ]
         if found.ignored:
-            shown = ", ".join(f"{name}={_shown(value)}" for name, value in found.ignored.items())
-            lines.append(f"accepted, not drawn: {shown}")
+            accepted = ", ".join(f"{name}={shown(value)}" for name, value in found.ignored.items())
+            lines.append(f"accepted, not drawn: {accepted}")
         lines += [f"note: {note}" for note in found.notes]
         lines.append(f"drawn as: {inner.command().removesuffix(' -o OUTPUT')}")
         lines += self._delegate(figure, "info").splitlines()
@@ -338,21 +342,34 @@ class Layer(Kind):
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class _Same:
+    """A figure, compared and hashed by its JSON text (name, base, options): a cache's key."""
+
+    text: str
+    figure: Figure = field(compare=False)
+
+    @classmethod
+    def of(cls, figure: Figure) -> _Same:
+        text = [figure.name, str(figure.base), figure.options]
+        return cls(json.dumps(text, sort_keys=True, default=repr), figure)
+
+
+# A command asks for a figure's line and inner figure many times (checks, alt text, info,
+# drawing): each is made once, for the last few figures.
+@functools.lru_cache(maxsize=32)
+def _described(line: str, size: str) -> Description:
+    """``describe``, once per line and input (``size``: the input option as JSON)."""
+    return describe(line, json.loads(size))
+
+
+@functools.lru_cache(maxsize=32)
+def _inner(same: _Same) -> Figure:
+    return KIND.make_inner(same.figure)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _plain(value: Any) -> Any:
-    """Tuples as lists, all the way down: JSON-ready."""
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _shown(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else repr(value)
 
 
 KIND = Layer()

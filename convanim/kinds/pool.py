@@ -84,6 +84,12 @@ class Pool(Conv):
         pool_spec_check(spec, figure.options["mode"], **self.value_options(figure.options))
         return spec
 
+    def with_channels(
+        self, options: Mapping[str, Any], in_channels: int, out_channels: int, groups: int
+    ) -> dict[str, Any] | None:
+        """None: pooling takes each channel alone, so one is drawn."""
+        return None
+
     def op(self, options: Mapping[str, Any]) -> str:
         return str(options["mode"])
 

@@ -7,7 +7,7 @@ unit. Each option takes one value per layer (comma-separated) or one value for e
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -196,11 +196,7 @@ class ReceptiveField(Kind):
         o = figure.options
         count = len(drawn_rows(fields))
         if count == 0:
-            source = "torch" if o["torch"] is not None else "onnx"
-            raise ParameterError(
-                source, "the model has no convolution, pooling or merge of branches before "
-                "its analysis ends: no layer to draw",
-            )  # fmt: skip
+            raise no_layer_to_draw(o)
         check_frame_ms(o["frame-ms"])
         RenderOptions(theme=o["theme"], scale=o["scale"])
         if o["columns"] is not None and o["columns"] > count:
@@ -288,20 +284,9 @@ class ReceptiveField(Kind):
         o = figure.options
         options = RenderOptions(theme=o["theme"], scale=o["scale"])
         if reads_model(o):  # the last drawn layer's field
-            from convanim.graph_fields import drawn_rows
-            from convanim.model_render import model_title
-
-            fields = load_fields(o, figure.base)
-            rows = drawn_rows(fields)
-            titles = [model_title(row) for row in rows]
-
-            def model_map() -> Any:
-                from convanim.model_render import ModelFieldMap
-
-                return ModelFieldMap(rows, fields.input_size, titles, options)
-
+            titles, model_map = _model_map(figure)
             return Poster(
-                model_map, len(rows) - 1, f"the field of the last drawn layer, {titles[-1]}"
+                model_map, len(titles) - 1, f"the field of the last drawn layer, {titles[-1]}"
             )
         stack, size = self.model(figure), _size(o["input"])
         unit = _size(o["unit"])
@@ -329,25 +314,16 @@ class ReceptiveField(Kind):
 
     def _save_model(self, figure: Figure, output: Output) -> Path:
         from convanim.animate import check_request, save_drawing
-        from convanim.graph_fields import drawn_rows
-        from convanim.model_render import ModelFieldMap, model_title
-        from convanim.options import RenderOptions
 
-        o = figure.options
-        fields = load_fields(o, figure.base)
-        rows = drawn_rows(fields)
+        titles, model_map = _model_map(figure)
         request = check_request(
             output,
-            len(rows),
-            min(len(rows), MODEL_COLUMNS),
+            len(titles),
+            min(len(titles), MODEL_COLUMNS),
             frame_note="frame i: the model's i-th drawn layer",
             strip_advice="write a .gif or one --frame, or use a smaller --scale",
         )
-        titles = [model_title(row) for row in rows]
-        options = RenderOptions(theme=o["theme"], scale=o["scale"])
-        return save_drawing(
-            lambda: ModelFieldMap(rows, fields.input_size, titles, options), request
-        )
+        return save_drawing(model_map, request)
 
     def _brief(self, figure: Figure) -> str:
         stack = self.model(figure)
@@ -455,6 +431,27 @@ class ReceptiveField(Kind):
         return self._brief(figure)
 
 
+def _model_map(figure: Figure) -> tuple[list[str], Callable[[], Any]]:
+    """A model figure's drawing: the titles of its drawn layers (frame i: layer i's), and
+    what draws them (a ``ModelFieldMap``, made when called)."""
+    from convanim.graph_fields import drawn_rows
+    from convanim.model_render import model_title
+    from convanim.options import RenderOptions
+
+    o = figure.options
+    fields = load_fields(o, figure.base)
+    rows = drawn_rows(fields)
+    titles = [model_title(row) for row in rows]
+    options = RenderOptions(theme=o["theme"], scale=o["scale"])
+
+    def model_map() -> Any:
+        from convanim.model_render import ModelFieldMap
+
+        return ModelFieldMap(rows, fields.input_size, titles, options)
+
+    return titles, model_map
+
+
 def _model_alt_text(options: Mapping[str, Any], base: Path) -> str:
     """A model's figure in words: the layers drawn and how their fields grow."""
     from convanim.graph_fields import drawn_rows
@@ -462,7 +459,7 @@ def _model_alt_text(options: Mapping[str, Any], base: Path) -> str:
 
     fields = load_fields(options, base)
     rows = drawn_rows(fields)
-    source = options["torch"] if options["torch"] is not None else options["onnx"]
+    source = options[model_source(options)]
     size = TIMES.join(map(str, fields.input_size))
     if not rows:
         return f"Receptive fields of the model {source} on a {size} input: no layer to draw."
@@ -503,7 +500,7 @@ def complete_model(
         if options["input-shape"] is not None:
             raise ParameterError("input-shape", "it is the input of --torch or --onnx models")
         return None
-    source = "torch" if options["torch"] is not None else "onnx"
+    source = model_source(options)
     found = [key for key in layered if key in given]
     if found:
         raise ParameterError(found[0], f"the layers come from --{source}; leave --{found[0]} out")
@@ -514,6 +511,20 @@ def complete_model(
 
 def reads_model(options: Mapping[str, Any]) -> bool:
     return options.get("torch") is not None or options.get("onnx") is not None
+
+
+def model_source(options: Mapping[str, Any]) -> str:
+    """The option that names a model figure's model (``reads_model``): "torch" or "onnx"."""
+    return "torch" if options.get("torch") is not None else "onnx"
+
+
+def no_layer_to_draw(options: Mapping[str, Any]) -> ParameterError:
+    """The error of a model figure whose model has no layer to draw."""
+    return ParameterError(
+        model_source(options),
+        "the model has no convolution, pooling or merge of branches before its analysis "
+        "ends: no layer to draw",
+    )
 
 
 def model_files(figure: Figure) -> dict[str, Path]:
@@ -538,7 +549,7 @@ def load_fields(options: Mapping[str, Any], base: Path) -> Any:
     torch, onnx = locate(options["torch"], options["onnx"], base)
     key = (torch, onnx, options["input-shape"])
     if key not in _LOADED:
-        source = "torch" if torch is not None else "onnx"
+        source = model_source(options)
         try:
             if torch is not None:
                 fields = receptive_fields(load_model(torch), options["input-shape"])

@@ -31,7 +31,7 @@ from convanim.kinds.conv import (
     check_seed_and_columns,
     layer_words,
 )
-from convanim.options import MAX_DRAWN_CHANNELS, check_drawn_channels
+from convanim.options import MAX_DRAWN_CHANNELS, drawn_channels_refusal
 from convanim.params import DRAWING, OUTPUT, VALUES, Param, at_least
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from convanim.kinds import Poster
     from convanim.values import ChannelWorked
 
-__all__ = ["KIND", "Pair", "Separable"]
+__all__ = ["KIND", "Pair", "Separable", "channel_refusal"]
 
 DOT = "\u00b7"
 TIMES = "\u00d7"
@@ -72,7 +72,23 @@ SEPARABLE = (
         metavar="N",
     ),
 )
+SEPARABLE_KEYS = tuple(param.key for param in SEPARABLE)  # the channel counts
 _SHARED = {param.key: param for param in CHANNELS}
+
+
+def channel_refusal(channels: int, multiplier: int, out_channels: int) -> ParameterError | None:
+    """Why a separable figure of these counts cannot be drawn, or None where it can: more than
+    ``MAX_DRAWN_CHANNELS`` input, depthwise output (channels * multiplier) or output channels.
+    The one rule: the model raises it, the layer kind asks it."""
+    refusal = drawn_channels_refusal({"channels": channels, "out-channels": out_channels})
+    middle = channels * multiplier
+    if refusal is None and middle > MAX_DRAWN_CHANNELS:
+        return ParameterError(
+            "multiplier",
+            f"got {multiplier}: channels * multiplier = {middle} depthwise output "
+            f"channels; at most {MAX_DRAWN_CHANNELS} can be drawn readably",
+        )
+    return refusal
 
 
 @dataclass(frozen=True)
@@ -142,14 +158,10 @@ class Separable(Kind):
         from convanim.geometry import ConvSpec
 
         o = figure.options
-        check_drawn_channels({key: o[key] for key in ("channels", "out-channels")})
+        refusal = channel_refusal(o["channels"], o["multiplier"], o["out-channels"])
+        if refusal is not None:
+            raise refusal
         middle = o["channels"] * o["multiplier"]
-        if middle > MAX_DRAWN_CHANNELS:
-            raise ParameterError(
-                "multiplier",
-                f"got {o['multiplier']}: channels * multiplier = {middle} depthwise output "
-                f"channels; at most {MAX_DRAWN_CHANNELS} can be drawn readably",
-            )
         depthwise = ConvSpec(
             input_size=_tuple(o["input"]),
             kernel_size=_tuple(o["kernel"]),
@@ -168,6 +180,21 @@ class Separable(Kind):
             out_channels=o["out-channels"],
         )
         return Pair(depthwise, pointwise)
+
+    def with_channels(
+        self, options: Mapping[str, Any], in_channels: int, out_channels: int, groups: int
+    ) -> dict[str, Any] | None:
+        """``options`` with the input channels (the multiplier and output channels are
+        there), or None where the pair cannot be drawn (``channel_refusal``)."""
+        if channel_refusal(in_channels, options["multiplier"], out_channels) is not None:
+            return None
+        return {**options, "channels": in_channels}
+
+    def one_channel(self, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The depthwise layer alone, one channel: a 2-D conv figure of ``options`` without
+        the channel counts (multiplier, out-channels)."""
+        alone = {key: value for key, value in options.items() if key not in SEPARABLE_KEYS}
+        return "conv", {**alone, "dims": 2}
 
     def order(self, options: Mapping[str, Any]) -> str:
         return str(options["frames"])
