@@ -73,6 +73,14 @@ def wait_until(condition: object, seconds: float) -> bool:
     return False
 
 
+def drawing(pid: int) -> bool:
+    """Whether process ``pid`` has loaded matplotlib's Agg renderer (Linux)."""
+    try:
+        return "_backend_agg" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
@@ -88,7 +96,10 @@ def test_a_signal_during_a_render_leaves_the_old_file_and_no_debris(
     (tmp_path / "x.gif").write_bytes(b"the animation from yesterday")
     before = files(tmp_path)
     process = start([*SLOW, "-o", "x.gif"], tmp_path)
-    time.sleep(2.0)  # imported, checked and drawing
+    # Drawing: matplotlib's Agg renderer is loaded, after the checks; the render has seconds
+    # of frames to go (a fixed sleep raced it whenever rendering got faster).
+    assert wait_until(lambda: drawing(process.pid), 20), "the render never started drawing"
+    time.sleep(0.2)
     assert process.poll() is None, process.communicate()
     process.send_signal(signum)
     _, err = process.communicate(timeout=20)
