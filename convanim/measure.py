@@ -14,7 +14,7 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.font_manager import FontProperties, findfont
 
-__all__ = ["MAX_MEASURED", "text_metrics", "text_width"]
+__all__ = ["MAX_MEASURED", "font_key", "text_metrics", "text_width"]
 
 MAX_MEASURED = 8192  # strings kept, the least recently used dropped first
 _RENDERER_AGG: Any = RendererAgg  # matplotlib leaves it unannotated
@@ -24,6 +24,18 @@ def text_metrics(text: str, font: FontProperties, dpi: float) -> tuple[float, fl
     """(width, height, descent) in pixels of plain ``text`` (no mathtext) in ``font`` at
     ``dpi``, as ``RendererAgg.get_text_width_height_descent`` gives them."""
     key = (
+        *font_key(font),
+        findfont(font),  # what the family names resolve to now
+        mpl.rcParams["text.hinting"],
+        mpl.rcParams.get("text.hinting_factor"),  # deprecated in matplotlib 3.11
+        mpl.rcParams.get("text.kerning_factor"),
+    )
+    return _measured(text, key, font.copy(), float(dpi))
+
+
+def font_key(font: FontProperties) -> tuple[Any, ...]:
+    """A font's own fields, not the (mutable) ``FontProperties`` object: a cache key."""
+    return (
         tuple(font.get_family()),
         font.get_style(),
         font.get_variant(),
@@ -31,12 +43,7 @@ def text_metrics(text: str, font: FontProperties, dpi: float) -> tuple[float, fl
         font.get_stretch(),
         font.get_size_in_points(),
         font.get_file(),
-        findfont(font),  # what the family names resolve to now
-        mpl.rcParams["text.hinting"],
-        mpl.rcParams.get("text.hinting_factor"),  # deprecated in matplotlib 3.11
-        mpl.rcParams.get("text.kerning_factor"),
     )
-    return _measured(text, key, font.copy(), float(dpi))
 
 
 def text_width(texts: Any, font: FontProperties, dpi: float) -> float:

@@ -41,6 +41,8 @@ from matplotlib import colors
 from matplotlib.backends import backend_agg
 from matplotlib.text import Text
 
+from convanim.measure import font_key
+
 __all__ = ["GLYPHS", "MAX_GLYPHS", "MAX_STAMPS", "STORE", "TextStamps", "clear"]
 
 MAX_STAMPS = 4096  # texts kept, the least recently used dropped first
@@ -358,14 +360,7 @@ def _style(text: Text) -> tuple[Any, ...]:
     """Everything besides the string and the position that changes how a text is drawn."""
     font = text.get_fontproperties()
     return (
-        # A font's own fields, not the (mutable) FontProperties object.
-        tuple(font.get_family()),
-        font.get_style(),
-        font.get_variant(),
-        font.get_weight(),
-        font.get_stretch(),
-        font.get_size_in_points(),
-        font.get_file(),
+        *font_key(font),
         colors.to_rgba(text.get_color()),
         text.get_alpha(),
         text.get_antialiased(),
