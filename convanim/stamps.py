@@ -185,25 +185,41 @@ class TextStamps:
 
     def _lay_out(self, text: Text) -> Layout:
         """How ``Text.draw`` lays an unturned plain text out on Agg: each line's position
-        from the text's anchor, and the glyphs Agg's ``draw_text`` places along it."""
+        from the text's anchor, and the glyphs Agg's ``draw_text`` places along it.
+
+        Each line is shaped once: matplotlib's layout measures a line with FreeType's
+        ``set_text``, which shapes and loads its glyphs again; a line's size is instead worked
+        out from its glyphs (``_measured``) and handed to that layout."""
         renderer = self.renderer
         artist: Any = text  # the private parts Text.draw uses
         artist._renderer = renderer  # as Text.draw keeps it, for a later window extent
-        info = artist._get_layout(renderer)[1]
         prop = text.get_fontproperties()
         size = prop.get_size_in_points()
-        layout: Layout = []
-        for line, _, (x, y) in info:
-            mtext = text if len(info) == 1 else None
+        features, language = text.get_fontfeatures(), text.get_language()
+        lines = text.get_text().split("\n")
+        single = len(lines) == 1
+        shaped: dict[str, list[Any]] = {}
+        sizes: dict[str, tuple[float, float, float]] = {}
+        for line in lines:
+            if line in shaped:
+                continue
             font = renderer._prepare_font(prop)
-            items = font._layout(
+            shaped[line] = font._layout(
                 line,
                 flags=_load_flags(),
-                features=mtext.get_fontfeatures() if mtext is not None else None,
-                language=mtext.get_language() if mtext is not None else None,
+                features=features if single else None,
+                language=language if single else None,
             )
+            if features is None and language is None:  # as set_text shapes it
+                measured = _measured(font, shaped[line], size, renderer.dpi)
+                if measured is not None:
+                    sizes[line] = measured
+        info = _layout_info(artist, renderer, sizes)
+        layout: Layout = []
+        for line, _, (x, y) in info:
             glyphs = [
-                (item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y) for item in items
+                (item.ft_object, size, item.glyph_index, 0, 1, item.x, item.y)
+                for item in shaped[line]
             ]
             layout.append((x, y, glyphs))
         return layout
@@ -239,6 +255,9 @@ LAYOUTS: dict[tuple[Any, ...], Layout] = {}
 # Glyph images FreeType rendered: (image, left, top) from the whole pixel of the glyph's origin,
 # by (font, size, dpi, glyph, slant, extend, sub-pixel x and y, antialiased, load flags).
 GLYPHS: dict[tuple[Any, ...], tuple[npt.NDArray[np.uint8], int, int]] = {}
+# Each glyph's box (x0, y0, x1, y1) and advance, in 26.6 pixels, as FreeType loads it for
+# Agg's measuring: by (font, size, dpi, glyph, load flags).
+BOXES: dict[tuple[Any, ...], tuple[int, int, int, int, int]] = {}
 
 
 def clear() -> None:
@@ -246,6 +265,7 @@ def clear() -> None:
     STORE.clear()
     LAYOUTS.clear()
     GLYPHS.clear()
+    BOXES.clear()
 
 
 def _layers(glyphs: list[Glyph]) -> list[Glyph]:
@@ -343,6 +363,53 @@ def _placed(
             cached = GLYPHS[key] = (buffer, bitmap.left - (at_x >> 6), bitmap.top - (at_y >> 6))
         buffer, left, top = cached
         yield at_x, at_y, buffer, left, top
+
+
+def _layout_info(
+    artist: Any, renderer: Any, sizes: dict[str, tuple[float, float, float]]
+) -> list[Any]:
+    """``Text._get_layout``'s lines, the lines in ``sizes`` measured as given there."""
+    measure = renderer.get_text_width_height_descent
+
+    def known(string: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
+        found = None if ismath else sizes.get(string)
+        return measure(string, prop, ismath) if found is None else found
+
+    renderer.get_text_width_height_descent = known  # what matplotlib's layout asks
+    try:
+        return list(artist._get_layout(renderer)[1])
+    finally:
+        del renderer.get_text_width_height_descent
+
+
+def _measured(
+    font: Any, items: list[Any], size: float, dpi: float
+) -> tuple[float, float, float] | None:
+    """A line's (width, height, descent) in pixels as Agg measures it (FreeType's
+    ``set_text``, ``get_width_height``, ``get_descent``), from its shaped glyphs: the width is
+    where the pen ends, the height and descent those of the glyphs' boxes at their places.
+    None where a glyph is missing or from a fallback font (``set_text`` warns of those)."""
+    if not items:
+        return None
+    flags = _load_flags()
+    bottom = 1 << 40
+    top = -bottom
+    end = 0
+    for item in items:
+        if item.ft_object is not font or item.glyph_index == 0:
+            return None
+        key = (font, size, dpi, item.glyph_index, flags)
+        box = BOXES.get(key)
+        if box is None:
+            glyph = font.load_glyph(item.glyph_index, flags)
+            if len(BOXES) >= MAX_GLYPHS:
+                BOXES.clear()
+            box = BOXES[key] = (*glyph.bbox, glyph.horiAdvance)
+        _, y0, _, y1, advance = box
+        x, y = round(item.x * 64), round(item.y * 64)  # 26.6 pixels, as FreeType's pen
+        bottom, top = min(bottom, y0 + y), max(top, y1 + y)
+        end = x + advance
+    return end / 64, (top - bottom) / 64, -bottom / 64
 
 
 def _plain(text: Text, string: str) -> bool:

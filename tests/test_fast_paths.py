@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 import tomllib
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.text import Text
 from PIL import Image
 
@@ -283,3 +285,69 @@ def test_layers_blend_as_the_glyphs_one_by_one() -> None:
         len(stamps._layers([(image, x - 2 * k, y, a) for k, (image, x, y, a) in enumerate(line)]))
         == 30
     )
+
+
+LINE_CHARACTERS = "0123456789.-×+=()/ sumofprductsmaxAVWTyfi,"
+
+
+@pytest.mark.skipif(not stamps.CACHED_GLYPHS, reason="matplotlib draws every text itself")
+@settings(max_examples=300, deadline=None)
+@given(
+    line=st.text(alphabet=LINE_CHARACTERS, min_size=1, max_size=40),
+    size=st.floats(5.0, 30.0),
+    weight=st.sampled_from(["normal", "bold"]),
+)
+def test_a_line_measured_from_its_glyphs_is_as_freetype_measures_it(
+    line: str, size: float, weight: str
+) -> None:
+    """A line's width, height and descent worked out from its shaped glyphs are those Agg
+    measures with FreeType's ``set_text`` (what matplotlib's layout of it reads), to the 1/64
+    pixel: ligatures, kerning, spaces and hinted advances included."""
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(200, 100, 100)
+    prop = FontProperties(size=size, weight=weight)
+    font = renderer._prepare_font(prop)
+    items = font._layout(line, flags=get_hinting_flag())
+    measured = stamps._measured(font, items, prop.get_size_in_points(), renderer.dpi)
+    assert measured == renderer.get_text_width_height_descent(line, prop, False)
+
+
+@pytest.mark.skipif(not stamps.CACHED_GLYPHS, reason="matplotlib draws every text itself")
+def test_a_line_with_a_missing_glyph_is_left_to_freetype() -> None:
+    """A glyph from a fallback font or missing (``set_text`` warns of it) is not measured
+    from the glyphs: matplotlib measures that line itself."""
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(200, 100, 100)
+    prop = FontProperties(size=9)
+    font = renderer._prepare_font(prop)
+    for line in ("1\t2", "日本"):
+        items = font._layout(line, flags=get_hinting_flag())
+        assert stamps._measured(font, items, 9.0, renderer.dpi) is None
+
+
+@pytest.mark.skipif(not stamps.CACHED_GLYPHS, reason="matplotlib draws every text itself")
+def test_a_new_text_is_shaped_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text not drawn before is laid out without FreeType measuring it again (its lines'
+    sizes come from their glyphs), and is the pixels matplotlib draws for it."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    stamps.clear()
+    asked: list[str] = []
+    measure = RendererAgg.get_text_width_height_descent
+
+    def counted(self: Any, string: str, prop: Any, ismath: Any) -> Any:
+        asked.append(string)
+        return measure(self, string, prop, ismath)
+
+    monkeypatch.setattr(RendererAgg, "get_text_width_height_descent", counted)
+    fast, slow = Page(240, 120, "#ffffff"), Page(240, 120, "#ffffff")
+    for string in ("1×2 + 3×-4 = -10.25", "(1 + 2) / 4\n= 0.75"):
+        style = {"ha": "center", "va": "center", "fontsize": 8.7}
+        fast.draw_text(_page_text(fast, 120.3, 60.6, string, **style))
+        assert not [line for line in string.split("\n") if line in asked]
+        _page_text(slow, 120.3, 60.6, string, **style).draw(slow.renderer)
+        assert np.array_equal(fast.rgba(), slow.rgba()), string
