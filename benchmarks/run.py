@@ -149,6 +149,17 @@ def gif_breakdown(repeat: int, folder: Path) -> list[dict[str, object]]:
     return rows
 
 
+def forget_figures() -> None:
+    """Forget what the process kept of figures drawn before (a model's analysis, a stack's or
+    a model's effective fields): a build draws each figure once. What figures share (text
+    stamps, measured texts, quantisers, imports) is kept, as a build keeps it."""
+    from convanim.kinds import erf, rf
+
+    erf._ENTRIES.clear()
+    erf._STACK_ENTRIES.clear()
+    rf._LOADED.clear()
+
+
 def erf_per_frame(repeat: int, folder: Path) -> dict[str, object]:
     """The effective receptive field's GIF: six 3x3 layers (the README's), one frame a layer."""
     from convanim.figures import parse_figure
@@ -156,7 +167,7 @@ def erf_per_frame(repeat: int, folder: Path) -> dict[str, object]:
     figure = parse_figure("erf", {"kind": "erf", "kernel": [3] * 6})
     path = folder / "erf.gif"
     figure.render(path)  # warm up: imports, fonts
-    seconds = median_seconds(lambda: figure.render(path), repeat)
+    seconds = median_seconds(lambda: (forget_figures(), figure.render(path)), repeat)
     return {
         "figure": "erf six 3x3 layers",
         "frames": 6,
@@ -397,9 +408,9 @@ def other_kinds(repeat: int, folder: Path) -> list[dict[str, object]]:
         figure = parse_figure(name, table, manifest.parent)
         path = folder / f"{name}{Path(table['output']).suffix}"
         frames = max(frames_of(figure, path), 1)  # warm up
-        fast = median_seconds(lambda f=figure, p=path: f.render(p), repeat)
+        fast = median_seconds(lambda f=figure, p=path: (forget_figures(), f.render(p)), repeat)
         with slow_paths():
-            slow = median_seconds(lambda f=figure, p=path: f.render(p), repeat)
+            slow = median_seconds(lambda f=figure, p=path: (forget_figures(), f.render(p)), repeat)
         rows.append(
             {
                 "figure": name,
@@ -498,7 +509,7 @@ def model_erf_224(repeat: int, folder: Path) -> dict[str, object]:
         )
 
         def heatmaps(figure: object = figure) -> None:
-            erf._ENTRIES.clear()
+            forget_figures()
             erf.KIND.entries(figure)
 
         found[f"erf_{weights}_seconds"] = round(median_seconds(heatmaps, min(repeat, 3)), 2)
@@ -549,27 +560,42 @@ def manifest_300(repeat: int, folder: Path) -> dict[str, object]:
     manifest.write_text(manifest_300_text())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
-    def run(*args: str) -> str:
+    def run(*args: str, cores: set[int] | None = None) -> str:
         return subprocess.run(
-            [sys.executable, *args], check=True, capture_output=True, text=True, cwd=ROOT, env=env
+            [sys.executable, *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            preexec_fn=None if cores is None else lambda: os.sched_setaffinity(0, cores),
         ).stdout
 
-    def build(*extra: str) -> None:
-        run("-m", "convanim", "build", str(manifest), "-q", *extra)
+    def build(*extra: str, cores: set[int] | None = None) -> None:
+        run("-m", "convanim", "build", str(manifest), "-q", *extra, cores=cores)
 
-    def full_build(jobs: str) -> float:
+    def full_build(jobs: str, cores: set[int] | None = None) -> tuple[float, float]:
+        """Wall seconds, and the CPU seconds of the build's processes."""
         for path in out.iterdir():
             if path != manifest:
                 path.unlink()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        build("--jobs", jobs)
-        return time.perf_counter() - start
+        build("--jobs", jobs, cores=cores)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return wall, cpu
 
     # A full build with one job, then with two (a minute or more each), and between them the
-    # machine's own ceiling.
-    jobs_1 = full_build("1")
+    # machine's own ceiling. One job is not one core: a PNG strip is compressed on threads
+    # (see convanim.formats.png). One job confined to one core is the serial baseline.
+    jobs_1, jobs_1_cpu = full_build("1")
     ceiling = cpu_scaling()
-    jobs_2 = full_build("2")
+    jobs_2, jobs_2_cpu = full_build("2")
+    one_core = None
+    if hasattr(os, "sched_setaffinity"):
+        one_core, _ = full_build("1", cores={min(os.sched_getaffinity(0))})
     check = median_seconds(lambda: build("--check"), repeat)
     noop = median_seconds(build, repeat)
     python = median_seconds(lambda: run("-c", "pass"), repeat)
@@ -585,6 +611,10 @@ def manifest_300(repeat: int, folder: Path) -> dict[str, object]:
         "full_build_jobs_1_s": round(jobs_1, 1),
         "full_build_jobs_2_s": round(jobs_2, 1),
         "jobs_2_speedup": round(jobs_1 / jobs_2, 2),
+        "jobs_1_cores_busy": round(jobs_1_cpu / jobs_1, 2),
+        "jobs_2_cores_busy": round(jobs_2_cpu / jobs_2, 2),
+        "full_build_jobs_1_one_core_s": None if one_core is None else round(one_core, 1),
+        "jobs_2_speedup_over_one_core": None if one_core is None else round(one_core / jobs_2, 2),
         "cpu_bound_speedup": round(ceiling, 2),
         "check_s": round(check, 3),
         "noop_rebuild_s": round(noop, 3),
