@@ -16,8 +16,9 @@ the glyphs Agg's ``draw_text`` lays along it) is kept by text and style (``LAYOU
 at a new position is placed from it by the same arithmetic, and each glyph image comes from
 FreeType once for each sub-pixel place (``GLYPHS``): a glyph moved by whole pixels renders as
 the same image, moved. A new text (the sum under a worked-numbers frame is a new string every
-frame) costs only matplotlib's layout; a known one at a new sub-pixel offset (an oblique
-weight after each value) costs neither. Elsewhere a stamp is recorded from a real
+frame) is shaped once, its lines measured from their glyphs for matplotlib's layout (see
+``_measured``); a known one at a new sub-pixel offset (an oblique weight after each value)
+costs neither. Elsewhere a stamp is recorded from a real
 ``Text.draw``: each ``draw_text_image`` call Agg's renderer makes.
 
 A stamp replays its glyphs in layers: each layer one image of glyphs whose images do not
